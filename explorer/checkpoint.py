@@ -1,0 +1,228 @@
+"""Checkpoints: one .safetensors file holding the weights, with config and history as JSON metadata.
+
+A checkpoint is data, never code: nothing here unpickles, and every field is checked before a model is built.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
+
+from explorer import __version__
+from explorer.config import ModelConfig, TrainConfig
+from explorer.model import VAE
+
+FORMAT_NAME = "vae-latent-explorer"
+FORMAT_VERSION = 1
+MAX_CHECKPOINT_BYTES = 512 * 2**20  # ours are a few MB; refuse to read anything absurd
+MAX_HISTORY_ROWS = 2000  # per-step history is thinned to this many rows to keep the header small
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+class CheckpointError(ValueError):
+    """The file is not a checkpoint this app can load; the message says why and what to do."""
+
+
+@dataclass(frozen=True, eq=False)
+class Checkpoint:
+    """A loaded model with everything needed to use and describe it."""
+
+    model: VAE
+    model_config: ModelConfig
+    train_config: TrainConfig | None
+    dataset: str  # the data set's name (or file name) it was trained on
+    image_shape: tuple[int, int, int]  # (C, H, W)
+    label_names: tuple[str, ...]
+    history: dict[str, Any] = field(default_factory=dict)  # {"steps": {column: [...]}, "epochs": [...]}
+    created: str = ""  # ISO 8601, UTC
+    fingerprint: str = ""  # sha256 of the file: identifies the weights for caches
+
+
+def _thin(steps: list[dict[str, Any]]) -> dict[str, list]:
+    """Per-step metrics as columns, evenly thinned to MAX_HISTORY_ROWS rows (the last row always kept)."""
+    if len(steps) > MAX_HISTORY_ROWS:
+        stride = len(steps) / MAX_HISTORY_ROWS
+        keep = sorted({int(i * stride) for i in range(MAX_HISTORY_ROWS)} | {len(steps) - 1})
+        steps = [steps[i] for i in keep]
+    columns = ("step", "epoch", "recon", "kl", "beta", "loss", "kl_per_dim")
+    return {c: [_short(row[c]) for row in steps] for c in columns if steps and c in steps[0]}
+
+
+def _short(value):
+    """Five significant digits: plenty for a chart, and a third of the JSON of a full float."""
+    if isinstance(value, float):
+        return float(f"{value:.5g}")
+    if isinstance(value, (list, tuple)):
+        return [_short(v) for v in value]
+    return value
+
+
+def checkpoint_bytes(
+    model: VAE,
+    *,
+    dataset: str,
+    label_names: tuple[str, ...] | list[str] = (),
+    train_config: TrainConfig | None = None,
+    step_history: list[dict[str, Any]] | None = None,
+) -> bytes:
+    """Serialise a model to the bytes of a .safetensors checkpoint (for a file or a download)."""
+    steps = step_history or []
+    epochs = [
+        {k: row[k] for k in ("epoch", "step", "test_elbo", "test_recon", "test_kl")}
+        for row in steps
+        if row.get("test_elbo") is not None
+    ]
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": str(FORMAT_VERSION),
+        "explorer_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "model_config": json.dumps(model.config.to_dict()),
+        "train_config": json.dumps(train_config.to_dict() if train_config else None),
+        "dataset": dataset,
+        "image_shape": json.dumps(list(model.image_shape)),
+        "num_classes": str(model.num_classes),
+        "label_names": json.dumps(list(label_names)),
+        "history": json.dumps({"steps": _thin(steps), "epochs": epochs}),
+    }
+    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
+    return save_tensors(tensors, metadata=metadata)
+
+
+def save_checkpoint(path: str | os.PathLike, model: VAE, **kwargs) -> Path:
+    """Write a checkpoint atomically: a temp file in the same folder, then a rename.
+
+    A crash mid-write leaves the old file (or none) under the real name, never half a file.
+    """
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"Checkpoints are .safetensors files; name it {path.with_suffix('.safetensors').name!r}.")
+    payload = checkpoint_bytes(model, **kwargs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, 0o644)  # temp files are private (0600); a checkpoint is an ordinary file
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(source: str | os.PathLike | bytes, name: str | None = None) -> Checkpoint:
+    """Load a checkpoint from a path or from bytes (an upload); anything else raises CheckpointError."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        payload, name = bytes(source), name or "the uploaded file"
+    else:
+        path = Path(source)
+        name = name or path.name
+        if not path.is_file():
+            raise CheckpointError(f"No checkpoint file at {str(path)!r}.")
+        if path.stat().st_size > MAX_CHECKPOINT_BYTES:
+            raise CheckpointError(f"{name} is larger than any checkpoint of this app; it is not loaded.")
+        payload = path.read_bytes()
+    return _parse(payload, name)
+
+
+def _header(payload: bytes, name: str) -> dict[str, Any]:
+    """Read the safetensors JSON header by hand, naming the common wrong files (pickles, zips) clearly."""
+    if payload[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or payload[:4] == b"PK\x03\x04":
+        raise CheckpointError(
+            f"{name} is a pickle or torch.save file. It was not opened, because unpickling can run code. "
+            "Load a .safetensors checkpoint made by this app (python -m explorer train, or the Train page)."
+        )
+    if len(payload) < 8:
+        raise CheckpointError(f"{name} is too short to be a checkpoint; it may be empty or truncated.")
+    (size,) = struct.unpack("<Q", payload[:8])
+    if size > len(payload) - 8:
+        raise CheckpointError(f"{name} is not a complete .safetensors file; it may be truncated or of another format.")
+    try:
+        header = json.loads(payload[8 : 8 + size])
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"{name} is not a .safetensors file (its header is not readable).") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{name} is not a .safetensors file (its header is not a table).")
+    return header
+
+
+def _parse(payload: bytes, name: str) -> Checkpoint:
+    header = _header(payload, name)
+    meta = header.get("__metadata__") or {}
+    if meta.get("format") != FORMAT_NAME:
+        raise CheckpointError(
+            f"{name} is a .safetensors file, but not one written by VAE Latent Explorer (its metadata lacks the "
+            "model description); train a model with this app or its CLI."
+        )
+    try:
+        version = int(meta["format_version"])
+    except (KeyError, ValueError):
+        raise CheckpointError(f"{name} has no readable format version; it is damaged.") from None
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{name} was written by a newer VAE Latent Explorer (format {version}; this one reads up to "
+            f"{FORMAT_VERSION}); update the app to load it."
+        )
+    try:
+        model_config = ModelConfig.from_dict(json.loads(meta["model_config"]))
+        train_values = json.loads(meta.get("train_config") or "null")
+        train_config = TrainConfig.from_dict(train_values) if train_values else None
+        image_shape = tuple(int(s) for s in json.loads(meta["image_shape"]))
+        num_classes = int(meta.get("num_classes", "0"))
+        label_names = tuple(str(s) for s in json.loads(meta.get("label_names") or "[]"))
+        history = json.loads(meta.get("history") or "{}")
+        # A shape-only model on the meta device: checks the description without allocating what it claims.
+        with torch.device("meta"):
+            skeleton = VAE(model_config, image_shape, num_classes)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise CheckpointError(f"{name} has damaged or inconsistent metadata ({error}); it cannot be loaded.") from None
+
+    expected = {k: list(t.shape) for k, t in skeleton.state_dict().items()}
+    found = {k: v.get("shape") for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+    wrong = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
+    wrong += sorted(k for k, v in header.items() if isinstance(v, dict) and k in expected and v.get("dtype") != "F32")
+    if wrong:
+        raise CheckpointError(
+            f"{name}'s weights do not match the model its metadata describes ({', '.join(wrong[:3])}"
+            f"{' ...' if len(wrong) > 3 else ''}); it cannot be loaded."
+        )
+    try:
+        tensors = load_tensors(payload)
+    except (SafetensorError, ValueError, RuntimeError):
+        raise CheckpointError(f"{name} has damaged weights; it may be truncated.") from None
+    if not all(torch.isfinite(t).all() for t in tensors.values()):
+        raise CheckpointError(f"{name} holds NaN or infinite weights; it cannot be used.")
+    model = VAE(model_config, image_shape, num_classes)
+    model.load_state_dict(tensors)
+    model.eval()
+    return Checkpoint(
+        model=model,
+        model_config=model_config,
+        train_config=train_config,
+        dataset=str(meta.get("dataset", "")),
+        image_shape=image_shape,
+        label_names=label_names,
+        history=history if isinstance(history, dict) else {},
+        created=str(meta.get("created", "")),
+        fingerprint=hashlib.sha256(payload).hexdigest(),
+    )
+
+
+def bundled_checkpoints() -> dict[str, Path]:
+    """The checkpoints shipped with the app, by name (file stem), sorted."""
+    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.safetensors"))}

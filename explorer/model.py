@@ -1,0 +1,150 @@
+"""The VAE: MLP or convolutional encoder/decoder with a diagonal Gaussian posterior, optionally label-conditioned."""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from explorer.config import ModelConfig
+from explorer.data import MAX_CLASSES, MAX_SIDE, MIN_SIDE
+from explorer.runtime import seed_everything
+
+
+class VAEOutput(NamedTuple):
+    recon_logits: torch.Tensor  # (B, C, H, W) decoder output before the sigmoid
+    mu: torch.Tensor  # (B, D) posterior means
+    logvar: torch.Tensor  # (B, D) posterior log-variances
+    z: torch.Tensor  # (B, D) one reparameterised sample
+
+
+def _dense(sizes: list[int]) -> nn.Sequential:
+    """Linear layers with ReLU between them (and after the last, as a hidden block)."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+class VAE(nn.Module):
+    """q(z|x[,y]) = N(mu, diag(exp(logvar))), p(z) = N(0, I), p(x|z[,y]) Bernoulli or Gaussian per pixel."""
+
+    def __init__(self, config: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
+        super().__init__()
+        channels, height, width = (int(s) for s in image_shape)
+        if channels not in (1, 3) or not all(MIN_SIDE <= s <= MAX_SIDE for s in (height, width)):
+            raise ValueError(
+                f"Images shaped {tuple(image_shape)} are not supported: use 1 or 3 channels and sides from "
+                f"{MIN_SIDE} to {MAX_SIDE} pixels."
+            )
+        if not 0 <= num_classes <= MAX_CLASSES:
+            raise ValueError(f"num_classes must be from 0 to {MAX_CLASSES}, not {num_classes}.")
+        if config.conditional and num_classes < 1:
+            raise ValueError("A conditional VAE needs labelled data; this data set has no labels.")
+        self.config = config
+        self.image_shape = (channels, height, width)
+        self.num_classes = int(num_classes)
+        n_cond = self.num_classes if config.conditional else 0
+
+        if config.arch == "conv":
+            # Each conv halves H and W (kernel 4, stride 2, padding 1); remember every size so the
+            # transposed convs can hit them exactly, odd sizes included.
+            self.conv_sizes = [(height, width)]
+            for _ in config.conv_channels:
+                h, w = self.conv_sizes[-1]
+                if min(h, w) < 2:
+                    raise ValueError(
+                        f"{height}x{width} images are too small for {len(config.conv_channels)} conv layers; "
+                        "use fewer conv_channels or the mlp architecture."
+                    )
+                self.conv_sizes.append(((h - 2) // 2 + 1, (w - 2) // 2 + 1))
+            chans = [channels, *config.conv_channels]
+            self.encoder_convs = nn.ModuleList(
+                nn.Conv2d(c_in, c_out, 4, stride=2, padding=1) for c_in, c_out in zip(chans[:-1], chans[1:])
+            )
+            self.decoder_convs = nn.ModuleList(
+                nn.ConvTranspose2d(c_out, c_in, 4, stride=2, padding=1)
+                for c_in, c_out in reversed(list(zip(chans[:-1], chans[1:])))
+            )
+            h, w = self.conv_sizes[-1]
+            self.feature_shape = (chans[-1], h, w)
+        else:
+            self.feature_shape = self.image_shape
+        n_features = math.prod(self.feature_shape)
+
+        encoder_sizes = [n_features + n_cond, *config.hidden_dims]
+        self.encoder_dense = _dense(encoder_sizes)
+        self.to_mu_logvar = nn.Linear(encoder_sizes[-1], 2 * config.latent_dim)
+        decoder_sizes = [config.latent_dim + n_cond, *reversed(config.hidden_dims)]
+        self.decoder_dense = _dense(decoder_sizes)
+        self.to_features = nn.Linear(decoder_sizes[-1], n_features)
+        if config.likelihood == "gaussian" and config.learn_std:
+            self.log_std = nn.Parameter(torch.tensor(math.log(config.gaussian_std)))
+        else:
+            self.register_buffer("log_std", torch.tensor(math.log(config.gaussian_std)))
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    def _condition(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        if not self.config.conditional:
+            return h
+        if labels is None:
+            raise ValueError("This conditional VAE needs a label for every image it encodes or decodes.")
+        return torch.cat([h, F.one_hot(labels.long(), self.num_classes).to(h.dtype)], dim=1)
+
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, C, H, W) in [0, 1] -> mu, logvar, each (B, D)."""
+        h = x
+        if self.config.arch == "conv":
+            for conv in self.encoder_convs:
+                h = F.relu(conv(h))
+        h = self.encoder_dense(self._condition(h.flatten(1), labels))
+        mu, logvar = self.to_mu_logvar(h).chunk(2, dim=1)
+        return mu, logvar
+
+    def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """z (B, D) -> decoder output (B, C, H, W) before the sigmoid."""
+        h = self.to_features(self.decoder_dense(self._condition(z, labels)))
+        h = h.view(-1, *self.feature_shape)
+        if self.config.arch == "conv":
+            sizes = list(reversed(self.conv_sizes[:-1]))
+            for i, (deconv, size) in enumerate(zip(self.decoder_convs, sizes)):
+                h = deconv(h, output_size=size)
+                if i < len(self.decoder_convs) - 1:
+                    h = F.relu(h)
+        return h
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """z (B, D) -> images (B, C, H, W) in [0, 1]: the Bernoulli probabilities or the Gaussian means."""
+        return torch.sigmoid(self.decode_logits(z, labels))
+
+    def forward(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> VAEOutput:
+        mu, logvar = self.encode(x, labels)
+        z = mu + sample_noise(mu, generator) * torch.exp(0.5 * logvar)  # reparameterisation trick
+        return VAEOutput(self.decode_logits(z, labels), mu, logvar, z)
+
+
+def sample_noise(like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Standard normal noise shaped like `like`; a run's own generator keeps concurrent runs reproducible."""
+    return torch.randn(like.shape, generator=generator, dtype=like.dtype, device=like.device)
+
+
+_INIT_LOCK = threading.Lock()
+
+
+def create_model(
+    config: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0, seed: int = 0
+) -> VAE:
+    """A freshly initialised VAE; the seed fixes its starting weights."""
+    with _INIT_LOCK:  # seeding is process-wide: two threads building models must not interleave
+        seed_everything(seed)
+        return VAE(config, image_shape, num_classes)

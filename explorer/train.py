@@ -1,0 +1,140 @@
+"""train_steps: the training loop as a generator of StepMetrics, shared by the CLI and the app."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import torch
+
+from explorer.config import TrainConfig
+from explorer.data import ImageDataset
+from explorer.evaluation import evaluate
+from explorer.model import VAE
+from explorer.objectives import beta_at, elbo_terms
+from explorer.runtime import resolve_device
+
+
+class TrainingDiverged(ValueError):
+    """The loss or its gradient stopped being finite; the model keeps its last finite weights."""
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    """What one optimisation step reports; the epoch's last step also carries the test-split ELBO."""
+
+    step: int  # steps done so far, 1-based
+    epoch: int  # 1-based
+    total_steps: int  # steps the whole run will take if not stopped
+    steps_per_epoch: int
+    recon: float  # -log p(x|z), nats per image, this batch
+    kl: float  # KL(q || p), nats per image, this batch
+    beta: float  # KL weight used this step (after warm-up)
+    loss: float  # the minimised loss: recon + beta * KL (with free bits)
+    kl_per_dim: tuple[float, ...]  # (D,) KL of each latent dimension, this batch
+    grad_norm: float  # global gradient norm before the update
+    samples_per_s: float  # training images per second so far (evaluation time excluded)
+    elapsed_s: float  # wall time since the run began
+    test_elbo: float | None = None  # epoch end only: mean test ELBO per image (nats, higher is better)
+    test_recon: float | None = None
+    test_kl: float | None = None
+
+    @property
+    def epoch_end(self) -> bool:
+        return self.test_elbo is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _labels_for(model: VAE, dataset: ImageDataset, rows, device) -> torch.Tensor | None:
+    if not model.config.conditional:
+        return None
+    return torch.from_numpy(dataset.labels[rows]).to(device)
+
+
+def train_steps(
+    model: VAE, dataset: ImageDataset, config: TrainConfig, stop_event: threading.Event | None = None
+) -> Iterator[StepMetrics]:
+    """Train in place, yielding metrics after every step.
+
+    A set stop_event ends the run before the next step, keeping what was learned. A non-finite loss or
+    gradient raises TrainingDiverged before the update, so the weights stay the last finite ones.
+    """
+    if tuple(model.image_shape) != dataset.image_shape:
+        raise ValueError(
+            f"The model expects {model.image_shape} images but {dataset.name} has {dataset.image_shape}; "
+            "train a new model for this data."
+        )
+    if model.config.conditional and model.num_classes != dataset.num_classes:
+        raise ValueError(
+            f"The model is conditioned on {model.num_classes} classes but {dataset.name} has {dataset.num_classes}."
+        )
+    device = resolve_device(config.device)
+    model.to(device).train()
+    # The run's own generators (not the global RNG) make it repeatable even beside other runs in the process.
+    shuffle = torch.Generator().manual_seed(config.seed)
+    noise = torch.Generator(device=device).manual_seed(config.seed + 1)
+    x_train = torch.from_numpy(dataset.images[dataset.train_index]).to(device)  # (N, C, H, W)
+    y_train = _labels_for(model, dataset, dataset.train_index, device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+
+    n = len(dataset.train_index)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    step, samples, train_seconds = 0, 0, 0.0
+    started = time.perf_counter()
+    for epoch in range(1, config.epochs + 1):
+        order = torch.randperm(n, generator=shuffle).to(device)
+        for i in range(steps_per_epoch):
+            if stop_event is not None and stop_event.is_set():
+                return
+            tick = time.perf_counter()
+            batch = order[i * config.batch_size : (i + 1) * config.batch_size]
+            x = x_train[batch]
+            y = y_train[batch] if y_train is not None else None
+            beta = beta_at(step, config.beta, config.warmup_steps)
+            terms = elbo_terms(model, x, y, beta, config.free_bits, noise)
+            loss = terms.total.item()
+            if not math.isfinite(loss):
+                raise _diverged(step, epoch, "loss", config)
+            optimizer.zero_grad(set_to_none=True)
+            terms.total.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(parameters, math.inf).item()
+            if not math.isfinite(grad_norm):
+                raise _diverged(step, epoch, "gradient", config)
+            optimizer.step()
+            step += 1
+            samples += len(batch)
+            train_seconds += time.perf_counter() - tick
+
+            metrics = dict(
+                step=step,
+                epoch=epoch,
+                total_steps=total_steps,
+                steps_per_epoch=steps_per_epoch,
+                recon=terms.recon.item(),
+                kl=terms.kl.item(),
+                beta=beta,
+                loss=loss,
+                kl_per_dim=tuple(terms.kl_per_dim.tolist()),
+                grad_norm=grad_norm,
+                samples_per_s=samples / max(train_seconds, 1e-9),
+            )
+            if i == steps_per_epoch - 1:
+                scores = evaluate(model, dataset, "test", seed=config.seed)
+                metrics.update(test_elbo=scores.elbo, test_recon=scores.recon, test_kl=scores.kl)
+            yield StepMetrics(elapsed_s=time.perf_counter() - started, **metrics)
+
+
+def _diverged(step: int, epoch: int, what: str, config: TrainConfig) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"Training diverged at step {step + 1} (epoch {epoch}): the {what} became NaN or infinite. "
+        f"The model keeps its weights from step {step}. Try a lower learning rate (it was {config.lr:g})"
+        + (" or a smaller beta." if config.beta > 1 else ".")
+    )

@@ -1,0 +1,1 @@
+"""Streamlit pages and their shared state: the only package that imports streamlit."""

@@ -1,0 +1,170 @@
+"""Checkpoints: round trips, atomic writes, and refusals of anything that is not ours, executing nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import struct
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save as save_tensors
+
+from explorer import checkpoint as ckpt
+from explorer.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
+from explorer.config import ModelConfig, TrainConfig
+from explorer.model import create_model
+from explorer.train import train_steps
+
+
+@pytest.fixture
+def trained(tiny_dataset):
+    ds = tiny_dataset(n=80)
+    config = ModelConfig(arch="conv", latent_dim=3, hidden_dims=(16,), conv_channels=(4,), conditional=True)
+    model = create_model(config, ds.image_shape, ds.num_classes)
+    train_config = TrainConfig(epochs=2, batch_size=16)
+    history = [m.to_dict() for m in train_steps(model, ds, train_config)]
+    return model, ds, train_config, history
+
+
+def test_round_trip_keeps_weights_configs_and_history(trained, tmp_path):
+    model, ds, train_config, history = trained
+    path = save_checkpoint(
+        tmp_path / "m.safetensors", model, dataset=ds.name, label_names=ds.label_names,
+        train_config=train_config, step_history=history,
+    )
+    loaded = load_checkpoint(path)
+    assert loaded.model_config == model.config and loaded.train_config == train_config
+    assert loaded.image_shape == (1, 8, 8) and loaded.label_names == ("0", "1", "2") and loaded.dataset == ds.name
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.model.state_dict()[key])
+    assert loaded.history["steps"]["step"] == [m["step"] for m in history]
+    assert [e["epoch"] for e in loaded.history["epochs"]] == [1, 2]
+    assert loaded.created.endswith("+00:00") and len(loaded.fingerprint) == 64
+    x, y = torch.tensor(ds.images[:4]), torch.tensor(ds.labels[:4])
+    assert torch.equal(model.encode(x, y)[0], loaded.model.encode(x, y)[0])
+    assert load_checkpoint(path.read_bytes()).fingerprint == loaded.fingerprint  # bytes (uploads) too
+
+
+def test_long_histories_are_thinned(trained):
+    model, *_ = trained
+    steps = [{"step": i, "epoch": 1, "recon": 1.0, "kl": 1.0, "beta": 1.0, "loss": 2.0, "kl_per_dim": [1.0]}
+             for i in range(1, 10_001)]
+    loaded = load_checkpoint(checkpoint_bytes(model, dataset="x", step_history=steps))
+    kept = loaded.history["steps"]["step"]
+    assert len(kept) <= ckpt.MAX_HISTORY_ROWS + 1 and kept[0] == 1 and kept[-1] == 10_000
+
+
+def test_checkpoints_must_be_safetensors_files(trained, tmp_path):
+    with pytest.raises(ValueError, match=r"name it 'm.safetensors'"):
+        save_checkpoint(tmp_path / "m.pt", trained[0], dataset="x")
+
+
+def test_a_crash_mid_write_keeps_the_old_file_and_leaves_no_temp(trained, tmp_path, monkeypatch):
+    model, *_ = trained
+    path = save_checkpoint(tmp_path / "m.safetensors", model, dataset="old")
+
+    def crash(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ckpt.os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, model, dataset="new")
+    assert load_checkpoint(path).dataset == "old"
+    assert os.listdir(tmp_path) == ["m.safetensors"]
+
+
+class Evil:
+    """Unpickling this creates a marker file: proof that the loader executed the file."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("writer", ["pickle", "torch.save"])
+def test_pickle_files_are_refused_without_executing_them(tmp_path, writer):
+    marker = tmp_path / "executed"
+    path = tmp_path / "model.safetensors"
+    if writer == "pickle":
+        path.write_bytes(pickle.dumps({"weights": Evil(marker)}))
+    else:
+        torch.save({"weights": Evil(marker)}, path)
+    with pytest.raises(CheckpointError, match=r"pickle or torch.save file. It was not opened, because unpickling"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_truncated_file(trained, tmp_path):
+    payload = checkpoint_bytes(trained[0], dataset="x")
+    for cut in (4, 100, len(payload) // 2, len(payload) - 10):
+        with pytest.raises(CheckpointError, match=r"too short|not a complete|damaged weights|not a \.safetensors"):
+            load_checkpoint(payload[:cut])
+
+
+def test_foreign_safetensors_without_our_metadata():
+    with pytest.raises(CheckpointError, match=r"not one written by VAE Latent Explorer"):
+        load_checkpoint(save_tensors({"w": torch.zeros(3)}))
+
+
+def _with_metadata(model, **changes) -> bytes:
+    payload = checkpoint_bytes(model, dataset="x")
+    (size,) = struct.unpack("<Q", payload[:8])
+    header = json.loads(payload[8 : 8 + size])
+    header["__metadata__"].update(changes)
+    data = json.dumps(header).encode()
+    data += b" " * (-len(data) % 8)
+    return struct.pack("<Q", len(data)) + data + payload[8 + size :]
+
+
+def test_foreign_tensors_under_our_metadata(trained):
+    model, *_ = trained
+    meta = ckpt._header(checkpoint_bytes(model, dataset="x"), "x")["__metadata__"]
+    payload = save_tensors({"encoder.weight": torch.zeros(2, 2)}, metadata=meta)
+    with pytest.raises(CheckpointError, match=r"weights do not match the model its metadata describes"):
+        load_checkpoint(payload)
+
+
+def test_newer_format_version(trained):
+    with pytest.raises(CheckpointError, match=r"newer VAE Latent Explorer \(format 99; this one reads up to 1\)"):
+        load_checkpoint(_with_metadata(trained[0], format_version="99"))
+
+
+def test_metadata_asking_for_a_giant_model_is_refused_without_building_it(trained):
+    giant = json.dumps({**trained[0].config.to_dict(), "hidden_dims": [10**7]})
+    with pytest.raises(CheckpointError, match=r"damaged or inconsistent metadata .*hidden_dims"):
+        load_checkpoint(_with_metadata(trained[0], model_config=giant))
+
+
+def test_garbage_metadata(trained):
+    with pytest.raises(CheckpointError, match=r"damaged or inconsistent metadata"):
+        load_checkpoint(_with_metadata(trained[0], model_config="{not json"))
+
+
+def test_nan_weights(trained):
+    model = trained[0]
+    with torch.no_grad():
+        model.to_mu_logvar.bias.fill_(float("nan"))
+    with pytest.raises(CheckpointError, match=r"NaN or infinite weights"):
+        load_checkpoint(checkpoint_bytes(model, dataset="x"))
+
+
+def test_garbage_bytes_and_missing_files(tmp_path):
+    with pytest.raises(CheckpointError, match=r"not a complete \.safetensors file"):
+        load_checkpoint(os.urandom(4096))
+    with pytest.raises(CheckpointError, match=r"No checkpoint file"):
+        load_checkpoint(tmp_path / "nope.safetensors")
+
+
+@pytest.mark.parametrize("name", ["mnist5k-z2", "mnist5k-z16"])
+def test_bundled_checkpoints_load(name):
+    bundled = ckpt.bundled_checkpoints()
+    assert name in bundled
+    loaded = load_checkpoint(bundled[name])
+    assert loaded.dataset == "mnist5k" and loaded.image_shape == (1, 28, 28)
+    assert loaded.model_config.latent_dim == int(name.split("-z")[1])
+    assert loaded.history["epochs"], "bundled models carry their training history"
