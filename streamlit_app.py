@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from explorer.ui import explore
-
 st.set_page_config(page_title="VAE Latent Explorer", layout="wide")
-st.navigation([st.Page(explore.render, title="Explore", url_path="explore", default=True)]).run()
+st.navigation([
+    st.Page("explorer/ui/pages/explore.py", title="Explore", url_path="explore", default=True),
+    st.Page("explorer/ui/pages/generate.py", title="Generate", url_path="generate"),
+]).run()

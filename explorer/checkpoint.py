@@ -226,3 +226,19 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
 def bundled_checkpoints() -> dict[str, Path]:
     """The checkpoints shipped with the app, by name (file stem), sorted."""
     return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.safetensors"))}
+
+
+def saved_models_dir() -> Path | None:
+    """The server's folder of saved models, set by the operator in $EXPLORER_MODELS_DIR (none by default)."""
+    folder = os.environ.get("EXPLORER_MODELS_DIR")
+    return Path(folder) if folder else None
+
+
+def known_checkpoints() -> dict[str, Path]:
+    """Every server-side checkpoint by name: the bundled ones, then saved ones (which never shadow a bundled name)."""
+    known = bundled_checkpoints()
+    folder = saved_models_dir()
+    if folder is not None and folder.is_dir():
+        for path in sorted(folder.glob("*.safetensors")):
+            known.setdefault(path.stem, path)
+    return known

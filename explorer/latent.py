@@ -49,3 +49,67 @@ def encode_dataset(model: VAE, dataset: ImageDataset, split: str = "test", batch
 def count_active_units(mu: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
     """Latent dimensions whose mean varies across the data by more than threshold (the rest carry no information)."""
     return int((np.var(mu, axis=0) > threshold).sum())
+
+
+def mean_kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
+    """Average KL(q(z_d|x) || N(0, 1)) per dimension (D,): how much each dimension carries, in nats."""
+    return (0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)).mean(axis=0)
+
+
+def interpolate(z0: np.ndarray, z1: np.ndarray, steps: int, method: str = "linear") -> np.ndarray:
+    """(steps, D) points from z0 to z1 inclusive, on a straight line or a great circle (slerp, White 2016).
+
+    Slerp keeps the norm of the path close to that of typical prior samples, which in high dimensions
+    concentrate on a shell; a straight line cuts through the low-density centre.
+    """
+    if steps < 2:
+        raise ValueError("An interpolation needs at least 2 steps.")
+    t = np.linspace(0.0, 1.0, steps)[:, None]  # (steps, 1)
+    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    if method == "linear":
+        return ((1 - t) * z0 + t * z1).astype(np.float32)
+    if method != "slerp":
+        raise ValueError(f"Interpolation must be linear or slerp, not {method!r}.")
+    norms = np.linalg.norm(z0) * np.linalg.norm(z1)
+    omega = np.arccos(np.clip(np.dot(z0, z1) / norms, -1.0, 1.0)) if norms > 0 else 0.0
+    if np.sin(omega) < 1e-6:  # (anti)parallel or a zero vector: the great circle is undefined, use the line
+        return ((1 - t) * z0 + t * z1).astype(np.float32)
+    path = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+    return path.astype(np.float32)
+
+
+def prior_samples(n: int, dim: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+    """(n, dim) draws from N(0, temperature^2 I): temperature < 1 trades variety for typical-looking samples."""
+    return (np.random.default_rng(seed).standard_normal((n, dim)) * temperature).astype(np.float32)
+
+
+def grid_latents(
+    base: np.ndarray, dims: tuple[int, int], extent: float, n: int, centre: tuple[float, float] | None = None
+) -> np.ndarray:
+    """(n*n, D) points on an n x n grid over two dimensions, others fixed at base; row 0 is the top (high y).
+
+    The grid spans centre +/- extent in each of the two dimensions (centre defaults to base's values there).
+    """
+    dx, dy = dims
+    cx, cy = centre if centre is not None else (float(base[dx]), float(base[dy]))
+    xs = np.linspace(cx - extent, cx + extent, n)
+    ys = np.linspace(cy + extent, cy - extent, n)
+    points = np.repeat(np.asarray(base, np.float32)[None], n * n, axis=0)
+    points[:, dx] = np.tile(xs, n)
+    points[:, dy] = np.repeat(ys, n)
+    return points
+
+
+@torch.no_grad()
+def decode_latents(model: VAE, z: np.ndarray, label: int | None = None, batch_size: int = 1000) -> np.ndarray:
+    """(N, D) latents -> (N, C, H, W) float32 images in [0, 1]; conditional models take one label for all."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, len(z), batch_size):
+        chunk = torch.as_tensor(np.asarray(z[start : start + batch_size], np.float32), device=device)
+        labels = None
+        if model.config.conditional:
+            labels = torch.full((len(chunk),), 0 if label is None else int(label), dtype=torch.long, device=device)
+        out.append(model.decode(chunk, labels).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, *model.image_shape), np.float32)

@@ -2,8 +2,44 @@
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+from explorer.imaging import png_bytes
+
+COLOURS = qualitative.Plotly + qualitative.D3  # 20 distinct label colours, then repeat
+ELLIPSE_POINTS = 24
+
+
+def label_colour(i: int) -> str:
+    return COLOURS[i % len(COLOURS)]
+
+
+def _groups(labels: np.ndarray | None, label_names: tuple[str, ...]):
+    """(name, colour, mask) per label present; a single group for unlabelled data."""
+    if labels is None:
+        yield "images", label_colour(0), None
+        return
+    for i, name in enumerate(label_names):
+        mask = labels == i
+        if mask.any():
+            yield name, label_colour(i), mask
+
+
+def _square_layout(fig: go.Figure, axis_titles: tuple[str, str], height: int) -> go.Figure:
+    fig.update_layout(
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1],
+        yaxis=dict(scaleanchor="x", scaleratio=1),
+        legend=dict(title="label", itemsizing="constant"),
+        margin=dict(l=10, r=10, t=30, b=10),
+        height=height,
+        uirevision="keep",  # zoom and legend toggles survive reruns
+    )
+    return fig
 
 
 def latent_map(
@@ -12,31 +48,74 @@ def latent_map(
     label_names: tuple[str, ...],
     index: np.ndarray,
     axis_titles: tuple[str, str] = ("z0", "z1"),
+    sigma: np.ndarray | None = None,
+    height: int = 560,
 ) -> go.Figure:
-    """A WebGL scatter, one trace per label (so the legend toggles classes); customdata holds the dataset row."""
+    """WebGL scatter, one trace per label (the legend toggles classes); customdata holds the dataset row.
+
+    With sigma (N, 2), points whose sigma is not NaN also get their posterior's +/-1 sigma ellipse
+    (axis-aligned: the posterior is diagonal), drawn beneath the points.
+    """
     fig = go.Figure()
-    groups = range(len(label_names)) if labels is not None else [None]
-    for group in groups:
-        mask = labels == group if group is not None else np.ones(len(points), bool)
-        name = label_names[group] if group is not None else "images"
-        rows = index[mask]
-        fig.add_trace(
-            go.Scattergl(
-                x=points[mask, 0],
-                y=points[mask, 1],
-                mode="markers",
-                name=name,
-                marker=dict(size=5, opacity=0.8),
-                customdata=rows,
-                hovertemplate=f"row %{{customdata}}<br>label {name}<extra></extra>",
-            )
-        )
-    fig.update_layout(
-        xaxis_title=axis_titles[0],
-        yaxis_title=axis_titles[1],
-        yaxis=dict(scaleanchor="x", scaleratio=1),
-        legend=dict(title="label", itemsizing="constant"),
-        margin=dict(l=10, r=10, t=30, b=10),
-        height=560,
-    )
-    return fig
+    for name, colour, mask in _groups(labels, label_names):
+        mask = np.ones(len(points), bool) if mask is None else mask
+        if sigma is not None:
+            drawn = mask & ~np.isnan(sigma[:, 0])
+            t = np.linspace(0, 2 * np.pi, ELLIPSE_POINTS)
+            xs = points[drawn, 0, None] + sigma[drawn, 0, None] * np.cos(t)  # (n, T)
+            ys = points[drawn, 1, None] + sigma[drawn, 1, None] * np.sin(t)
+            gap = np.full((len(xs), 1), np.nan)  # NaN breaks the line between ellipses
+            fig.add_trace(go.Scattergl(
+                x=np.hstack([xs, gap]).ravel().astype(np.float32), y=np.hstack([ys, gap]).ravel().astype(np.float32),
+                mode="lines", line=dict(color=colour, width=1), opacity=0.35, legendgroup=name,
+                showlegend=False, hoverinfo="skip", name=f"{name} ±1σ",
+            ))
+        fig.add_trace(go.Scattergl(
+            x=points[mask, 0], y=points[mask, 1], mode="markers", name=name, legendgroup=name,
+            marker=dict(size=5, opacity=0.8, color=colour),
+            customdata=index[mask],
+            hovertemplate=f"row %{{customdata}}<br>label {name}<extra></extra>",
+        ))
+    return _square_layout(fig, axis_titles, height)
+
+
+def path_map(
+    points: np.ndarray, path: np.ndarray, ends: np.ndarray, axis_titles: tuple[str, str], exact: bool, height: int = 360
+) -> go.Figure:
+    """Where an interpolation runs on the map: faint data points, the decoded path, and its two ends."""
+    fig = go.Figure()
+    fig.add_trace(go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", name="data",
+                               marker=dict(size=3, color="lightgrey"), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path" if exact else "path (approx.)",
+                             line=dict(color="black", width=2), marker=dict(size=6, color="black"),
+                             hovertemplate="step %{pointNumber}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=ends[:, 0], y=ends[:, 1], mode="markers+text", name="picks", text=["A", "B"],
+                             textposition="top center", marker=dict(size=13, color="crimson", symbol="star")))
+    return _square_layout(fig, axis_titles, height)
+
+
+def manifold_figure(
+    mosaic: np.ndarray,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    points: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    label_names: tuple[str, ...] = (),
+    axis_titles: tuple[str, str] = ("z0", "z1"),
+    height: int = 640,
+) -> go.Figure:
+    """The decoded grid as a picture in latent coordinates, with the data's means drawn over it."""
+    fig = go.Figure()
+    source = "data:image/png;base64," + base64.b64encode(png_bytes(mosaic)).decode()
+    fig.add_layout_image(dict(
+        source=source, xref="x", yref="y", x=x_range[0], y=y_range[1], sizex=x_range[1] - x_range[0],
+        sizey=y_range[1] - y_range[0], sizing="stretch", layer="below", opacity=1.0,
+    ))
+    if points is not None:
+        for name, colour, mask in _groups(labels, label_names):
+            mask = np.ones(len(points), bool) if mask is None else mask
+            fig.add_trace(go.Scattergl(x=points[mask, 0], y=points[mask, 1], mode="markers", name=name,
+                                       marker=dict(size=4, color=colour, opacity=0.7), hoverinfo="skip"))
+    fig.update_xaxes(range=list(x_range), showgrid=False, zeroline=False)
+    fig.update_yaxes(range=list(y_range), showgrid=False, zeroline=False)
+    return _square_layout(fig, axis_titles, height)

@@ -1,33 +1,189 @@
-"""The explorer page: pick a model and see its latent map."""
+"""The explorer page: the latent map, picking points, and decoding the path between two of them."""
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from explorer.checkpoint import bundled_checkpoints
-from explorer.plots import latent_map
-from explorer.projection import project
+from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
+from explorer.latent import Latents, decode_latents, interpolate
+from explorer.plots import latent_map, path_map
+from explorer.projection import METHOD_LABELS, Projection, methods_for
 from explorer.ui import state
+
+ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
+THUMB = 84  # pixels per image in the strip
+
+
+def _projection_controls(latent_dim: int) -> tuple[str, dict, int]:
+    methods = methods_for(latent_dim)
+    if st.session_state.get("projection") not in methods:
+        st.session_state["projection"] = methods[0]
+    cols = st.columns([2, 2, 2, 1])
+    method = cols[0].selectbox("Projection", methods, format_func=METHOD_LABELS.get, key="projection",
+                               help="Identity plots a 2-D latent as it is; the others flatten more dimensions.")
+    params: dict = {}
+    if method == "umap":
+        params["n_neighbors"] = cols[1].slider("Neighbours", 2, 100, 15, key="umap_neighbors",
+                                               help="Small: local detail; large: global shape.")
+        params["min_dist"] = cols[2].slider("Minimum distance", 0.0, 0.99, 0.1, 0.01, key="umap_min_dist",
+                                            help="How tightly UMAP may pack points together.")
+    elif method == "tsne":
+        params["perplexity"] = float(cols[1].slider("Perplexity", 5, 100, 30, key="tsne_perplexity",
+                                                    help="Roughly the number of neighbours each point keeps close."))
+    seed = 0
+    if method in ("umap", "tsne"):
+        seed = int(cols[3].number_input("Seed", 0, 10_000, 0, key="projection_seed"))
+    return method, params, seed
+
+
+def _projection(selection: state.Selection, latents: Latents, method: str, params: dict, seed: int) -> Projection:
+    """The cached projection, or compute it while a quick one (identity or PCA) is shown with a progress bar."""
+    ready = state.cached_projection(selection, method, params, seed)
+    if ready is not None:
+        return ready
+    if method in ("identity", "pca"):
+        return state.get_projection(selection, latents.mu, method, params, seed)
+    placeholder = st.empty()
+    with placeholder.container():
+        quick = "identity" if latents.mu.shape[1] == 2 else "pca"
+        preview = state.get_projection(selection, latents.mu, quick, {}, 0)
+        bar = st.progress(0.0, text=f"Computing {METHOD_LABELS[method]} ... showing {METHOD_LABELS[quick]} meanwhile.")
+        st.plotly_chart(_map_figure(selection, latents, preview), key="latent_map_preview")
+    report = None
+    if method == "tsne":
+        report = lambda f: bar.progress(f, text=f"Computing t-SNE: {f:.0%}")  # noqa: E731
+    result = state.get_projection(selection, latents.mu, method, params, seed, progress=report)
+    placeholder.empty()
+    return result
+
+
+def _map_figure(selection: state.Selection, latents: Latents, projection: Projection, ellipses: bool = False):
+    sigma = None
+    if ellipses:
+        sigma = np.full((len(latents.mu), 2), np.nan, np.float32)
+        shown = np.random.default_rng(0).choice(len(sigma), min(ELLIPSE_SAMPLE, len(sigma)), replace=False)
+        sigma[shown] = np.exp(0.5 * latents.logvar[shown])
+    return latent_map(projection.points, latents.labels, selection.dataset.label_names, latents.index,
+                      projection.axis_titles, sigma=sigma)
+
+
+def _row_of(point: dict) -> int | None:
+    data = point.get("customdata")
+    if isinstance(data, (list, tuple)):
+        data = data[0] if data else None
+    return int(data) if data is not None else None
+
+
+def _take_selection(event) -> None:
+    """A single clicked point becomes the newest pick (two at most); a box or lasso gets a hint instead."""
+    points = event["selection"]["points"] if event else []
+    rows = [r for r in (_row_of(p) for p in points) if r is not None]
+    signature = tuple(rows)
+    if signature == st.session_state.get("last_selection"):
+        return  # the chart re-sends its selection on every rerun: act on changes only
+    st.session_state["last_selection"] = signature
+    st.session_state.pop("selection_note", None)
+    picks = state.picks()
+    if len(rows) == 1 and (not picks or picks[-1] != rows[0]):
+        picks.append(rows[0])
+        del picks[:-2]
+    elif len(rows) > 1:
+        st.session_state["selection_note"] = (
+            f"That selection holds {len(rows)} points. Click single points to pick the two ends of a path."
+        )
+
+
+def _position(latents: Latents, row: int) -> int:
+    return int(np.searchsorted(latents.index, row))
+
+
+def _show_pick(tag: str, row: int, selection: state.Selection, latents: Latents) -> None:
+    checkpoint, data = selection.checkpoint, selection.dataset
+    i = _position(latents, row)
+    mu, sigma = latents.mu[i], np.exp(0.5 * latents.logvar[i])
+    label = int(latents.labels[i]) if latents.labels is not None else None
+    recon = decode_latents(checkpoint.model, mu[None], label)[0]
+    images = to_uint8(np.stack([data.images[row], recon]))
+    fmt = lambda v: ", ".join(f"{x:+.2f}" for x in v)  # noqa: E731
+    with st.container(key=f"pick_{tag}"):
+        st.markdown(f"**{tag}** · row {row}" + (f" · label **{data.label_names[label]}**" if label is not None else ""))
+        with st.container(horizontal=True):
+            st.image(enlarge(images[0], 112), caption="image", width=112, output_format="PNG")
+            st.image(enlarge(images[1], 112), caption="reconstruction", width=112, output_format="PNG")
+        st.caption(f"mean μ = [{fmt(mu)}]  \nσ = [{fmt(sigma)}]")
+
+
+def _interpolation(selection: state.Selection, latents: Latents, projection: Projection, picks: list[int]) -> None:
+    checkpoint, data = selection.checkpoint, selection.dataset
+    st.subheader("The path from A to B, decoded")
+    cols = st.columns(2)
+    steps = cols[0].slider("Images along the path", 3, 24, 10, key="interp_steps")
+    method = cols[1].radio("Interpolation", ["linear", "slerp"], key="interp_method", horizontal=True,
+                           format_func={"linear": "linear", "slerp": "spherical (slerp)"}.get)
+    a, b = (_position(latents, r) for r in picks)
+    path = interpolate(latents.mu[a], latents.mu[b], steps, method)
+    label = int(latents.labels[a]) if latents.labels is not None else None
+    decoded = to_uint8(decode_latents(checkpoint.model, path, label))
+    ends = to_uint8(data.images[picks])
+    frames = [enlarge(f, THUMB) for f in (ends[0], *decoded, ends[1])]
+    captions = ["A (image)", *(f"{t:.2f}" for t in np.linspace(0, 1, steps)), "B (image)"]
+    with st.container(key="interp_strip", horizontal=True, gap="small"):
+        for frame, caption in zip(frames, captions):
+            st.image(frame, caption=caption, width=THUMB, output_format="PNG")
+    cols = st.columns([1, 1, 4])
+    cols[0].download_button("Strip as PNG", png_bytes(tile(np.stack(frames), columns=len(frames))),
+                            file_name=f"path-{picks[0]}-{picks[1]}-{method}.png", mime="image/png",
+                            key="download_strip_png")
+    cols[1].download_button("Path as GIF", gif_bytes(np.stack(frames[1:-1])),
+                            file_name=f"path-{picks[0]}-{picks[1]}-{method}.gif", mime="image/gif",
+                            key="download_strip_gif")
+    path_xy = projection.transform(path)
+    ends_xy = projection.points[[a, b]]
+    st.plotly_chart(path_map(projection.points, path_xy, ends_xy, projection.axis_titles, projection.exact),
+                    key="path_map")
+    st.caption("Where the path runs on the map" + (
+        "." if projection.exact else
+        f": {METHOD_LABELS[projection.method]} places the decoded points by their neighbours, so it is approximate."
+    ))
 
 
 def render() -> None:
-    st.title("VAE Latent Explorer")
-    names = list(bundled_checkpoints())
-    if not names:
-        st.error("No bundled models were found in checkpoints/; train one with 'python -m explorer train'.")
+    selection = state.model_sidebar()
+    st.title("Explore the latent space")
+    if selection.dataset is None:
+        st.info(selection.data_problem)
         return
-    default = names.index(state.DEFAULT_MODEL) if state.DEFAULT_MODEL in names else 0
-    name = st.selectbox("Model", names, index=default, key="model_name")
-    checkpoint = state.bundled_model(name)
-    data = state.dataset(checkpoint.dataset)
-    split = st.radio("Split", ["test", "train"], horizontal=True, key="split")
-    latents = state.latents(checkpoint.fingerprint, checkpoint, data, split)
-    method = "identity" if checkpoint.model_config.latent_dim == 2 else "pca"
-    projection = project(latents.mu, method)
-    config = checkpoint.model_config
-    st.caption(
-        f"{config.arch.upper()} VAE, {config.latent_dim}-D latent, trained on {checkpoint.dataset}; "
-        f"{len(latents.index):,} {split} images, latent means shown by {method}."
-    )
-    figure = latent_map(projection.points, latents.labels, data.label_names, latents.index, projection.axis_titles)
-    st.plotly_chart(figure, key="latent_map", on_select="rerun")
+    latents = state.current_latents(selection)
+    known = set(latents.index.tolist())
+    state.picks()[:] = [row for row in state.picks() if row in known]  # picks from another split or model
+    latent_dim = selection.checkpoint.model_config.latent_dim
+    method, params, seed = _projection_controls(latent_dim)
+    ellipses = False
+    if method == "identity":
+        ellipses = st.checkbox(
+            f"Draw posteriors as ±1σ ellipses ({min(ELLIPSE_SAMPLE, len(latents.mu))} points)", key="show_sigma",
+            help="The reconstruction term pushes these bubbles apart; the KL term packs them around the origin.",
+        )
+    projection = _projection(selection, latents, method, params, seed)
+
+    left, right = st.columns([3, 2])
+    with left:
+        event = st.plotly_chart(_map_figure(selection, latents, projection, ellipses), key="latent_map",
+                                on_select="rerun", selection_mode=("points", "box", "lasso"))
+        _take_selection(event)
+        st.caption(f"{len(latents.index):,} {selection.split} images, latent means, by {METHOD_LABELS[method]}. "
+                   "Click a point to pick it; click a second for the path between them.")
+    picks = state.picks()
+    with right:
+        if st.session_state.get("selection_note"):
+            st.info(st.session_state["selection_note"])
+        if not picks:
+            st.info("Click a point on the map to see its image and reconstruction.")
+        for tag, row in zip("AB", picks):
+            _show_pick(tag, row, selection, latents)
+        st.button("Clear picks", key="clear_picks", on_click=state.clear_picks, disabled=not picks)
+    if len(picks) == 2:
+        _interpolation(selection, latents, projection, picks)
+    elif picks:
+        st.caption("Pick a second point to decode the path from A to it.")

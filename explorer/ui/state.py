@@ -1,28 +1,213 @@
-"""What the pages share: read-only bundled models, data sets and latents, cached once per server."""
+"""What the pages share: the model chooser, per-visitor picks, and server-wide read-only caches."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
 import streamlit as st
 
-from explorer.checkpoint import Checkpoint, bundled_checkpoints, load_checkpoint
-from explorer.data import ImageDataset, load_dataset
+from explorer.checkpoint import Checkpoint, CheckpointError, known_checkpoints, load_checkpoint
+from explorer.data import BUILTIN_DATASETS, ImageDataset, load_dataset
 from explorer.latent import Latents, encode_dataset
+from explorer.projection import Projection, project
 
 DEFAULT_MODEL = "mnist5k-z2"
+UPLOAD_PREFIX = "uploaded: "
+MAX_CHECKPOINT_UPLOAD_MB = 64
+# Widget keys that both pages render: re-assigning them at the top of a page keeps their values when the
+# visitor switches pages (Streamlit drops the state of widgets that one run does not render).
+SHARED_WIDGET_KEYS = ("model_name", "split")
 
 
-@st.cache_resource(show_spinner="Loading the model ...")
-def bundled_model(name: str) -> Checkpoint:
-    """A bundled checkpoint, shared by every visitor: used for inference only, never trained in place."""
-    return load_checkpoint(bundled_checkpoints()[name])
+@dataclass(frozen=True)
+class Selection:
+    """The model in use and its data, as every page needs them."""
+
+    name: str
+    checkpoint: Checkpoint
+    dataset: ImageDataset | None  # None when the model's data is not available here
+    split: str
+    data_problem: str | None  # why dataset is None
 
 
-@st.cache_resource(show_spinner="Loading the data ...")
-def dataset(name: str) -> ImageDataset:
+# ---------------------------------------------------------------------------------------------------------------
+# Server-wide caches: read-only things keyed by content, shared by every visitor.
+
+
+@st.cache_resource(show_spinner="Loading the model ...", max_entries=8)
+def server_model(name: str, modified: float) -> Checkpoint:
+    """A server-side checkpoint (bundled or saved), shared by every visitor: inference only, never trained in place.
+
+    The file's modification time is part of the key, so a model saved again under the same name is reloaded.
+    """
+    return load_checkpoint(known_checkpoints()[name])
+
+
+@st.cache_resource(show_spinner="Loading the data ...", max_entries=4)
+def shared_dataset(name: str) -> ImageDataset:
     return load_dataset(name)
 
 
-@st.cache_resource(show_spinner="Encoding the data ...")
-def latents(fingerprint: str, _checkpoint: Checkpoint, _dataset: ImageDataset, split: str) -> Latents:
+@st.cache_resource(show_spinner="Encoding the data ...", max_entries=16)
+def latents(fingerprint: str, dataset_name: str, split: str, _checkpoint: Checkpoint, _dataset: ImageDataset) -> Latents:
     """Latent means per (weights, data, split); arrays are cached as resources, never pickled."""
     return encode_dataset(_checkpoint.model, _dataset, split)
+
+
+class _ProjectionCache:
+    """An LRU of projections keyed by (weights, data, split, method, params, seed).
+
+    Hand-rolled rather than st.cache_resource so a page can ask whether a result is ready, and show the
+    PCA map at once while a slower projection computes.
+    """
+
+    def __init__(self, size: int = 24):
+        self._items: OrderedDict[tuple, Projection] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: tuple) -> Projection | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def compute(self, key: tuple, make: Callable[[], Projection]) -> Projection:
+        found = self.get(key)
+        if found is not None:
+            return found
+        result = make()
+        with self._lock:
+            self._items[key] = result
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return result
+
+
+@st.cache_resource
+def projection_cache() -> _ProjectionCache:
+    return _ProjectionCache()
+
+
+def projection_key(selection: Selection, method: str, params: dict[str, Any], seed: int) -> tuple:
+    return (selection.checkpoint.fingerprint, selection.dataset.name, selection.split, method,
+            tuple(sorted(params.items())), seed)
+
+
+def get_projection(selection: Selection, mu: np.ndarray, method: str, params: dict[str, Any], seed: int,
+                   progress: Callable[[float], None] | None = None) -> Projection:
+    key = projection_key(selection, method, params, seed)
+    return projection_cache().compute(key, lambda: project(mu, method, params, seed, progress))
+
+
+def cached_projection(selection: Selection, method: str, params: dict[str, Any], seed: int) -> Projection | None:
+    return projection_cache().get(projection_key(selection, method, params, seed))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Per-visitor state
+
+
+def keep_shared_widgets() -> None:
+    for key in SHARED_WIDGET_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def picks() -> list[int]:
+    """Dataset rows the visitor picked on the map, oldest first, at most two."""
+    return st.session_state.setdefault("picks", [])
+
+
+def clear_picks() -> None:
+    st.session_state["picks"] = []
+
+
+def _on_upload() -> None:
+    """Callback: load an uploaded checkpoint; on failure keep the current model and remember the message."""
+    upload = st.session_state.get("upload_checkpoint")
+    st.session_state.pop("upload_error", None)
+    if upload is None:
+        return
+    try:
+        checkpoint = load_checkpoint(upload.getvalue(), name=upload.name)
+    except CheckpointError as error:
+        st.session_state["upload_error"] = str(error)
+        return
+    name = UPLOAD_PREFIX + upload.name
+    st.session_state["uploaded_models"] = {**st.session_state.get("uploaded_models", {}), name: checkpoint}
+    st.session_state["model_name"] = name
+    clear_picks()
+
+
+def _on_model_change() -> None:
+    clear_picks()
+
+
+def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:
+    """The data a model was trained on, if it can be had here.
+
+    Built-in names always; a file path only for server-side (trusted) checkpoints: a visitor's upload
+    never makes the server open a path.
+    """
+    name = checkpoint.dataset
+    try:
+        if name in BUILTIN_DATASETS:
+            data = shared_dataset(name)
+        elif trusted:
+            data = shared_dataset(name)  # a server-side file path, cached like a built-in
+        else:
+            return None, (
+                f"This model was trained on {name!r}, which is not available here, so there is no map to show. "
+                "The Generate page works without data."
+            )
+    except ValueError as error:
+        return None, f"The data this model was trained on could not be loaded: {error}"
+    if data.image_shape != checkpoint.image_shape:
+        return None, f"{name!r} has {data.image_shape} images but the model expects {checkpoint.image_shape}."
+    return data, None
+
+
+def model_sidebar() -> Selection:
+    """The sidebar every page shares: choose a bundled or uploaded model, upload one, and the data split."""
+    keep_shared_widgets()
+    uploaded: dict[str, Checkpoint] = st.session_state.get("uploaded_models", {})
+    server_side = known_checkpoints()
+    names = list(server_side) + list(uploaded)
+    if not names:
+        st.error("No models found: train one with 'python -m explorer train' into checkpoints/.")
+        st.stop()
+    if st.session_state.get("model_name") not in names:
+        st.session_state["model_name"] = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+    with st.sidebar:
+        name = st.selectbox("Model", names, key="model_name", on_change=_on_model_change)
+        st.file_uploader(
+            "Or upload a checkpoint (.safetensors)",
+            type=["safetensors"],
+            key="upload_checkpoint",
+            on_change=_on_upload,
+            max_upload_size=MAX_CHECKPOINT_UPLOAD_MB,
+            help="A model trained with this app or its CLI. It stays in your session only.",
+        )
+        if st.session_state.get("upload_error"):
+            st.error(st.session_state["upload_error"] + " The current model stays in use.")
+        split = st.radio("Data split", ["test", "train"], key="split", horizontal=True, on_change=_on_model_change)
+    checkpoint = uploaded[name] if name in uploaded else server_model(name, server_side[name].stat().st_mtime)
+    data, problem = dataset_for(checkpoint, trusted=name not in uploaded)
+    config = checkpoint.model_config
+    with st.sidebar:
+        st.caption(
+            f"{config.arch.upper()} VAE · {config.latent_dim}-D latent · {config.likelihood}"
+            f"{' · conditional' if config.conditional else ''} · trained on {checkpoint.dataset}"
+        )
+    return Selection(name, checkpoint, data, split, problem)
+
+
+def current_latents(selection: Selection) -> Latents:
+    return latents(selection.checkpoint.fingerprint, selection.dataset.name, selection.split,
+                   selection.checkpoint, selection.dataset)

@@ -1,0 +1,118 @@
+"""AppTest: every control of the generate page."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.checkpoint import bundled_checkpoints, load_checkpoint
+from explorer.data import load_dataset
+from explorer.latent import encode_dataset, mean_kl_per_dim
+from tests.app.conftest import image_urls, no_exception, select_points
+
+TEST_ROWS = load_dataset("mnist5k").test_index
+
+
+def open_generate(app, model: str | None = None):
+    at = app()
+    if model:
+        at.selectbox(key="model_name").set_value(model).run()
+    at.switch_page("explorer/ui/pages/generate.py").run()
+    no_exception(at)
+    return at
+
+
+def slider_values(at, dim: int) -> list[float]:
+    return [at.slider(key=f"z_{d}").value for d in range(dim)]
+
+
+def test_one_slider_per_dimension_ordered_by_kl_with_the_decoded_image(app):
+    at = open_generate(app, "mnist5k-z16")
+    sliders = [s for s in at.slider if s.key and s.key.startswith("z_")]
+    assert len(sliders) == 16
+    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z16"])
+    latents = encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test")
+    kl = mean_kl_per_dim(latents.mu, latents.logvar)
+    assert [s.key for s in sliders] == [f"z_{d}" for d in np.argsort(-kl, kind="stable")]
+    assert sliders[0].label == f"z{np.argmax(kl)} · KL {kl.max():.2f} nats"
+    assert len(image_urls(at, "slider_decode")) == 1
+
+
+def test_moving_a_slider_decodes_a_new_image_and_reset_returns_to_zero(app):
+    at = open_generate(app)
+    before = image_urls(at, "slider_decode")
+    at.slider(key="z_0").set_value(2.0).run()
+    moved = image_urls(at, "slider_decode")
+    assert moved != before
+    at.button(key="reset_sliders").click().run()
+    assert slider_values(at, 2) == [0.0, 0.0] and image_urls(at, "slider_decode") == before
+
+
+def test_start_from_a_picked_point(app):
+    at = app()
+    select_points(at, TEST_ROWS[7])
+    at.switch_page("explorer/ui/pages/generate.py").run()
+    assert not at.button(key="start_from_pick").proto.disabled
+    at.button(key="start_from_pick").click().run()
+    no_exception(at)
+    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z2"])
+    latents = encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test")
+    mu = latents.mu[np.searchsorted(latents.index, TEST_ROWS[7])]
+    assert slider_values(at, 2) == pytest.approx(np.round(mu, 2).tolist(), abs=1e-6)
+
+
+def test_start_from_pick_is_disabled_without_a_pick(app):
+    at = open_generate(app)
+    assert at.button(key="start_from_pick").proto.disabled
+
+
+def test_prior_samples_temperature_count_and_resample(app):
+    at = open_generate(app)
+    grid = lambda: [i.proto.imgs[0].url for i in at.image if "samples at temperature" in i.proto.imgs[0].caption]  # noqa: E731
+    first = grid()
+    assert len(first) == 1
+    at.button(key="resample").click().run()
+    assert grid() != first
+    at.slider(key="temperature").set_value(0.5).run()
+    at.select_slider(key="sample_count").set_value(16).run()
+    no_exception(at)
+    assert any(i.proto.imgs[0].caption == "16 samples at temperature 0.50" for i in at.image)
+
+
+def test_2d_manifold_grid_with_the_data_overlaid(app):
+    at = open_generate(app)
+    chart = at.get_by_key("manifold_map")
+    assert ';base64,' in chart.proto.spec  # the decoded grid as an image and '"name":"0"' in chart.proto.spec
+    at.slider(key="manifold_size").set_value(7).run()
+    at.slider(key="manifold_extent").set_value(1.5).run()
+    at.checkbox(key="manifold_overlay").uncheck().run()
+    no_exception(at)
+    assert '"name":"0"' not in at.get_by_key("manifold_map").proto.spec
+
+
+def test_grid_over_two_chosen_dimensions_for_a_16d_model(app):
+    at = open_generate(app, "mnist5k-z16")
+    captions = lambda: [i.proto.imgs[0].caption for i in at.image]  # noqa: E731
+    assert any("left to right" in c and "around the origin" in c for c in captions())
+    dims = at.selectbox(key="grid_dim_x").options
+    at.selectbox(key="grid_dim_y").set_value(int(dims[2].lstrip("z"))).run()
+    assert any(f"{dims[2]} top to bottom" in c for c in captions())
+    at.selectbox(key="grid_dim_y").set_value(int(dims[0].lstrip("z"))).run()
+    assert any("two different dimensions" in w.value for w in at.warning)
+
+
+def test_conditional_model_label_selector_conditions_everything(app):
+    at = open_generate(app, "digits-cvae")
+    before = (image_urls(at, "slider_decode"), [i.proto.imgs[0].url for i in at.image])
+    at.selectbox(key="condition_label").set_value(7).run()
+    no_exception(at)
+    after = (image_urls(at, "slider_decode"), [i.proto.imgs[0].url for i in at.image])
+    assert after[0] != before[0]
+    assert len(set(after[1]) & set(before[1])) == 0  # sliders, samples and grid all redrawn for label 7
+
+
+def test_rgb_model(app):
+    at = open_generate(app, "rgb32-conv")
+    assert len([s for s in at.slider if s.key and s.key.startswith("z_")]) == 3
+    at.slider(key="z_1").set_value(-1.5).run()
+    no_exception(at)

@@ -1,0 +1,69 @@
+"""In real Chromium: click two points on the map and see the decoded path; move a slider and see a new image."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.checkpoint import bundled_checkpoints, load_checkpoint
+from explorer.data import load_dataset
+from explorer.latent import encode_dataset
+from tests.e2e.conftest import click_point, wait_idle
+
+STRIP = ".st-key-interp_strip [data-testid='stImage']"
+
+
+@pytest.fixture(scope="module")
+def isolated_points():
+    """Two test-split means of the default model with no neighbour close by, so a click hits exactly them."""
+    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z2"])
+    mu = encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test").mu
+    distance = np.linalg.norm(mu[:, None] - mu[None], axis=-1)
+    np.fill_diagonal(distance, np.inf)
+    loneliest = np.argsort(-distance.min(axis=1))
+    first = loneliest[0]
+    second = next(i for i in loneliest[1:] if np.linalg.norm(mu[i] - mu[first]) > 2)
+    return mu[first], mu[second]
+
+
+def test_click_two_points_and_the_interpolation_strip_appears(page, server, isolated_points):
+    page.goto(server.url)
+    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    wait_idle(page)
+    assert page.locator(STRIP).count() == 0
+    first, second = isolated_points
+    click_point(page, float(first[0]), float(first[1]))
+    page.wait_for_selector(".st-key-pick_A [data-testid='stImage'] img")  # the first pick's details
+    wait_idle(page)
+    click_point(page, float(second[0]), float(second[1]))
+    page.wait_for_selector(STRIP)
+    wait_idle(page)
+    assert page.locator(STRIP).count() == 10 + 2  # default 10 decoded steps plus the two originals
+    sources = page.locator(f"{STRIP} img").evaluate_all("els => els.map(e => e.naturalWidth)")
+    assert len(sources) == 12 and all(width > 0 for width in sources)  # the images really loaded
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_moving_a_slider_changes_the_decoded_image(page, server):
+    page.goto(f"{server.url}/generate")
+    image = page.locator(".st-key-slider_decode img")
+    image.wait_for()
+    wait_idle(page)
+    before = image.get_attribute("src")
+    # Drag the first slider's thumb (value 0, mid-track) three quarters of the way and let go.
+    track = page.locator("[data-testid='stSlider'] [data-orientation='horizontal'][style*='touch-action']").first
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.75, y, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        "before => { const i = document.querySelector('.st-key-slider_decode img'); return i && i.src !== before; }",
+        arg=before,
+    )
+    wait_idle(page)
+    assert page.locator(".st-key-slider_decode img").get_attribute("src") != before
+    value = float(page.locator("[data-testid='stSlider'] [data-testid='stSliderThumbValue']").first.inner_text())
+    assert 1.0 < value < 3.0  # about +2 on a -4..4 track
+    assert page.locator("[data-testid='stException']").count() == 0

@@ -1,0 +1,55 @@
+"""Figure builders and image helpers: what the pages draw, checked as data."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
+from explorer.plots import latent_map, manifold_figure, path_map
+
+
+def test_latent_map_one_webgl_trace_per_label_with_rows_in_customdata():
+    points = np.arange(12, dtype=np.float32).reshape(6, 2)
+    labels = np.array([0, 1, 0, 2, 1, 0])
+    index = np.array([10, 11, 12, 13, 14, 15])
+    fig = latent_map(points, labels, ("a", "b", "c"), index)
+    assert [t.name for t in fig.data] == ["a", "b", "c"] and all(t.type == "scattergl" for t in fig.data)
+    assert list(fig.data[0].customdata) == [10, 12, 15]
+    assert "row %{customdata}" in fig.data[0].hovertemplate and "label a" in fig.data[0].hovertemplate
+    # Same arrays, same figure: the chart's identity (and so the visitor's selection) survives reruns.
+    assert fig.to_json() == latent_map(points, labels, ("a", "b", "c"), index).to_json()
+
+
+def test_latent_map_unlabelled_and_with_ellipses():
+    points = np.zeros((4, 2), np.float32)
+    assert [t.name for t in latent_map(points, None, (), np.arange(4)).data] == ["images"]
+    sigma = np.array([[1, 2], [np.nan, np.nan], [1, 1], [np.nan, np.nan]], np.float32)
+    fig = latent_map(points, None, (), np.arange(4), sigma=sigma)
+    ellipse = fig.data[0]
+    assert ellipse.mode == "lines" and 1.99 < np.nanmax(np.asarray(ellipse.y)) <= 2.0  # sigma_y of the first point
+    assert np.isnan(np.asarray(ellipse.x)).sum() == 2  # two drawn ellipses, each closed by a gap
+
+
+def test_path_map_and_manifold_figure():
+    fig = path_map(np.zeros((5, 2)), np.array([[0, 0], [1, 1]]), np.array([[0, 0], [1, 1]]), ("x", "y"), exact=False)
+    assert [t.name for t in fig.data] == ["data", "path (approx.)", "picks"]
+    mosaic = np.zeros((30, 30), np.uint8)
+    fig = manifold_figure(mosaic, (-2, 2), (-2, 2), np.zeros((3, 2)), np.array([0, 1, 1]), ("a", "b"))
+    assert fig.layout.images[0].source.startswith("data:image/png;base64,")
+    assert fig.layout.images[0].sizex == 4 and len(fig.data) == 2
+
+
+def test_image_helpers():
+    grey = np.random.default_rng(0).random((2, 1, 4, 4)).astype(np.float32)
+    as_bytes = to_uint8(grey)
+    assert as_bytes.shape == (2, 4, 4) and as_bytes.dtype == np.uint8
+    assert to_uint8(np.ones((3, 5, 5))).shape == (5, 5, 3)
+    assert enlarge(as_bytes[0], 16).shape == (16, 16)
+    mosaic = tile(as_bytes, columns=2, pad=1)
+    assert mosaic.shape == (4, 9) and (mosaic[:, 4] == 255).all()
+    assert Image.open(io.BytesIO(png_bytes(mosaic))).size == (9, 4)
+    gif = Image.open(io.BytesIO(gif_bytes(np.stack([as_bytes[0], as_bytes[1], as_bytes[0]]))))
+    assert gif.format == "GIF" and gif.n_frames == 4  # forth and back: 0, 1, 2, 1

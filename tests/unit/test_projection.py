@@ -1,0 +1,57 @@
+"""Projections: each method gives an (N, 2) map, is reproducible, and places new points where it should."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.manifold import trustworthiness
+
+from explorer.projection import methods_for, project
+
+
+@pytest.fixture(scope="module")
+def clustered():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 5, (4, 8))
+    return (centres[np.arange(200) % 4] + rng.normal(0, 0.5, (200, 8))).astype(np.float32)
+
+
+def test_identity_is_exact_and_only_for_2d():
+    mu = np.random.default_rng(0).normal(size=(10, 2)).astype(np.float32)
+    projection = project(mu, "identity")
+    assert np.array_equal(projection.points, mu) and projection.exact
+    assert np.array_equal(projection.transform(mu[:3]), mu[:3])
+    with pytest.raises(ValueError, match="needs a 2-D latent; this one is 3-D. Use PCA"):
+        project(np.zeros((5, 3)), "identity")
+    assert "identity" in methods_for(2) and "identity" not in methods_for(16)
+
+
+def test_pca_transform_matches_fit(clustered):
+    projection = project(clustered, "pca")
+    assert projection.points.shape == (200, 2) and projection.axis_titles[0].startswith("PC1 (")
+    assert np.allclose(projection.transform(clustered[:5]), projection.points[:5], atol=1e-4)
+
+
+@pytest.mark.parametrize("method, params", [("umap", {"n_neighbors": 10, "min_dist": 0.2}), ("tsne", {"perplexity": 20})])
+def test_nonlinear_projections_keep_neighbourhoods_and_are_seeded(clustered, method, params):
+    progress = []
+    a = project(clustered, method, params, seed=3, progress=progress.append)
+    b = project(clustered, method, params, seed=3)
+    assert a.points.shape == (200, 2) and not a.exact
+    assert np.allclose(a.points, b.points, atol=1e-4)  # same seed, same map
+    assert trustworthiness(clustered, a.points, n_neighbors=10) > 0.9
+    placed = a.transform(clustered[:4])  # new points land near the ones they copy
+    spread = np.ptp(a.points, axis=0).max()
+    assert np.linalg.norm(placed - a.points[:4], axis=1).max() < 0.2 * spread
+    if method == "tsne":
+        assert progress and progress[-1] == 1.0 and progress == sorted(progress)
+
+
+def test_one_dimensional_latents_still_map():
+    projection = project(np.arange(6, dtype=np.float32)[:, None], "pca")
+    assert projection.points.shape == (6, 2) and np.all(projection.points[:, 1] == 0)
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="Unknown projection 'mds'"):
+        project(np.zeros((5, 3)), "mds")
