@@ -10,6 +10,7 @@ app: $(VENV)/.installed-app
 	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT)
 
 test: $(VENV)/.installed-test
+	sh scripts/ensure-chromium.sh
 	$(PY) -m pytest
 
 $(VENV)/.installed-app: requirements.txt
