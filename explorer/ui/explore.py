@@ -12,7 +12,7 @@ from explorer.projection import METHOD_LABELS, Projection, methods_for
 from explorer.ui import state
 
 ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
-THUMB = 84  # pixels per image in the strip
+THUMB = 72  # pixels per image in the strip: A, 10 steps and B fit on one row of the wide layout
 
 
 def _projection_controls(latent_dim: int) -> tuple[str, dict, int]:
@@ -131,21 +131,23 @@ def _interpolation(selection: state.Selection, latents: Latents, projection: Pro
     with st.container(key="interp_strip", horizontal=True, gap="small"):
         for frame, caption in zip(frames, captions):
             st.image(frame, caption=caption, width=THUMB, output_format="PNG")
-    cols = st.columns([1, 1, 4])
-    cols[0].download_button("Strip as PNG", png_bytes(tile(np.stack(frames), columns=len(frames))),
-                            file_name=f"path-{picks[0]}-{picks[1]}-{method}.png", mime="image/png",
-                            key="download_strip_png")
-    cols[1].download_button("Path as GIF", gif_bytes(np.stack(frames[1:-1])),
-                            file_name=f"path-{picks[0]}-{picks[1]}-{method}.gif", mime="image/gif",
-                            key="download_strip_gif")
+    if checkpoint.model_config.conditional and label is not None:
+        st.caption(f"A conditional model: every step is decoded as A's label, {data.label_names[label]}.")
+    left, right = st.columns([3, 2])
     path_xy = projection.transform(path)
-    ends_xy = projection.points[[a, b]]
-    st.plotly_chart(path_map(projection.points, path_xy, ends_xy, projection.axis_titles, projection.exact),
-                    key="path_map")
-    st.caption("Where the path runs on the map" + (
-        "." if projection.exact else
-        f": {METHOD_LABELS[projection.method]} places the decoded points by their neighbours, so it is approximate."
-    ))
+    with left:
+        st.plotly_chart(path_map(projection.points, path_xy, projection.points[[a, b]], projection.axis_titles,
+                                 projection.exact), key="path_map")
+        st.caption("Where the path runs on the map" + (
+            "." if projection.exact else
+            f": {METHOD_LABELS[projection.method]} places the decoded points by their neighbours, so this is approximate."
+        ))
+    with right:
+        name = f"path-{picks[0]}-{picks[1]}-{method}"
+        st.download_button("Download the strip (PNG)", png_bytes(tile(np.stack(frames), columns=len(frames))),
+                           file_name=f"{name}.png", mime="image/png", key="download_strip_png")
+        st.download_button("Download the path as an animation (GIF)", gif_bytes(np.stack(frames[1:-1])),
+                           file_name=f"{name}.gif", mime="image/gif", key="download_strip_gif")
 
 
 def render() -> None:
