@@ -228,17 +228,17 @@ def bundled_checkpoints() -> dict[str, Path]:
     return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.safetensors"))}
 
 
-def saved_models_dir() -> Path | None:
-    """The server's folder of saved models, set by the operator in $EXPLORER_MODELS_DIR (none by default)."""
+def saved_models_dir() -> Path:
+    """Where models saved from the app go: $EXPLORER_MODELS_DIR, else checkpoints/saved beside the bundled ones."""
     folder = os.environ.get("EXPLORER_MODELS_DIR")
-    return Path(folder) if folder else None
+    return Path(folder) if folder else BUNDLED_DIR / "saved"
 
 
 def known_checkpoints() -> dict[str, Path]:
     """Every server-side checkpoint by name: the bundled ones, then saved ones (which never shadow a bundled name)."""
     known = bundled_checkpoints()
     folder = saved_models_dir()
-    if folder is not None and folder.is_dir():
+    if folder.is_dir():
         for path in sorted(folder.glob("*.safetensors")):
             known.setdefault(path.stem, path)
     return known

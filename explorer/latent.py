@@ -29,10 +29,14 @@ def batches(dataset: ImageDataset, index: np.ndarray, batch_size: int, device: t
         yield x, y
 
 
-@torch.no_grad()
 def encode_dataset(model: VAE, dataset: ImageDataset, split: str = "test", batch_size: int = 1000) -> Latents:
     """Posterior parameters for every image of a split."""
-    index = dataset.split_index(split)
+    return encode_rows(model, dataset, dataset.split_index(split), batch_size)
+
+
+@torch.no_grad()
+def encode_rows(model: VAE, dataset: ImageDataset, index: np.ndarray, batch_size: int = 1000) -> Latents:
+    """Posterior parameters for the given dataset rows, in order."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -98,6 +102,18 @@ def grid_latents(
     points[:, dx] = np.tile(xs, n)
     points[:, dy] = np.repeat(ys, n)
     return points
+
+
+@torch.no_grad()
+def reconstruct(model: VAE, dataset: ImageDataset, rows: np.ndarray) -> np.ndarray:
+    """Decoded posterior means of the given rows (K, C, H, W) in [0, 1]; conditional models use each row's label."""
+    was_training = model.training
+    model.eval()
+    x = torch.from_numpy(dataset.images[rows]).to(next(model.parameters()).device)
+    labels = torch.from_numpy(dataset.labels[rows]).to(x.device) if model.config.conditional else None
+    images = model.decode(model.encode(x, labels)[0], labels).cpu().numpy()
+    model.train(was_training)
+    return images
 
 
 @torch.no_grad()

@@ -29,7 +29,7 @@ def _groups(labels: np.ndarray | None, label_names: tuple[str, ...]):
             yield name, label_colour(i), mask
 
 
-def _square_layout(fig: go.Figure, axis_titles: tuple[str, str], height: int) -> go.Figure:
+def _square_layout(fig: go.Figure, axis_titles: tuple[str, str], height: int, uirevision: str = "keep") -> go.Figure:
     fig.update_layout(
         xaxis_title=axis_titles[0],
         yaxis_title=axis_titles[1],
@@ -37,7 +37,7 @@ def _square_layout(fig: go.Figure, axis_titles: tuple[str, str], height: int) ->
         legend=dict(title="label", itemsizing="constant"),
         margin=dict(l=10, r=10, t=30, b=10),
         height=height,
-        uirevision="keep",  # zoom and legend toggles survive reruns
+        uirevision=uirevision,  # zoom and legend toggles survive reruns while this stays the same
     )
     return fig
 
@@ -50,6 +50,7 @@ def latent_map(
     axis_titles: tuple[str, str] = ("z0", "z1"),
     sigma: np.ndarray | None = None,
     height: int = 560,
+    uirevision: str = "keep",
 ) -> go.Figure:
     """WebGL scatter, one trace per label (the legend toggles classes); customdata holds the dataset row.
 
@@ -76,7 +77,7 @@ def latent_map(
             customdata=index[mask],
             hovertemplate=f"row %{{customdata}}<br>label {name}<extra></extra>",
         ))
-    return _square_layout(fig, axis_titles, height)
+    return _square_layout(fig, axis_titles, height, uirevision)
 
 
 def path_map(
@@ -119,3 +120,58 @@ def manifold_figure(
     fig.update_xaxes(range=list(x_range), showgrid=False, zeroline=False)
     fig.update_yaxes(range=list(y_range), showgrid=False, zeroline=False)
     return _square_layout(fig, axis_titles, height)
+
+
+def _thin(n: int, limit: int = 600) -> np.ndarray:
+    """Indices of at most `limit` evenly spaced rows (always the last): live charts stay light to send."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.append(np.linspace(0, n - 1, limit).astype(int), n - 1))
+
+
+def loss_balance_figure(step: np.ndarray, recon: np.ndarray, kl: np.ndarray, beta: np.ndarray,
+                        height: int = 300) -> go.Figure:
+    """Reconstruction and beta*KL stacked (their top is the loss), the raw KL beside them, and beta over time."""
+    from plotly.subplots import make_subplots
+
+    keep = _thin(len(step))
+    step, recon, kl, beta = step[keep], recon[keep], kl[keep], beta[keep]
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.5, 0.25, 0.25], horizontal_spacing=0.08,
+                        subplot_titles=("loss = reconstruction + β·KL", "KL (unweighted)", "β (KL weight)"))
+    fig.add_trace(go.Scatter(x=step, y=recon, name="reconstruction", stackgroup="loss", line=dict(color="#1f77b4")), 1, 1)
+    fig.add_trace(go.Scatter(x=step, y=beta * kl, name="β·KL", stackgroup="loss", line=dict(color="#ff7f0e")), 1, 1)
+    fig.add_trace(go.Scatter(x=step, y=kl, name="KL", line=dict(color="#d62728"), showlegend=False), 1, 2)
+    fig.add_trace(go.Scatter(x=step, y=beta, name="β", line=dict(color="#2ca02c"), showlegend=False), 1, 3)
+    fig.update_yaxes(title_text="nats per image", row=1, col=1)
+    fig.update_xaxes(title_text="step")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def kl_heatmap(step: np.ndarray, kl_per_dim: np.ndarray, height: int = 260) -> go.Figure:
+    """KL of each latent dimension (rows) over the steps (columns): which dimensions the model uses, and when."""
+    keep = _thin(len(step), 300)
+    fig = go.Figure(go.Heatmap(
+        z=kl_per_dim[keep].T, x=step[keep], y=[f"z{d}" for d in range(kl_per_dim.shape[1])],
+        colorscale="Viridis", colorbar=dict(title="nats"), hovertemplate="step %{x}<br>%{y}: %{z:.2f} nats<extra></extra>",
+    ))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title="KL per latent dimension",
+                      xaxis_title="step")
+    return fig
+
+
+def elbo_figure(epoch: np.ndarray, test_elbo: np.ndarray, height: int = 260) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=epoch, y=test_elbo, mode="lines+markers", name="test ELBO"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), title="Test ELBO per epoch (higher is better)",
+                      xaxis_title="epoch", yaxis_title="nats per image")
+    return fig
+
+
+def snapshot_map(points: np.ndarray, labels: np.ndarray | None, label_names: tuple[str, ...],
+                 x_range: tuple[float, float], y_range: tuple[float, float], axis_titles: tuple[str, str],
+                 height: int = 420) -> go.Figure:
+    """One epoch's latent map on axes fixed across epochs, so the clusters visibly form rather than jump."""
+    fig = latent_map(points, labels, label_names, np.arange(len(points)), axis_titles, height=height)
+    fig.update_xaxes(range=list(x_range), autorange=False)
+    fig.update_yaxes(range=list(y_range), autorange=False)
+    return fig

@@ -92,3 +92,47 @@ def project(
                           lambda z: np.asarray(embedding.transform(np.asarray(z, np.float32)), np.float32),
                           exact=False)
     raise ValueError(f"Unknown projection {method!r}; choose one of {', '.join(METHODS)}.")
+
+
+ALIGN_METHODS = ("identity", "pca", "umap")
+
+
+def align_snapshots(snapshots: list[np.ndarray], method: str = "pca", seed: int = 0) -> list[np.ndarray]:
+    """2-D maps of the same points at several epochs, on common axes.
+
+    identity: the 2-D latent as it is. pca: one PCA, fitted on the newest snapshot, applied to all (a single
+    linear frame, so no axis flips between epochs). umap: umap-learn's AlignedUMAP, which ties each point's
+    positions across epochs together.
+    """
+    mus = [np.asarray(m, np.float32) for m in snapshots]
+    if not mus:
+        return []
+    dim = mus[0].shape[1]
+    if method == "identity" or dim == 1:
+        if dim > 2:
+            raise ValueError("The identity map needs a 2-D latent; use PCA or UMAP.")
+        return [m if dim == 2 else np.column_stack([m[:, 0], np.zeros(len(m), np.float32)]) for m in mus]
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, random_state=seed).fit(mus[-1])
+        return [pca.transform(m).astype(np.float32) for m in mus]
+    if method == "umap":
+        if len(mus) == 1:
+            return [project(mus[0], "umap", seed=seed).points]
+        from umap import AlignedUMAP
+
+        same_points = [{i: i for i in range(len(mus[0]))} for _ in range(len(mus) - 1)]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning)
+            aligned = AlignedUMAP(random_state=seed).fit(mus, relations=same_points)
+        return [np.asarray(e, np.float32) for e in aligned.embeddings_]
+    raise ValueError(f"Snapshots can be aligned by {', '.join(ALIGN_METHODS)}, not {method!r}.")
+
+
+def common_range(maps: list[np.ndarray], margin: float = 0.05) -> tuple[tuple[float, float], tuple[float, float]]:
+    """One (x, y) range that holds every map, with a margin: fixed axes across snapshots."""
+    stacked = np.concatenate(maps)
+    low, high = stacked.min(axis=0), stacked.max(axis=0)
+    pad = (high - low) * margin + 1e-6
+    return (float(low[0] - pad[0]), float(high[0] + pad[0])), (float(low[1] - pad[1]), float(high[1] + pad[1]))

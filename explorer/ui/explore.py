@@ -64,8 +64,9 @@ def _map_figure(selection: state.Selection, latents: Latents, projection: Projec
         sigma = np.full((len(latents.mu), 2), np.nan, np.float32)
         shown = np.random.default_rng(0).choice(len(sigma), min(ELLIPSE_SAMPLE, len(sigma)), replace=False)
         sigma[shown] = np.exp(0.5 * latents.logvar[shown])
+    view = f"{selection.checkpoint.fingerprint[:12]}-{selection.split}-{projection.method}"  # a new map, a new zoom
     return latent_map(projection.points, latents.labels, selection.dataset.label_names, latents.index,
-                      projection.axis_titles, sigma=sigma)
+                      projection.axis_titles, sigma=sigma, uirevision=view)
 
 
 def _row_of(point: dict) -> int | None:

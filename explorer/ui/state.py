@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -14,9 +15,12 @@ from explorer.checkpoint import Checkpoint, CheckpointError, known_checkpoints, 
 from explorer.data import BUILTIN_DATASETS, ImageDataset, load_dataset
 from explorer.latent import Latents, encode_dataset
 from explorer.projection import Projection, project
+from explorer.runtime import configure_threads
 
 DEFAULT_MODEL = "mnist5k-z2"
 UPLOAD_PREFIX = "uploaded: "
+SESSION_DATA_PREFIX = "upload: "  # names of a visitor's uploaded data sets (never file paths)
+DEFAULT_MAX_RUNS = 2  # concurrent training runs per server; $EXPLORER_MAX_RUNS overrides
 MAX_CHECKPOINT_UPLOAD_MB = 64
 # Widget keys that both pages render: re-assigning them at the top of a page keeps their values when the
 # visitor switches pages (Streamlit drops the state of widgets that one run does not render).
@@ -36,6 +40,12 @@ class Selection:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Server-wide caches: read-only things keyed by content, shared by every visitor.
+
+
+@st.cache_resource
+def start_up() -> int:
+    """Once per server process: torch threads (process-wide, so decided here, before any page computes)."""
+    return configure_threads()
 
 
 @st.cache_resource(show_spinner="Loading the model ...", max_entries=8)
@@ -109,6 +119,40 @@ def cached_projection(selection: Selection, method: str, params: dict[str, Any],
     return projection_cache().get(projection_key(selection, method, params, seed))
 
 
+def max_runs() -> int:
+    try:
+        return max(1, int(os.environ.get("EXPLORER_MAX_RUNS", DEFAULT_MAX_RUNS)))
+    except ValueError:
+        return DEFAULT_MAX_RUNS
+
+
+@st.cache_resource
+def run_slots() -> threading.BoundedSemaphore:
+    """The server-wide cap on concurrent training runs (one semaphore shared by every visitor)."""
+    return threading.BoundedSemaphore(max_runs())
+
+
+class JobHolder:
+    """A visitor's current training run. Lives in a session-scoped cache, so closing the tab stops the run."""
+
+    def __init__(self):
+        self.job = None
+
+    def replace(self, job) -> None:
+        if self.job is not None:
+            self.job.stop()
+        self.job = job
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self.job.stop()
+
+
+@st.cache_resource(scope="session", on_release=JobHolder.stop)
+def job_holder() -> JobHolder:
+    return JobHolder()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Per-visitor state
 
@@ -139,8 +183,12 @@ def _on_upload() -> None:
     except CheckpointError as error:
         st.session_state["upload_error"] = str(error)
         return
-    name = UPLOAD_PREFIX + upload.name
-    st.session_state["uploaded_models"] = {**st.session_state.get("uploaded_models", {}), name: checkpoint}
+    add_session_model(UPLOAD_PREFIX + upload.name, checkpoint)
+
+
+def add_session_model(name: str, checkpoint: Checkpoint) -> None:
+    """Add an uploaded or freshly trained model to this visitor's list and switch to it (call from a callback)."""
+    st.session_state["session_models"] = {**st.session_state.get("session_models", {}), name: checkpoint}
     st.session_state["model_name"] = name
     clear_picks()
 
@@ -156,8 +204,11 @@ def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | N
     never makes the server open a path.
     """
     name = checkpoint.dataset
+    session_data = st.session_state.get("session_datasets", {})
     try:
-        if name in BUILTIN_DATASETS:
+        if name in session_data:
+            data = session_data[name]  # the visitor's own upload, trained on in this session
+        elif name in BUILTIN_DATASETS:
             data = shared_dataset(name)
         elif trusted:
             data = shared_dataset(name)  # a server-side file path, cached like a built-in
@@ -175,8 +226,9 @@ def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | N
 
 def model_sidebar() -> Selection:
     """The sidebar every page shares: choose a bundled or uploaded model, upload one, and the data split."""
+    start_up()
     keep_shared_widgets()
-    uploaded: dict[str, Checkpoint] = st.session_state.get("uploaded_models", {})
+    uploaded: dict[str, Checkpoint] = st.session_state.get("session_models", {})
     server_side = known_checkpoints()
     names = list(server_side) + list(uploaded)
     if not names:

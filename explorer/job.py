@@ -1,0 +1,176 @@
+"""TrainingJob: one training run in a background thread, with what a live view needs to show it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from explorer.config import ModelConfig, TrainConfig
+from explorer.data import ImageDataset
+from explorer.latent import count_active_units, encode_rows, reconstruct
+from explorer.model import VAE, create_model
+from explorer.train import StepMetrics, TrainingDiverged, train_steps
+
+PREVIEW_EVERY_S = 0.4  # reconstructions of the fixed images are refreshed at most this often
+SNAPSHOT_POINTS = 1000  # test means kept per epoch for the forming map
+WAITING, RUNNING, DONE, STOPPED, DIVERGED, FAILED = "waiting", "running", "done", "stopped", "diverged", "failed"
+FINISHED = (DONE, STOPPED, DIVERGED, FAILED)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The encoded test means at one epoch's end."""
+
+    epoch: int
+    mu: np.ndarray  # (M, D) float32, the same M test images at every epoch
+    labels: np.ndarray | None
+    active_units: int
+
+
+class TrainingJob:
+    """Trains a fresh model on a thread; the page reads copies of its state under a lock.
+
+    `slots` (a semaphore shared by the server) caps concurrent runs: a job waits for a slot, and a stop
+    while waiting ends it without training.
+    """
+
+    def __init__(
+        self,
+        dataset: ImageDataset,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        slots: threading.Semaphore | None = None,
+        preview_count: int = 8,
+    ):
+        self.dataset = dataset
+        self.model_config = model_config
+        self.train_config = train_config
+        self.model: VAE = create_model(model_config, dataset.image_shape, dataset.num_classes, train_config.seed)
+        self._slots = slots
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="training-job", daemon=True)
+        self._metrics: list[StepMetrics] = []
+        self._snapshots: list[Snapshot] = []
+        self.status = WAITING
+        self.message = ""
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        rng = np.random.default_rng(0)
+        test = dataset.test_index
+        self.preview_rows = _one_per_label(dataset, test, preview_count)
+        self.snapshot_rows = np.sort(rng.choice(test, min(SNAPSHOT_POINTS, len(test)), replace=False))
+        self._preview = reconstruct(self.model, dataset, self.preview_rows)
+
+    # --- control -------------------------------------------------------------------------------------------
+    def start(self) -> "TrainingJob":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the run to end; it stops before its next step (or leaves the queue), keeping what it learned."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    # --- what the page reads ---------------------------------------------------------------------------------
+    def metrics(self) -> list[StepMetrics]:
+        with self._lock:
+            return list(self._metrics)
+
+    def snapshots(self) -> list[Snapshot]:
+        with self._lock:
+            return list(self._snapshots)
+
+    def preview(self) -> tuple[np.ndarray, np.ndarray]:
+        """(originals, reconstructions) of the fixed test images, each (K, C, H, W) in [0, 1]."""
+        with self._lock:
+            return self.dataset.images[self.preview_rows], self._preview
+
+    def step_history(self) -> list[dict[str, Any]]:
+        return [m.to_dict() for m in self.metrics()]
+
+    # --- the thread ------------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            if not self._take_slot():
+                self._finish(STOPPED, "Stopped before it started.")
+                return
+            try:
+                self._train()
+            finally:
+                if self._slots is not None:
+                    self._slots.release()
+        except Exception as error:  # noqa: BLE001: any failure must end the job visibly, never silently
+            self._finish(FAILED, f"The run failed: {error}")
+
+    def _take_slot(self) -> bool:
+        if self._slots is None:
+            return True
+        while not self._stop.is_set():
+            if self._slots.acquire(timeout=0.2):
+                return True
+        return False
+
+    def _train(self) -> None:
+        self.status = RUNNING
+        self.started_at = time.time()
+        last_preview = 0.0
+        try:
+            for metrics in train_steps(self.model, self.dataset, self.train_config, self._stop):
+                now = time.perf_counter()
+                preview = None
+                if now - last_preview > PREVIEW_EVERY_S or metrics.epoch_end:
+                    preview = reconstruct(self.model, self.dataset, self.preview_rows)
+                    last_preview = now
+                snapshot = self._snapshot(metrics.epoch) if metrics.epoch_end else None
+                with self._lock:
+                    self._metrics.append(metrics)
+                    if preview is not None:
+                        self._preview = preview
+                    if snapshot is not None:
+                        self._snapshots.append(snapshot)
+        except TrainingDiverged as error:
+            self._finish(DIVERGED, str(error))
+            return
+        if self._stop.is_set():
+            done = len(self._metrics)
+            self._finish(STOPPED, f"Stopped after {done:,} of {self._total_steps():,} steps; the model keeps what it learned.")
+        else:
+            self._finish(DONE, "Training finished.")
+
+    def _finish(self, status: str, message: str) -> None:
+        self.model.eval()
+        self.message = message
+        self.finished_at = time.time()
+        self.status = status
+
+    def _total_steps(self) -> int:
+        metrics = self.metrics()
+        return metrics[-1].total_steps if metrics else 0
+
+    def _snapshot(self, epoch: int) -> Snapshot:
+        latents = encode_rows(self.model, self.dataset, self.snapshot_rows)
+        return Snapshot(epoch, latents.mu, latents.labels, count_active_units(latents.mu))
+
+
+def _one_per_label(dataset: ImageDataset, rows: np.ndarray, count: int) -> np.ndarray:
+    """Up to `count` test rows, covering as many labels as possible (the first row of each label, then more)."""
+    if dataset.labels is None:
+        return rows[:count]
+    picked: list[int] = []
+    for label in range(dataset.num_classes):
+        hits = rows[dataset.labels[rows] == label]
+        if len(hits):
+            picked.append(int(hits[0]))
+    extra = [int(r) for r in rows if int(r) not in picked]
+    return np.array((picked + extra)[:count])

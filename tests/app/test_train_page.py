@@ -1,0 +1,140 @@
+"""AppTest: the train page starts, watches, stops and hands over runs; bad data and diverging runs are handled."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import numpy as np
+import pytest
+
+from explorer.checkpoint import load_checkpoint
+from explorer.ui import state
+from tests.app.conftest import no_exception, select_points
+
+PAGE = "explorer/ui/pages/train.py"
+
+
+def open_train(app, **settings):
+    at = app()
+    at.switch_page(PAGE).run()
+    no_exception(at)
+    at.selectbox(key="train_data").set_value(settings.pop("data", "digits"))
+    at.slider(key="train_epochs").set_value(settings.pop("epochs", 2))
+    for key, value in settings.items():
+        at.get_by_key(key).set_value(value)
+    return at.run()
+
+
+def progress_step(at) -> int:
+    texts = [p.proto.text for p in at.get("progress")]
+    match = re.search(r"step ([\d,]+)/", texts[0]) if texts else None
+    return int(match.group(1).replace(",", "")) if match else 0
+
+
+def wait_until_finished(at, timeout=120):
+    """Rerun as the browser's polling would, until Start is enabled again (the run has ended)."""
+    deadline = time.monotonic() + timeout
+    while at.button(key="train_start").proto.disabled:
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.3)
+        at.run()
+    return at
+
+
+def test_start_watch_stop_and_use_the_model(app):
+    at = open_train(app, epochs=200)
+    at.button(key="train_start").click().run()
+    no_exception(at)
+    assert at.button(key="train_start").proto.disabled and not at.button(key="train_stop").proto.disabled
+    steps = []
+    for _ in range(3):
+        time.sleep(0.6)
+        at.run()
+        steps.append(progress_step(at))
+    assert steps[0] < steps[1] < steps[2], steps  # the metrics grow while it runs
+    assert at.get_by_key("train_live") is not None
+    at.button(key="train_stop").click().run()
+    at = wait_until_finished(at)
+    assert any(w.value.startswith("Stopped after") for w in at.warning)
+    at.button(key="train_use").click().run()
+    no_exception(at)
+    assert at.session_state["model_name"].startswith("trained: digits z2")
+    at.switch_page("explorer/ui/pages/explore.py").run()
+    no_exception(at)
+    assert "MLP VAE · 2-D latent" in at.sidebar.caption[0].value and len(at.get("plotly_chart")) == 1
+
+
+def test_a_finished_run_can_be_saved_and_downloaded(app, models_dir):
+    at = open_train(app, epochs=1)
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    assert [s.value for s in at.success] == ["Training finished."]
+    assert at.download_button(key="train_download").proto.label.startswith("Download")
+    for bad, message in (("../evil", "not a usable name"), ("mnist5k-z2", "already exists")):
+        at.text_input(key="train_save_name").set_value(bad).run()
+        at.button(key="train_save").click().run()
+        assert any(message in e.value for e in at.error), bad
+    at.text_input(key="train_save_name").set_value("digits-from-test").run()
+    at.button(key="train_save").click().run()
+    saved = models_dir / "digits-from-test.safetensors"
+    assert saved.exists() and load_checkpoint(saved).dataset == "digits"
+    assert "digits-from-test" in at.selectbox(key="model_name").options
+    at.button(key="train_save").click().run()  # the same name again: refused, the file stays
+    assert any("already exists" in e.value for e in at.error)
+    saved.unlink()
+
+
+def test_a_diverging_run_says_so_and_keeps_a_usable_model(app):
+    at = open_train(app, epochs=20, train_lr=10.0)
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    assert any("Training diverged at step" in e.value for e in at.error)
+    at.button(key="train_use").click().run()
+    no_exception(at)
+
+
+def npz_payload(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_bad_data_gets_the_librarys_message_and_changes_nothing(app):
+    at = open_train(app)
+    at.file_uploader(key="train_upload").set_value(("bad.npz", npz_payload(images=np.full((5, 8, 8), np.nan)), "application/octet-stream")).run()
+    no_exception(at)
+    assert any("bad.npz: Images contain NaN or infinite values" in e.value for e in at.error)
+    assert at.selectbox(key="train_data").value == "digits"
+
+
+def test_uploaded_data_trains_and_its_map_shows_in_this_session(app):
+    at = open_train(app)
+    rng = np.random.default_rng(0)
+    payload = npz_payload(images=rng.integers(0, 255, (60, 12, 12), dtype=np.uint8), labels=np.arange(60) % 3)
+    at.file_uploader(key="train_upload").set_value(("mine.npz", payload, "application/octet-stream")).run()
+    assert at.selectbox(key="train_data").value == "upload: mine.npz"
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    at.button(key="train_use").click().run()
+    at.switch_page("explorer/ui/pages/explore.py").run()
+    no_exception(at)
+    assert "12 test images" in at.caption[0].value
+
+
+def test_a_full_server_shows_waiting_until_a_slot_frees(app):
+    slots = state.run_slots()
+    taken = [slots.acquire(timeout=5) for _ in range(state.max_runs())]
+    try:
+        at = open_train(app, epochs=1)
+        at.button(key="train_start").click().run()
+        time.sleep(0.5)
+        at.run()
+        assert any("Waiting for a free slot" in i.value for i in at.info)
+    finally:
+        for ok in taken:
+            if ok:
+                slots.release()
+    at = wait_until_finished(at)
+    assert [s.value for s in at.success] == ["Training finished."]

@@ -1,0 +1,111 @@
+"""In real Chromium: a run's live chart moves, a stopped run's model is usable on Explore, closing a tab frees its slot."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from tests.e2e.conftest import Server, click_point, wait_idle
+
+LIVE_CHART = ".st-key-train_live [data-testid='stPlotlyChart'] .js-plotly-plot"
+
+
+def chart_extent(page) -> float | None:
+    """The right end of the loss chart's step axis: it grows as the run reports steps."""
+    return page.evaluate(
+        """sel => { const g = document.querySelector(sel);
+                    return g && g._fullLayout ? g._fullLayout.xaxis.range[1] : null; }""",
+        LIVE_CHART,
+    )
+
+
+def progress_step(page) -> int:
+    text = page.locator(".st-key-train_live [data-testid='stProgress']").first.inner_text()
+    return int(text.split("step ")[1].split("/")[0].replace(",", "")) if "step " in text else 0
+
+
+def map_points(page) -> np.ndarray:
+    """Every point drawn on the explorer map, in data coordinates."""
+    xy = page.evaluate(
+        """() => { const g = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+                   return g._fullData.filter(t => t.mode === 'markers')
+                                     .flatMap(t => Array.from(t.x).map((x, i) => [x, t.y[i]])); }"""
+    )
+    return np.array(xy, dtype=float)
+
+
+def loneliest(points: np.ndarray, count: int = 2) -> list[np.ndarray]:
+    distance = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    np.fill_diagonal(distance, np.inf)
+    order = np.argsort(-distance.min(axis=1))
+    chosen = [points[order[0]]]
+    spread = np.ptp(points, axis=0).max()
+    chosen += [next(points[i] for i in order[1:] if np.linalg.norm(points[i] - chosen[0]) > 0.3 * spread)]
+    return chosen[:count]
+
+
+def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, server):
+    page.goto(f"{server.url}/train")
+    page.locator(".st-key-train_start button").click()
+    page.wait_for_selector(LIVE_CHART)
+    seen = []
+    while not page.locator(".st-key-train_use").count():  # until the run ends
+        extent = chart_extent(page)
+        if extent is not None and (not seen or extent != seen[-1]):
+            seen.append(extent)
+        time.sleep(0.2)
+    assert len(seen) >= 3, f"the live chart changed only {len(seen) - 1} time(s) before the run ended: {seen}"
+    assert page.locator("[data-testid='stAlertContentSuccess']").first.inner_text() == "Training finished."
+
+    wait_idle(page)
+    page.locator(".st-key-train_start button").click()
+    page.wait_for_function(
+        "() => /step [1-9]/.test(document.querySelector('.st-key-train_live [data-testid=stProgress]')?.innerText || '')"
+    )
+    time.sleep(1.5)
+    page.locator(".st-key-train_stop button").click()
+    page.wait_for_selector("text=Stopped after")
+    page.locator(".st-key-train_use button").click()
+    wait_idle(page)
+    page.get_by_role("link", name="Explore").click()
+    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    wait_idle(page)
+    chosen = page.locator("[data-testid='stSidebar'] input[aria-label='Model']").input_value()
+    assert chosen.startswith("trained: mnist5k z2")
+    first, second = loneliest(map_points(page))
+    click_point(page, *first)
+    page.wait_for_selector(".st-key-pick_A img")
+    wait_idle(page)
+    click_point(page, *second)
+    page.wait_for_selector(".st-key-interp_strip [data-testid='stImage'] img")
+    assert page.locator(".st-key-interp_strip [data-testid='stImage']").count() == 12
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+@pytest.fixture(scope="module")
+def one_slot_server():
+    srv = Server(env={"EXPLORER_MAX_RUNS": "1"})
+    yield srv
+    srv.stop()
+
+
+def test_the_cap_queues_a_second_visitor_and_closing_a_tab_ends_its_run(browser, one_slot_server):
+    url = f"{one_slot_server.url}/train"
+    first = browser.new_context().new_page()
+    second = browser.new_context().new_page()
+    try:
+        first.goto(url)
+        first.locator(".st-key-train_start button").click()
+        first.wait_for_function("() => /step [1-9]/.test(document.body.innerText)")
+        second.goto(url)
+        second.locator(".st-key-train_start button").click()
+        second.wait_for_selector("text=Waiting for a free slot")
+        first.context.close()  # the first visitor leaves mid-run
+        second.wait_for_function("() => /step [1-9]/.test(document.body.innerText)", timeout=30_000)
+    except Exception:
+        second.screenshot(path=str(one_slot_server.log_path.with_suffix(".second.png")))
+        raise
+    finally:
+        second.context.close()
