@@ -138,3 +138,15 @@ def test_a_full_server_shows_waiting_until_a_slot_frees(app):
                 slots.release()
     at = wait_until_finished(at)
     assert [s.value for s in at.success] == ["Training finished."]
+
+
+def test_the_forming_map_has_a_slider_over_epochs_and_a_choice_of_projection(app):
+    at = open_train(app, epochs=3, train_latent=3)
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    assert at.select_slider(key="snapshot_epoch").value == 3  # follows the newest epoch
+    newest = [c.value for c in at.caption if "at the end of epoch 3" in c.value]
+    at.select_slider(key="snapshot_epoch").set_value(1).run()
+    no_exception(at)
+    assert any("at the end of epoch 1" in c.value for c in at.caption) and newest
+    assert at.radio(key="snapshot_method").options == ["PCA", "UMAP, aligned across epochs"]
