@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -54,6 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=("train", "test", "all"), default="test")
     evaluate.add_argument("--k", type=int, default=100, help="importance samples for the IWAE bound")
     evaluate.add_argument("--seed", type=int, default=0)
+
+    embed = commands.add_parser("embed", help="project a checkpoint's latent means to 2-D and store the map beside it")
+    embed.add_argument("checkpoint")
+    embed.add_argument("--method", choices=("pca", "umap", "tsne"), default="umap")
+    embed.add_argument("--split", choices=("train", "test", "all"), default="test")
+    embed.add_argument("--data", help="data set to encode (default: the one it was trained on)")
+    embed.add_argument("--n-neighbors", type=int, default=15, help="UMAP: neighbours")
+    embed.add_argument("--min-dist", type=float, default=0.1, help="UMAP: minimum distance")
+    embed.add_argument("--perplexity", type=float, default=30.0, help="t-SNE: perplexity")
+    embed.add_argument("--seed", type=int, default=0)
+    embed.add_argument("--out", help="where to write the .npz (default: beside the checkpoint, as the app looks for it)")
 
     encode = commands.add_parser("encode", help="write the latent means and log-variances of a data split")
     encode.add_argument("checkpoint")
@@ -180,6 +190,7 @@ def _eval(args) -> int:
 
 
 def _encode(args) -> int:
+    from explorer.export import latents_csv
     from explorer.latent import encode_dataset
 
     out = Path(args.out)
@@ -193,15 +204,30 @@ def _encode(args) -> int:
         np.savez(out, mu=latents.mu, logvar=latents.logvar, index=latents.index,
                  label_names=np.asarray(dataset.label_names, dtype=str), **extra)
     else:
-        dims = range(latents.mu.shape[1])
-        with open(out, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["index", "label", "label_name", *(f"mu_{d}" for d in dims), *(f"logvar_{d}" for d in dims)])
-            for i, row in enumerate(latents.index):
-                label = int(latents.labels[i]) if latents.labels is not None else ""
-                name = dataset.label_names[label] if label != "" else ""
-                writer.writerow([int(row), label, name, *latents.mu[i].tolist(), *latents.logvar[i].tolist()])
+        out.write_text(latents_csv(latents, dataset.label_names))
     print(f"wrote {len(latents.index):,} latent vectors ({latents.mu.shape[1]}-D, {args.split} split) to {out}")
+    return 0
+
+
+def _embed(args) -> int:
+    import time
+
+    from explorer.embedfile import embedding_path, save_embedding
+    from explorer.latent import encode_dataset
+    from explorer.projection import project
+
+    checkpoint, dataset = _load_for_scoring(args)
+    params = {"umap": {"n_neighbors": args.n_neighbors, "min_dist": args.min_dist},
+              "tsne": {"perplexity": args.perplexity}, "pca": {}}[args.method]
+    latents = encode_dataset(checkpoint.model, dataset, args.split)
+    started = time.perf_counter()
+    projection = project(latents.mu, args.method, params, args.seed)
+    seed = args.seed if args.method != "pca" else 0
+    out = Path(args.out) if args.out else embedding_path(Path(args.checkpoint), args.split, args.method)
+    save_embedding(out, projection, latents.index, fingerprint=checkpoint.fingerprint, split=args.split,
+                   params=params, seed=seed)
+    print(f"wrote the {args.method} map of {len(latents.index):,} {args.split} images to {out} "
+          f"({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -210,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     from explorer.train import TrainingDiverged
 
     try:
-        return {"train": _train, "eval": _eval, "encode": _encode}[args.command](args)
+        return {"train": _train, "eval": _eval, "encode": _encode, "embed": _embed}[args.command](args)
     except TrainingDiverged as error:
         return _fail(f"{error} Nothing was written.")
     except (ValueError, OSError) as error:

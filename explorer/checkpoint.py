@@ -48,6 +48,7 @@ class Checkpoint:
     history: dict[str, Any] = field(default_factory=dict)  # {"steps": {column: [...]}, "epochs": [...]}
     created: str = ""  # ISO 8601, UTC
     fingerprint: str = ""  # sha256 of the file: identifies the weights for caches
+    payload: bytes = field(default=b"", repr=False)  # the file's bytes, for downloads
 
 
 def _thin(steps: list[dict[str, Any]]) -> dict[str, list]:
@@ -220,6 +221,7 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
         history=history if isinstance(history, dict) else {},
         created=str(meta.get("created", "")),
         fingerprint=hashlib.sha256(payload).hexdigest(),
+        payload=payload,
     )
 
 

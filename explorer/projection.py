@@ -136,3 +136,10 @@ def common_range(maps: list[np.ndarray], margin: float = 0.05) -> tuple[tuple[fl
     low, high = stacked.min(axis=0), stacked.max(axis=0)
     pad = (high - low) * margin + 1e-6
     return (float(low[0] - pad[0]), float(high[0] + pad[0])), (float(low[1] - pad[1]), float(high[1] + pad[1]))
+
+
+def warm_up_projections() -> None:
+    """Run UMAP and t-SNE once on a little random data: numba compiles their kernels on first use in a process."""
+    data = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+    for method in ("umap", "tsne"):
+        project(data, method).transform(data[:5])  # placing new points compiles kernels of its own

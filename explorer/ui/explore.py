@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.export import latents_csv, projector_zip
 from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents, interpolate
 from explorer.plots import latent_map, path_map
 from explorer.projection import METHOD_LABELS, Projection, methods_for
-from explorer.ui import state
+from explorer.ui import state, url
 
+CONTROL_DEFAULTS = {"umap_neighbors": 15, "umap_min_dist": 0.1, "tsne_perplexity": 30, "projection_seed": 0,
+                    "interp_steps": 10, "interp_method": "linear"}
 ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
 THUMB = 72  # pixels per image in the strip: A, 10 steps and B fit on one row of the wide layout
 
@@ -22,38 +25,40 @@ def _projection_controls(latent_dim: int) -> tuple[str, dict, int]:
     cols = st.columns([2, 2, 2, 1])
     method = cols[0].selectbox("Projection", methods, format_func=METHOD_LABELS.get, key="projection",
                                help="Identity plots a 2-D latent as it is; the others flatten more dimensions.")
+    for key, default in CONTROL_DEFAULTS.items():  # defaults via state, so a shared link can preset them
+        st.session_state.setdefault(key, default)
     params: dict = {}
     if method == "umap":
-        params["n_neighbors"] = cols[1].slider("Neighbours", 2, 100, 15, key="umap_neighbors",
+        params["n_neighbors"] = cols[1].slider("Neighbours", 2, 100, key="umap_neighbors",
                                                help="Small: local detail; large: global shape.")
-        params["min_dist"] = cols[2].slider("Minimum distance", 0.0, 0.99, 0.1, 0.01, key="umap_min_dist",
+        params["min_dist"] = cols[2].slider("Minimum distance", 0.0, 0.99, step=0.01, key="umap_min_dist",
                                             help="How tightly UMAP may pack points together.")
     elif method == "tsne":
-        params["perplexity"] = float(cols[1].slider("Perplexity", 5, 100, 30, key="tsne_perplexity",
+        params["perplexity"] = float(cols[1].slider("Perplexity", 5, 100, key="tsne_perplexity",
                                                     help="Roughly the number of neighbours each point keeps close."))
     seed = 0
     if method in ("umap", "tsne"):
-        seed = int(cols[3].number_input("Seed", 0, 10_000, 0, key="projection_seed"))
+        seed = int(cols[3].number_input("Seed", 0, 10_000, key="projection_seed"))
     return method, params, seed
 
 
 def _projection(selection: state.Selection, latents: Latents, method: str, params: dict, seed: int) -> Projection:
     """The cached projection, or compute it while a quick one (identity or PCA) is shown with a progress bar."""
-    ready = state.cached_projection(selection, method, params, seed)
+    ready = state.cached_projection(selection, latents, method, params, seed)
     if ready is not None:
         return ready
     if method in ("identity", "pca"):
-        return state.get_projection(selection, latents.mu, method, params, seed)
+        return state.get_projection(selection, latents, method, params, seed)
     placeholder = st.empty()
     with placeholder.container():
         quick = "identity" if latents.mu.shape[1] == 2 else "pca"
-        preview = state.get_projection(selection, latents.mu, quick, {}, 0)
+        preview = state.get_projection(selection, latents, quick, {}, 0)
         bar = st.progress(0.0, text=f"Computing {METHOD_LABELS[method]} ... showing {METHOD_LABELS[quick]} meanwhile.")
         st.plotly_chart(_map_figure(selection, latents, preview), key="latent_map_preview")
     report = None
     if method == "tsne":
         report = lambda f: bar.progress(f, text=f"Computing t-SNE: {f:.0%}")  # noqa: E731
-    result = state.get_projection(selection, latents.mu, method, params, seed, progress=report)
+    result = state.get_projection(selection, latents, method, params, seed, progress=report)
     placeholder.empty()
     return result
 
@@ -119,7 +124,7 @@ def _interpolation(selection: state.Selection, latents: Latents, projection: Pro
     checkpoint, data = selection.checkpoint, selection.dataset
     st.subheader("The path from A to B, decoded")
     cols = st.columns(2)
-    steps = cols[0].slider("Images along the path", 3, 24, 10, key="interp_steps")
+    steps = cols[0].slider("Images along the path", 3, 24, key="interp_steps")
     method = cols[1].radio("Interpolation", ["linear", "slerp"], key="interp_method", horizontal=True,
                            format_func={"linear": "linear", "slerp": "spherical (slerp)"}.get)
     a, b = (_position(latents, r) for r in picks)
@@ -154,6 +159,7 @@ def _interpolation(selection: state.Selection, latents: Latents, projection: Pro
 def render() -> None:
     selection = state.model_sidebar()
     st.title("Explore the latent space")
+    url.show_notices()
     if selection.dataset is None:
         st.info(selection.data_problem)
         return
@@ -190,3 +196,33 @@ def render() -> None:
         _interpolation(selection, latents, projection, picks)
     elif picks:
         st.caption("Pick a second point to decode the path from A to it.")
+    _exports(selection, latents)
+    view = {**state.shared_view(selection), "proj": method, **_url_params(method, params, seed),
+            "picks": ",".join(str(r) for r in picks) or None}
+    if len(picks) == 2:
+        view.update(interp=st.session_state["interp_method"], steps=st.session_state["interp_steps"])
+    url.publish(view)
+    with st.sidebar:
+        url.share_box(view, shareable=view["model"] is not None)
+
+
+def _exports(selection: state.Selection, latents: Latents) -> None:
+    with st.expander("Export"):
+        stem = f"{selection.name.replace(': ', '-').replace(' ', '_')}-{selection.split}"
+        cols = st.columns(3)
+        cols[0].download_button("Latent means and labels (CSV)", latents_csv(latents, selection.dataset.label_names),
+                                file_name=f"{stem}-latents.csv", mime="text/csv", key="export_csv")
+        cols[1].download_button("For the Embedding Projector (zip)", projector_zip(latents, selection.dataset.label_names),
+                                file_name=f"{stem}-projector.zip", mime="application/zip", key="export_projector",
+                                help="vectors.tsv and metadata.tsv: load both at projector.tensorflow.org.")
+        cols[2].download_button("This model (.safetensors)", selection.checkpoint.payload,
+                                file_name=f"{selection.name.replace(': ', '-').replace(' ', '_')}.safetensors",
+                                mime="application/octet-stream", key="export_checkpoint")
+
+
+def _url_params(method: str, params: dict, seed: int) -> dict:
+    if method == "umap":
+        return {"nn": params["n_neighbors"], "md": params["min_dist"], "seed": seed}
+    if method == "tsne":
+        return {"perp": int(params["perplexity"]), "seed": seed}
+    return {}

@@ -8,7 +8,7 @@ import streamlit as st
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.latent import decode_latents, grid_latents, mean_kl_per_dim, prior_samples
 from explorer.plots import manifold_figure
-from explorer.ui import state
+from explorer.ui import state, url
 
 SLIDER_RANGE = 4.0  # prior N(0, 1): +/-4 sigma holds all but 6e-5 of it
 
@@ -40,6 +40,8 @@ def _label_choice(selection: state.Selection) -> int | None:
     if not checkpoint.model_config.conditional:
         return None
     names = checkpoint.label_names or tuple(str(i) for i in range(checkpoint.model.num_classes))
+    if st.session_state.get("condition_label") not in range(len(names)):
+        st.session_state["condition_label"] = 0
     return st.selectbox("Condition on label", range(len(names)), format_func=lambda i: names[i],
                         key="condition_label", help="A conditional VAE decodes every z as this label.")
 
@@ -121,6 +123,7 @@ def _manifold(selection: state.Selection, label: int | None, kl: np.ndarray) -> 
 def render() -> None:
     selection = state.model_sidebar()
     st.title("Generate")
+    url.show_notices()
     label = _label_choice(selection)
     if selection.dataset is not None:
         latents = state.current_latents(selection)
@@ -132,3 +135,9 @@ def render() -> None:
     _prior_grid(selection, label)
     st.divider()
     _manifold(selection, label, kl)
+    z = ",".join(f"{st.session_state[_slider_key(d)]:g}" for d in range(selection.checkpoint.model_config.latent_dim))
+    view = {**state.shared_view(selection), "z": z, "label": label,
+            "picks": ",".join(str(r) for r in state.picks()) or None}
+    url.publish(view)
+    with st.sidebar:
+        url.share_box(view, shareable=view["model"] is not None)

@@ -14,12 +14,15 @@ import streamlit as st
 from explorer.checkpoint import Checkpoint, CheckpointError, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset, load_dataset
 from explorer.latent import Latents, encode_dataset
-from explorer.projection import Projection, project
+from explorer.embedfile import embedding_path, load_embedding
+from explorer.projection import DEFAULT_PARAMS, Projection, project, warm_up_projections
 from explorer.runtime import configure_threads
 
 DEFAULT_MODEL = "mnist5k-z2"
 UPLOAD_PREFIX = "uploaded: "
 SESSION_DATA_PREFIX = "upload: "  # names of a visitor's uploaded data sets (never file paths)
+TRAINED_PREFIX = "trained: "
+WARM_UP_DELAY_S = 8.0
 DEFAULT_MAX_RUNS = 2  # concurrent training runs per server; $EXPLORER_MAX_RUNS overrides
 MAX_CHECKPOINT_UPLOAD_MB = 64
 # Widget keys that both pages render: re-assigning them at the top of a page keeps their values when the
@@ -44,7 +47,12 @@ class Selection:
 
 @st.cache_resource
 def start_up() -> int:
-    """Once per server process: torch threads (process-wide, so decided here, before any page computes)."""
+    """Once per server process: torch threads (process-wide, so decided here, before any page computes), and
+    the UMAP / t-SNE compilation warmed up in the background so no visitor waits ~30 s for numba's JIT."""
+    # Delayed a little: the first visitor's first map should not share the CPU with numba's compiler.
+    timer = threading.Timer(WARM_UP_DELAY_S, warm_up_projections)
+    timer.daemon = True  # never holds up the server's shutdown
+    timer.start()
     return configure_threads()
 
 
@@ -109,14 +117,36 @@ def projection_key(selection: Selection, method: str, params: dict[str, Any], se
             tuple(sorted(params.items())), seed)
 
 
-def get_projection(selection: Selection, mu: np.ndarray, method: str, params: dict[str, Any], seed: int,
+def _stored_projection(selection: Selection, mu: np.ndarray, index: np.ndarray, method: str,
+                       params: dict[str, Any], seed: int) -> Projection | None:
+    """A map shipped beside a server-side checkpoint (made by `python -m explorer embed`), if it matches exactly."""
+    path = known_checkpoints().get(selection.name)  # session models are never server files
+    if path is None or method in ("identity", "pca"):
+        return None
+    return load_embedding(embedding_path(path, selection.split, method), mu, index,
+                          fingerprint=selection.checkpoint.fingerprint, split=selection.split, method=method,
+                          params={**DEFAULT_PARAMS[method], **params}, seed=seed)
+
+
+def get_projection(selection: Selection, latents: Latents, method: str, params: dict[str, Any], seed: int,
                    progress: Callable[[float], None] | None = None) -> Projection:
+    """The map for these settings: from the cache, from a shipped file, or computed now."""
     key = projection_key(selection, method, params, seed)
-    return projection_cache().compute(key, lambda: project(mu, method, params, seed, progress))
+
+    def make() -> Projection:
+        stored = _stored_projection(selection, latents.mu, latents.index, method, params, seed)
+        return stored if stored is not None else project(latents.mu, method, params, seed, progress)
+
+    return projection_cache().compute(key, make)
 
 
-def cached_projection(selection: Selection, method: str, params: dict[str, Any], seed: int) -> Projection | None:
-    return projection_cache().get(projection_key(selection, method, params, seed))
+def cached_projection(selection: Selection, latents: Latents, method: str, params: dict[str, Any],
+                      seed: int) -> Projection | None:
+    """The map if it is ready without computing (in the cache, or shipped beside the checkpoint)."""
+    found = projection_cache().get(projection_key(selection, method, params, seed))
+    if found is None and _stored_projection(selection, latents.mu, latents.index, method, params, seed) is not None:
+        found = get_projection(selection, latents, method, params, seed)
+    return found
 
 
 def max_runs() -> int:
@@ -228,6 +258,11 @@ def model_sidebar() -> Selection:
     """The sidebar every page shares: choose a bundled or uploaded model, upload one, and the data split."""
     start_up()
     keep_shared_widgets()
+    from explorer.ui import url  # url imports nothing from here; imported late to keep this module's top small
+
+    visit = url.first_visit()
+    if visit is not None:
+        url.restore_model(*visit)
     uploaded: dict[str, Checkpoint] = st.session_state.get("session_models", {})
     server_side = known_checkpoints()
     names = list(server_side) + list(uploaded)
@@ -257,7 +292,16 @@ def model_sidebar() -> Selection:
             f"{config.arch.upper()} VAE · {config.latent_dim}-D latent · {config.likelihood}"
             f"{' · conditional' if config.conditional else ''} · trained on {checkpoint.dataset}"
         )
-    return Selection(name, checkpoint, data, split, problem)
+    selection = Selection(name, checkpoint, data, split, problem)
+    if visit is not None:
+        rows = current_latents(selection).index if data is not None else None
+        url.restore_view(visit[0], config.latent_dim, rows, checkpoint.model.num_classes, visit[1])
+    return selection
+
+
+def shared_view(selection: Selection) -> dict[str, Any]:
+    """The URL parameters every page shares: the model (if others can open it) and the split."""
+    return {"model": selection.name if selection.name in known_checkpoints() else None, "split": selection.split}
 
 
 def current_latents(selection: Selection) -> Latents:

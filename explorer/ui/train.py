@@ -230,7 +230,7 @@ def _use_trained() -> None:
     if job is None or not job.finished:
         return
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
-    name = f"trained: {job.dataset.name} z{job.model_config.latent_dim} {stamp}"
+    name = f"{state.TRAINED_PREFIX}{job.dataset.name} z{job.model_config.latent_dim} {stamp}"
     state.add_session_model(name, load_checkpoint(_trained_bytes(job), name=name))
 
 
@@ -274,7 +274,7 @@ def _after_run(job: TrainingJob) -> None:
         return
     cols = st.columns([2, 2, 2])
     cols[0].button("Use this model on Explore and Generate", key="train_use", on_click=_use_trained, type="primary")
-    if st.session_state.get("model_name", "").startswith("trained: "):
+    if st.session_state.get("model_name", "").startswith(state.TRAINED_PREFIX):
         cols[0].caption(f"In use: {st.session_state['model_name']}")
     cols[1].text_input("Save on the server as", key="train_save_name", placeholder="my-model")
     cols[1].button("Save", key="train_save", on_click=_save_trained)

@@ -46,6 +46,7 @@ def test_round_trip_keeps_weights_configs_and_history(trained, tmp_path):
     x, y = torch.tensor(ds.images[:4]), torch.tensor(ds.labels[:4])
     assert torch.equal(model.encode(x, y)[0], loaded.model.encode(x, y)[0])
     assert load_checkpoint(path.read_bytes()).fingerprint == loaded.fingerprint  # bytes (uploads) too
+    assert loaded.payload == path.read_bytes()  # what the app offers as a download is the file itself
 
 
 def test_long_histories_are_thinned(trained):

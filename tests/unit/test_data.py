@@ -272,3 +272,14 @@ def test_zip_with_a_giant_image_is_refused_before_decoding():
     entries = {"a/huge.png": png_bytes(np.zeros((300, 300), np.uint8))}
     with pytest.raises(ValueError, match=r"300x300 pixels, too large"):
         load_dataset_file(zip_bytes(entries), "huge.zip", limits=DataLimits(max_image_pixels=200 * 200))
+
+
+def test_mnist5k_is_parsed_once_then_read_from_the_cache(monkeypatch):
+    first = data._mnist5k()
+    assert (data.data_cache_dir() / "mnist5k-v1.npz").exists()
+    with monkeypatch.context() as patch:
+        patch.setattr(data.np, "loadtxt", lambda *a, **k: pytest.fail("parsed the CSV again"))
+        again = data._mnist5k()
+    assert np.array_equal(again.images, first.images) and np.array_equal(again.test_index, first.test_index)
+    (data.data_cache_dir() / "mnist5k-v1.npz").write_bytes(b"damaged")
+    assert np.array_equal(data._mnist5k().labels, first.labels)  # a damaged cache is parsed afresh

@@ -1,0 +1,59 @@
+"""Stored projections: a map computed once (by `python -m explorer embed`) and shipped beside its checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from explorer.projection import METHOD_LABELS, Projection
+
+
+def embedding_path(checkpoint_path: Path, split: str, method: str) -> Path:
+    """checkpoints/mnist5k-z2.safetensors -> checkpoints/mnist5k-z2.test.umap.npz"""
+    return checkpoint_path.with_name(f"{checkpoint_path.stem}.{split}.{method}.npz")
+
+
+def save_embedding(path: Path, projection: Projection, index: np.ndarray, *, fingerprint: str, split: str,
+                   params: dict[str, Any], seed: int) -> Path:
+    """Write the map and what it was made from, atomically (plain arrays: loading it never unpickles)."""
+    meta = dict(method=projection.method, params=params, seed=seed, fingerprint=fingerprint, split=split,
+                axis_titles=list(projection.axis_titles))
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False)
+    with handle:
+        np.savez(handle, points=projection.points.astype(np.float32), index=np.asarray(index), meta=json.dumps(meta))
+    os.chmod(handle.name, 0o644)
+    os.replace(handle.name, path)
+    return path
+
+
+def load_embedding(path: Path, mu: np.ndarray, index: np.ndarray, *, fingerprint: str, split: str, method: str,
+                   params: dict[str, Any], seed: int) -> Projection | None:
+    """The stored map, if it was made from exactly these weights, rows, method, parameters and seed; else None."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            meta = json.loads(str(stored["meta"]))
+            points, rows = stored["points"], stored["index"]
+    except (OSError, ValueError, KeyError):
+        return None
+    wanted = dict(method=method, params=params, seed=seed, fingerprint=fingerprint, split=split)
+    if any(meta.get(k) != v for k, v in wanted.items()) or not np.array_equal(rows, index) or points.shape != (len(mu), 2):
+        return None
+    return Projection(points.astype(np.float32), method, tuple(meta.get("axis_titles", METHOD_LABELS[method])),
+                      lambda z: neighbour_transform(mu, points, z), exact=False)
+
+
+def neighbour_transform(mu: np.ndarray, points: np.ndarray, z: np.ndarray, k: int = 10) -> np.ndarray:
+    """Place new latents on a stored map: the inverse-distance-weighted mean of their k nearest data points."""
+    z = np.asarray(z, np.float32)
+    distance = np.linalg.norm(z[:, None, :] - mu[None, :, :], axis=-1)  # (M, N)
+    nearest = np.argsort(distance, axis=1)[:, :k]
+    weights = 1.0 / (np.take_along_axis(distance, nearest, axis=1) + 1e-6)
+    weights /= weights.sum(axis=1, keepdims=True)
+    return (points[nearest] * weights[..., None]).sum(axis=1).astype(np.float32)

@@ -1,0 +1,49 @@
+"""Exporting latents: CSV, and the TensorFlow Embedding Projector's two TSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+from explorer.latent import Latents
+
+
+def _label_text(latents: Latents, label_names: tuple[str, ...], i: int) -> tuple[str, str]:
+    if latents.labels is None:
+        return "", ""
+    label = int(latents.labels[i])
+    return str(label), label_names[label] if label < len(label_names) else str(label)
+
+
+def latents_csv(latents: Latents, label_names: tuple[str, ...], with_logvar: bool = True) -> str:
+    """One row per image: dataset row, label, label name, the means (and log-variances)."""
+    dims = range(latents.mu.shape[1])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["index", "label", "label_name", *(f"mu_{d}" for d in dims),
+                     *((f"logvar_{d}" for d in dims) if with_logvar else ())])
+    for i, row in enumerate(latents.index):
+        extra = latents.logvar[i].tolist() if with_logvar else []
+        writer.writerow([int(row), *_label_text(latents, label_names, i), *latents.mu[i].tolist(), *extra])
+    return out.getvalue()
+
+
+def projector_tsv(latents: Latents, label_names: tuple[str, ...]) -> tuple[str, str]:
+    """(vectors.tsv, metadata.tsv) for projector.tensorflow.org: tab-separated means, and a labelled metadata table."""
+    vectors = "\n".join("\t".join(f"{v:.6g}" for v in row) for row in latents.mu) + "\n"
+    lines = ["index\tlabel"]
+    for i, row in enumerate(latents.index):
+        name = _label_text(latents, label_names, i)[1] or "none"
+        lines.append(f"{int(row)}\t{name.replace(chr(9), ' ')}")
+    return vectors, "\n".join(lines) + "\n"
+
+
+def projector_zip(latents: Latents, label_names: tuple[str, ...]) -> bytes:
+    """Both projector files in one zip, ready for the projector's Load button."""
+    vectors, metadata = projector_tsv(latents, label_names)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("vectors.tsv", vectors)
+        archive.writestr("metadata.tsv", metadata)
+    return buffer.getvalue()

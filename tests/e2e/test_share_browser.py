@@ -1,0 +1,63 @@
+"""In real Chromium: a shared link opens the same view in a fresh browser; a tampered one shows defaults and a notice."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.checkpoint import bundled_checkpoints, load_checkpoint
+from explorer.data import load_dataset
+from explorer.latent import encode_dataset
+from tests.e2e.conftest import click_point, wait_idle
+
+STRIP = ".st-key-interp_strip [data-testid='stImage']"
+
+
+def two_lonely_points():
+    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z2"])
+    latents = encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test")
+    distance = np.linalg.norm(latents.mu[:, None] - latents.mu[None], axis=-1)
+    np.fill_diagonal(distance, np.inf)
+    order = np.argsort(-distance.min(axis=1))
+    second = next(i for i in order[1:] if np.linalg.norm(latents.mu[i] - latents.mu[order[0]]) > 2)
+    return latents.mu[order[0]], latents.mu[second]
+
+
+def test_a_shared_link_opens_the_same_picks_and_path_in_a_fresh_browser(browser, server, page):
+    page.goto(server.url)
+    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    wait_idle(page)
+    first, second = two_lonely_points()
+    click_point(page, *map(float, first))
+    page.wait_for_selector(".st-key-pick_A img")
+    wait_idle(page)
+    click_point(page, *map(float, second))
+    page.wait_for_selector(STRIP)
+    wait_idle(page)
+    page.get_by_text("spherical (slerp)").click()
+    wait_idle(page)
+    page.wait_for_function("() => location.search.includes('interp=slerp')")
+    link = page.url
+    picked = [page.locator(f".st-key-pick_{tag} p").first.inner_text() for tag in "AB"]
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    try:
+        fresh.goto(link)
+        fresh.wait_for_selector(STRIP)
+        wait_idle(fresh)
+        assert [fresh.locator(f".st-key-pick_{tag} p").first.inner_text() for tag in "AB"] == picked
+        assert fresh.locator(STRIP).count() == 12
+        assert fresh.get_by_role("radio", name="spherical (slerp)").is_checked()
+        assert fresh.locator("[data-testid='stAlertContentWarning']").count() == 0
+    finally:
+        fresh.context.close()
+
+
+def test_a_tampered_link_shows_the_default_view_and_a_notice(page, server):
+    page.goto(f"{server.url}/?model=..%2F..%2Fetc%2Fpasswd&proj=umap&nn=1e99&picks=12,abc&steps=-3&split=%00")
+    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    wait_idle(page)
+    notice = page.locator("[data-testid='stAlertContentWarning']").first.inner_text()
+    assert "could not be used" in notice and "../../etc/passwd" in notice and "nn=" in notice and "steps=" in notice
+    assert page.locator("[data-testid='stSidebar'] input[aria-label='Model']").input_value() == "mnist5k-z2"
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator(STRIP).count() == 0

@@ -1,0 +1,44 @@
+"""Exports: what is written parses back to the same numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+
+import numpy as np
+
+from explorer.export import latents_csv, projector_tsv, projector_zip
+from explorer.latent import Latents
+
+
+def sample(labels=True) -> Latents:
+    rng = np.random.default_rng(0)
+    mu, logvar = rng.normal(size=(5, 3)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
+    return Latents(mu, logvar, np.array([0, 1, 2, 1, 0]) if labels else None, np.array([10, 11, 12, 13, 14]))
+
+
+def test_csv_round_trip():
+    latents = sample()
+    rows = list(csv.DictReader(io.StringIO(latents_csv(latents, ("cat", "dog", "tab\\there")))))
+    assert [int(r["index"]) for r in rows] == [10, 11, 12, 13, 14]
+    assert [r["label_name"] for r in rows][:2] == ["cat", "dog"]
+    assert np.allclose([[float(r[f"mu_{d}"]) for d in range(3)] for r in rows], latents.mu)
+    assert np.allclose([[float(r[f"logvar_{d}"]) for d in range(3)] for r in rows], latents.logvar)
+
+
+def test_csv_without_labels():
+    rows = list(csv.DictReader(io.StringIO(latents_csv(sample(labels=False), ()))))
+    assert rows[0]["label"] == "" and rows[0]["label_name"] == ""
+
+
+def test_embedding_projector_files():
+    latents = sample()
+    vectors, metadata = projector_tsv(latents, ("cat", "dog", "tab\there"))
+    assert np.allclose(np.loadtxt(io.StringIO(vectors), delimiter="\t"), latents.mu, atol=1e-5)
+    table = [line.split("\t") for line in metadata.strip().split("\n")]
+    assert table[0] == ["index", "label"] and len(table) == 6  # a header row, then one row per vector
+    assert table[1] == ["10", "cat"] and table[3] == ["12", "tab here"]  # a tab in a name would break the format
+    with zipfile.ZipFile(io.BytesIO(projector_zip(latents, ("a", "b", "c")))) as archive:
+        assert sorted(archive.namelist()) == ["metadata.tsv", "vectors.tsv"]
+        assert archive.read("vectors.tsv").decode() == projector_tsv(latents, ("a", "b", "c"))[0]

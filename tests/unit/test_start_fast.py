@@ -1,0 +1,20 @@
+"""The first page load stays light: the heavy libraries load only when a visitor asks for what needs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_page_modules_import_no_heavy_libraries():
+    code = (
+        "import sys; import explorer.ui.state, explorer.ui.explore, explorer.ui.generate, explorer.ui.url;"
+        "heavy = [m for m in ('umap', 'openTSNE', 'torchvision', 'numba', 'pynndescent', 'mlxtend') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
