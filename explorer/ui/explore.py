@@ -181,7 +181,8 @@ def render() -> None:
         event = st.plotly_chart(_map_figure(selection, latents, projection, ellipses), key="latent_map",
                                 on_select="rerun", selection_mode=("points", "box", "lasso"))
         _take_selection(event)
-        st.caption(f"{len(latents.index):,} {selection.split} images, latent means, by {METHOD_LABELS[method]}. "
+        what = {"test": "test images", "train": "training images", "all": "images (the whole data set)"}[selection.split]
+        st.caption(f"{len(latents.index):,} {what}, latent means, by {METHOD_LABELS[method]}. "
                    "Click a point to pick it; click a second for the path between them.")
     picks = state.picks()
     with right:

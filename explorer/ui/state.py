@@ -19,6 +19,7 @@ from explorer.projection import DEFAULT_PARAMS, Projection, project, warm_up_pro
 from explorer.runtime import configure_threads
 
 DEFAULT_MODEL = "mnist5k-z2"
+SPLITS = ("test", "train", "all")
 UPLOAD_PREFIX = "uploaded: "
 SESSION_DATA_PREFIX = "upload: "  # names of a visitor's uploaded data sets (never file paths)
 TRAINED_PREFIX = "trained: "
@@ -49,6 +50,12 @@ class Selection:
 def start_up() -> int:
     """Once per server process: torch threads (process-wide, so decided here, before any page computes), and
     the UMAP / t-SNE compilation warmed up in the background so no visitor waits ~30 s for numba's JIT."""
+    # Plotly looks pandas up in sys.modules without the import lock; sklearn (PCA, UMAP) imports pandas. Were
+    # that import running on another thread (the warm-up below, or another visitor's PCA) while a page builds
+    # a figure, plotly would see a half-initialised pandas and fail. Importing it here, once, before any page
+    # draws, closes that window.
+    import pandas  # noqa: F401
+
     # Delayed a little: the first visitor's first map should not share the CPU with numba's compiler.
     timer = threading.Timer(WARM_UP_DELAY_S, warm_up_projections)
     timer.daemon = True  # never holds up the server's shutdown
@@ -283,7 +290,7 @@ def model_sidebar() -> Selection:
         )
         if st.session_state.get("upload_error"):
             st.error(st.session_state["upload_error"] + " The current model stays in use.")
-        split = st.radio("Data split", ["test", "train"], key="split", horizontal=True, on_change=_on_model_change)
+        split = st.radio("Data split", SPLITS, key="split", horizontal=True, on_change=_on_model_change)
     checkpoint = uploaded[name] if name in uploaded else server_model(name, server_side[name].stat().st_mtime)
     data, problem = dataset_for(checkpoint, trusted=name not in uploaded)
     config = checkpoint.model_config

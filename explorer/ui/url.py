@@ -46,10 +46,10 @@ def restore_model(params: dict[str, Any], notices: list[str]) -> None:
             notices.append(f"the model {name[:60]!r} is not one of this server's models")
     if "split" in params:
         split = _one(params["split"])
-        if split in ("test", "train"):
+        if split in ("test", "train", "all"):
             st.session_state["split"] = split
         else:
-            notices.append(f"the split {split[:20]!r} is not test or train")
+            notices.append(f"the split {split[:20]!r} is not test, train or all")
 
 
 def restore_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None, num_classes: int,

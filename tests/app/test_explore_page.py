@@ -118,7 +118,9 @@ def test_the_train_split(app):
     at = app()
     select_points(at, TEST_ROWS[0])
     at.radio(key="split").set_value("train").run()
-    assert "4,000 train images" in at.caption[0].value and at.session_state["picks"] == []
+    assert "4,000 training images" in at.caption[0].value and at.session_state["picks"] == []
+    at.radio(key="split").set_value("all").run()
+    assert "5,000 images (the whole data set)" in at.caption[0].value
 
 
 def test_a_bad_upload_shows_one_message_and_the_model_stays(app, tmp_path):

@@ -49,7 +49,7 @@ def test_the_url_follows_the_view(app):
     [
         (dict(model="../../etc/passwd"), "the model '../../etc/passwd' is not one of this server's models"),
         (dict(model="/work/main/checkpoints/mnist5k-z16.safetensors"), "is not one of this server's models"),
-        (dict(split="evil"), "the split 'evil' is not test or train"),
+        (dict(split="evil"), "the split 'evil' is not test, train or all"),
         (dict(proj="umap", nn="abc"), "nn='abc' is not a number from 2 to 100"),
         (dict(proj="identity", md="nan"), "md='nan' is not a number"),
         (dict(steps="1000"), "steps='1000' is not a number from 3 to 24"),

@@ -18,3 +18,13 @@ def test_page_modules_import_no_heavy_libraries():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_app_imports_pandas_before_any_page_draws():
+    """Plotly reads sys.modules['pandas'] without the import lock: a pandas import on another thread (the
+    UMAP warm-up, a PCA) while a figure is built would hand it a half-initialised module."""
+    source = (ROOT / "explorer" / "ui" / "state.py").read_text()
+    start_up = source[source.index("def start_up"):source.index("def ", source.index("def start_up") + 10)]
+    assert "import pandas" in start_up and start_up.index("import pandas") < start_up.index("Timer(")
+    sidebar = source[source.index("def model_sidebar"):]
+    assert sidebar.index("start_up()") < sidebar.index("st.selectbox")

@@ -1,0 +1,126 @@
+"""Interaction latency in real Chromium, this app against a plain single-file peer (bench/peer_app.py):
+server healthy -> first map visible; slider released -> new decoded image; second point clicked -> strip shown.
+
+    python -m bench.browser_latency [--tries 10]
+
+Prints the median and 95th percentile of each, and peer/ours ratios of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, click_point, wait_idle
+
+MAP = "[data-testid='stPlotlyChart'] .js-plotly-plot"
+STRIP = ".st-key-interp_strip [data-testid='stImage'] img"
+
+
+def lonely_pair(page) -> list[tuple[float, float]]:
+    xy = np.array(page.evaluate(
+        """sel => document.querySelector(sel)._fullData.filter(t => t.mode === 'markers')
+                   .flatMap(t => Array.from(t.x).map((x, i) => [x, t.y[i]]))""", MAP))
+    distance = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
+    np.fill_diagonal(distance, np.inf)
+    order = np.argsort(-distance.min(axis=1))
+    second = next(i for i in order[1:] if np.linalg.norm(xy[i] - xy[order[0]]) > 2)
+    return [tuple(xy[order[0]]), tuple(xy[second])]
+
+
+def first_map(browser, script: str, tries: int) -> list[float]:
+    times = []
+    for _ in range(tries):
+        server = Server(script=script)
+        try:
+            started = time.perf_counter()  # the server has just answered its health check
+            page = browser.new_page()
+            page.goto(server.url)
+            page.wait_for_selector(MAP, state="visible")
+            times.append(time.perf_counter() - started)
+            page.close()
+        finally:
+            server.stop()
+    return times
+
+
+def slider(browser, server, tries: int) -> list[float]:
+    page = browser.new_page()
+    page.goto(f"{server.url}/generate?page=generate")
+    page.wait_for_selector(".st-key-slider_decode img")
+    wait_idle(page)
+    times = []
+    for i in range(tries):
+        before = page.locator(".st-key-slider_decode img").get_attribute("src")
+        page.locator("[data-testid='stSlider'] input[type='range']").first.focus()
+        started = time.perf_counter()
+        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")  # a keyboard step sends at once, like a release
+        page.wait_for_function(
+            "b => { const i = document.querySelector('.st-key-slider_decode img'); return i && i.src !== b && i.complete; }",
+            arg=before)
+        times.append(time.perf_counter() - started)
+        wait_idle(page)
+    page.close()
+    return times
+
+
+def strip(browser, server, tries: int) -> list[float]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server.url)
+    page.wait_for_selector(MAP)
+    wait_idle(page)
+    a, b = lonely_pair(page)
+    times = []
+    for _ in range(tries):
+        if page.locator(".st-key-clear_picks button").is_enabled():
+            page.locator(".st-key-clear_picks button").click()
+            wait_idle(page)
+        page.wait_for_function("s => !document.querySelector(s)", arg=STRIP)
+        click_point(page, *a)
+        wait_idle(page)
+        page.wait_for_timeout(300)
+        started = time.perf_counter()
+        click_point(page, *b)
+        page.wait_for_function("s => { const i = document.querySelectorAll(s); return i.length >= 12 && "
+                               "Array.from(i).every(e => e.complete && e.naturalWidth > 0); }", arg=STRIP)
+        times.append(time.perf_counter() - started)
+        wait_idle(page)
+    page.close()
+    return times
+
+
+def summary(times: list[float]) -> str:
+    return f"median {np.median(times):6.2f} s  p95 {np.percentile(times, 95):6.2f} s  (n={len(times)})"
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tries", type=int, default=10)
+    args = parser.parse_args()
+    apps = {"ours": "streamlit_app.py", "peer": "bench/peer_app.py"}
+    results: dict[tuple[str, str], list[float]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for who, script in apps.items():
+            results[(who, "first map")] = first_map(browser, script, args.tries)
+            server = Server(script=script)
+            try:
+                results[(who, "slider")] = slider(browser, server, args.tries)
+                results[(who, "strip")] = strip(browser, server, args.tries)
+            finally:
+                server.stop()
+        browser.close()
+    targets = {"first map": 5.0, "slider": 0.3, "strip": 1.0}
+    for what, target in targets.items():
+        for who in apps:
+            print(f"{what:<10} {who}: {summary(results[(who, what)])}")
+        ratio = np.median(results[("peer", what)]) / np.median(results[("ours", what)])
+        print(f"ratio peer/ours {what} (median): {ratio:.2f}x  (target for ours: median <= {target} s)")
+
+
+if __name__ == "__main__":
+    main()
