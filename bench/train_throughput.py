@@ -9,6 +9,9 @@ Prints samples/s of each, best of the repeats, and their ratio. Not a test: it n
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import time
 
 import torch
@@ -89,21 +92,46 @@ def ours_samples_per_s(dataset, epochs: int) -> float:
     return epochs * len(dataset.train_index) / elapsed
 
 
+def one(side: str, epochs: int, threads: int) -> float:
+    """One measurement in this (fresh) process."""
+    torch.set_num_threads(threads)
+    dataset = load_dataset("mnist5k")
+    if side == "peer":
+        return peer_samples_per_s(torch.from_numpy(dataset.images[dataset.train_index].copy()), epochs)
+    return ours_samples_per_s(dataset, epochs)
+
+
+def measure(side: str, epochs: int, threads: int) -> float:
+    """A fresh process per measurement: no thread pool or allocator state carries over between the two sides."""
+    out = subprocess.run([sys.executable, "-m", "bench.train_throughput", "--one", side, "--epochs", str(epochs),
+                          "--threads", str(threads)], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--one", choices=("peer", "ours"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    dataset = load_dataset("mnist5k")
-    images = torch.from_numpy(dataset.images[dataset.train_index].copy())  # (4000, 1, 28, 28) in [0, 1]
-    peer, ours = [], []
-    for _ in range(args.repeats):  # interleaved, so drift on a shared machine hits both alike
-        peer.append(peer_samples_per_s(images, args.epochs))
-        ours.append(ours_samples_per_s(dataset, args.epochs))
-    print(f"machine: {torch.get_num_threads()} torch threads, torch {torch.__version__}")
-    print(f"peer  (pytorch/examples VAE loop, DataLoader): {max(peer):9,.0f} samples/s  (runs: {', '.join(f'{p:,.0f}' for p in peer)})")
-    print(f"ours  (explorer TrainingJob, live metrics on): {max(ours):9,.0f} samples/s  (runs: {', '.join(f'{o:,.0f}' for o in ours)})")
-    print(f"ratio ours/peer: {max(ours) / max(peer):.2f}x  (target >= 1.3x)")
+    if args.one:
+        print(one(args.one, args.epochs, args.threads))
+        return
+    print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, bf16 autocast available: "
+          f"{bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())}")
+    for threads in sorted({args.threads, 1}, reverse=True):
+        peer, ours = [], []
+        for _ in range(args.repeats):  # interleaved, so drift on a shared machine hits both alike
+            peer.append(measure("peer", args.epochs, threads))
+            ours.append(measure("ours", args.epochs, threads))
+        note = "" if threads == args.threads else " (the app's setting: one thread per run)"
+        print(f"{threads} torch thread(s){note}:")
+        print(f"  peer (pytorch/examples VAE loop, DataLoader): {max(peer):9,.0f} samples/s  "
+              f"(runs: {', '.join(f'{p:,.0f}' for p in peer)})")
+        print(f"  ours (explorer TrainingJob, live metrics on): {max(ours):9,.0f} samples/s  "
+              f"(runs: {', '.join(f'{o:,.0f}' for o in ours)})")
+        print(f"  ratio ours/peer at {threads} thread(s): {max(ours) / max(peer):.2f}x  (target >= 1.3x)")
 
 
 if __name__ == "__main__":

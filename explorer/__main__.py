@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension not penalised")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    train.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                       help="forward pass in bf16 autocast where the CPU supports it (auto), or always fp32 / bf16")
     train.add_argument("--out", required=True, help="where to write the checkpoint (.safetensors)")
 
     evaluate = commands.add_parser("eval", help="score a checkpoint on its test split")
@@ -109,6 +111,7 @@ def _train(args) -> int:
         free_bits=args.free_bits,
         seed=args.seed,
         device=args.device,
+        precision=args.precision,
     )
     dataset = load_dataset(args.data)
     model = create_model(model_config, dataset.image_shape, dataset.num_classes, seed=train_config.seed)

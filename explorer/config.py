@@ -8,6 +8,7 @@ from typing import Any
 
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
+PRECISIONS = ("auto", "fp32", "bf16")
 MAX_LATENT_DIM = 128
 MAX_WIDTH = 8192  # per dense layer; also bounds what a foreign checkpoint's metadata can ask us to build
 MAX_CHANNELS = 1024
@@ -79,8 +80,10 @@ class TrainConfig:
     free_bits: float = 0.0  # nats per latent dimension below which KL is not penalised (Kingma et al. 2016)
     seed: int = 0  # seeds weights, shuffling and sampling: same seed, same run
     device: str = "auto"  # "auto", "cpu" or "cuda"
+    precision: str = "auto"  # forward pass in "fp32", or "bf16" autocast; "auto": bf16 where the CPU has it
 
     def __post_init__(self) -> None:
+        _check(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}.")
         _check(isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be at least 1, not {self.epochs!r}.")
         _check(
             isinstance(self.batch_size, int) and self.batch_size >= 1,

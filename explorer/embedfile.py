@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.projection import METHOD_LABELS, Projection
+from explorer.projection import METHOD_LABELS, Projection, neighbour_transform
 
 
 def embedding_path(checkpoint_path: Path, split: str, method: str) -> Path:
@@ -47,13 +47,3 @@ def load_embedding(path: Path, mu: np.ndarray, index: np.ndarray, *, fingerprint
         return None
     return Projection(points.astype(np.float32), method, tuple(meta.get("axis_titles", METHOD_LABELS[method])),
                       lambda z: neighbour_transform(mu, points, z), exact=False)
-
-
-def neighbour_transform(mu: np.ndarray, points: np.ndarray, z: np.ndarray, k: int = 10) -> np.ndarray:
-    """Place new latents on a stored map: the inverse-distance-weighted mean of their k nearest data points."""
-    z = np.asarray(z, np.float32)
-    distance = np.linalg.norm(z[:, None, :] - mu[None, :, :], axis=-1)  # (M, N)
-    nearest = np.argsort(distance, axis=1)[:, :k]
-    weights = 1.0 / (np.take_along_axis(distance, nearest, axis=1) + 1e-6)
-    weights /= weights.sum(axis=1, keepdims=True)
-    return (points[nearest] * weights[..., None]).sum(axis=1).astype(np.float32)

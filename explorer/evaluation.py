@@ -25,9 +25,14 @@ class Evaluation(NamedTuple):
 
 @torch.no_grad()
 def evaluate(
-    model: VAE, dataset: ImageDataset, split: str = "test", k: int = 0, seed: int = 0, batch_size: int = 500
+    model: VAE, dataset: ImageDataset, split: str = "test", k: int = 0, seed: int = 0, batch_size: int = 500,
+    active_units: bool = True,
 ) -> Evaluation:
-    """Average ELBO terms (and, with k > 0, the IWAE bound) over a split; the seed fixes the samples."""
+    """Average ELBO terms (and, with k > 0, the IWAE bound) over a split; the seed fixes the samples.
+
+    active_units=False skips the extra encoding pass that counts them (reported as -1): training's
+    per-epoch check does not need it.
+    """
     index = dataset.split_index(split)
     device = next(model.parameters()).device
     # Separate streams: the ELBO does not depend on k, so it matches the one reported at the end of training.
@@ -42,7 +47,8 @@ def evaluate(
         terms = elbo_terms(model, x, y, generator=generator)
         recon += terms.recon.item() * len(x)
         kl += terms.kl.item() * len(x)
-        mus.append(model.encode(x, y)[0].cpu().numpy())
+        if active_units:
+            mus.append(model.encode(x, y)[0].cpu().numpy())
         if k > 0:
             iwae += iwae_log_likelihood(model, x, y, k, iwae_generator).sum().item()
     model.train(was_training)
@@ -53,6 +59,6 @@ def evaluate(
         kl=kl / n,
         iwae=iwae / n if k > 0 else None,
         k=k,
-        active_units=count_active_units(np.concatenate(mus)),
+        active_units=count_active_units(np.concatenate(mus)) if active_units else -1,
         n_images=n,
     )

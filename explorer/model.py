@@ -105,7 +105,7 @@ class VAE(nn.Module):
             for conv in self.encoder_convs:
                 h = F.relu(conv(h))
         h = self.encoder_dense(self._condition(h.flatten(1), labels))
-        mu, logvar = self.to_mu_logvar(h).chunk(2, dim=1)
+        mu, logvar = self.to_mu_logvar(h).float().chunk(2, dim=1)  # float32 even under bf16 autocast: KL needs it
         return mu, logvar
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -118,7 +118,7 @@ class VAE(nn.Module):
                 h = deconv(h, output_size=size)
                 if i < len(self.decoder_convs) - 1:
                     h = F.relu(h)
-        return h
+        return h.float()  # the likelihood is computed in float32 even under bf16 autocast
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -9,6 +9,7 @@ from typing import Any, Callable
 import numpy as np
 
 METHODS = ("identity", "pca", "umap", "tsne")
+TSNE_ITERATIONS = 300
 METHOD_LABELS = {"identity": "Identity (z0, z1)", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "identity": {},
@@ -64,19 +65,26 @@ def project(
                           lambda z: pca.transform(np.asarray(z, np.float32)).astype(np.float32))
     if method == "umap":
         import umap  # heavy (numba): imported only when asked for
+        from sklearn.neighbors import NearestNeighbors
 
-        reducer = umap.UMAP(
-            n_neighbors=int(params["n_neighbors"]), min_dist=float(params["min_dist"]), random_state=seed
-        )
+        # Exact neighbours from scikit-learn, handed to UMAP: on a few thousand low-dimensional means this is
+        # faster than pynndescent and skips its ~30 s compile; and 200 layout epochs instead of 500 keep
+        # trustworthiness within 0.005 of umap-learn's defaults (bench/projection.py) at a third of the time.
+        k = int(min(params["n_neighbors"], len(mu) - 1))
+        distances, neighbours = NearestNeighbors(n_neighbors=k).fit(mu).kneighbors(mu)
+        reducer = umap.UMAP(n_neighbors=k, min_dist=float(params["min_dist"]), random_state=seed, n_epochs=200,
+                            precomputed_knn=(neighbours, distances, None))
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)  # seeded = serial: chosen
+            warnings.filterwarnings("ignore", category=UserWarning)  # seeded = serial, and no search index: chosen
             points = reducer.fit_transform(mu).astype(np.float32)
-        return Projection(points, method, ("UMAP 1", "UMAP 2"),
-                          lambda z: reducer.transform(np.asarray(z, np.float32)).astype(np.float32), exact=False)
+        return Projection(points, method, ("UMAP 1", "UMAP 2"), lambda z: neighbour_transform(mu, points, z),
+                          exact=False)
     if method == "tsne":
         from openTSNE import TSNE
 
-        every, total, calls = 25, 250 + 500, [0]  # openTSNE's default early-exaggeration + main iterations
+        # Exact neighbours and 300 main iterations (openTSNE's defaults: approximate, 500): 5k means in ~7 s
+        # on 2 cores instead of ~13, with the same trustworthiness (bench/projection.py).
+        every, total, calls = 25, 250 + TSNE_ITERATIONS, [0]
 
         def report(iteration, error, embedding) -> bool:
             calls[0] += 1  # the iteration counter restarts in each phase: count the calls instead
@@ -85,8 +93,8 @@ def project(
             return False  # False: keep optimising
 
         embedding = TSNE(
-            perplexity=float(params["perplexity"]), random_state=seed, n_jobs=2,
-            callbacks=report, callbacks_every_iters=every,
+            perplexity=float(params["perplexity"]), random_state=seed, n_jobs=2, neighbors="exact",
+            n_iter=TSNE_ITERATIONS, callbacks=report, callbacks_every_iters=every,
         ).fit(mu)
         return Projection(np.asarray(embedding, np.float32), method, ("t-SNE 1", "t-SNE 2"),
                           lambda z: np.asarray(embedding.transform(np.asarray(z, np.float32)), np.float32),
@@ -143,3 +151,13 @@ def warm_up_projections() -> None:
     data = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
     for method in ("umap", "tsne"):
         project(data, method).transform(data[:5])  # placing new points compiles kernels of its own
+
+
+def neighbour_transform(mu: np.ndarray, points: np.ndarray, z: np.ndarray, k: int = 10) -> np.ndarray:
+    """Place new latents on a map: the inverse-distance-weighted mean of their k nearest data points' positions."""
+    z = np.asarray(z, np.float32)
+    distance = np.linalg.norm(z[:, None, :] - mu[None, :, :], axis=-1)  # (M, N)
+    nearest = np.argsort(distance, axis=1)[:, :k]
+    weights = 1.0 / (np.take_along_axis(distance, nearest, axis=1) + 1e-6)
+    weights /= weights.sum(axis=1, keepdims=True)
+    return (points[nearest] * weights[..., None]).sum(axis=1).astype(np.float32)

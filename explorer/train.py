@@ -16,7 +16,7 @@ from explorer.data import ImageDataset
 from explorer.evaluation import evaluate
 from explorer.model import VAE
 from explorer.objectives import beta_at, elbo_terms
-from explorer.runtime import resolve_device
+from explorer.runtime import resolve_device, use_bf16
 
 
 class TrainingDiverged(ValueError):
@@ -76,6 +76,7 @@ def train_steps(
         )
     device = resolve_device(config.device)
     model.to(device).train()
+    bf16 = use_bf16(config.precision, device)
     # The run's own generators (not the global RNG) make it repeatable even beside other runs in the process.
     shuffle = torch.Generator().manual_seed(config.seed)
     noise = torch.Generator(device=device).manual_seed(config.seed + 1)
@@ -99,13 +100,14 @@ def train_steps(
             x = x_train[batch]
             y = y_train[batch] if y_train is not None else None
             beta = beta_at(step, config.beta, config.warmup_steps)
-            terms = elbo_terms(model, x, y, beta, config.free_bits, noise)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                terms = elbo_terms(model, x, y, beta, config.free_bits, noise)
             loss = terms.total.item()
             if not math.isfinite(loss):
                 raise _diverged(step, epoch, "loss", config)
             optimizer.zero_grad(set_to_none=True)
             terms.total.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(parameters, math.inf).item()
+            grad_norm = torch.nn.utils.get_total_norm([p.grad for p in parameters if p.grad is not None]).item()
             if not math.isfinite(grad_norm):
                 raise _diverged(step, epoch, "gradient", config)
             optimizer.step()
@@ -127,7 +129,7 @@ def train_steps(
                 samples_per_s=samples / max(train_seconds, 1e-9),
             )
             if i == steps_per_epoch - 1:
-                scores = evaluate(model, dataset, "test", seed=config.seed)
+                scores = evaluate(model, dataset, "test", seed=config.seed, active_units=False)
                 metrics.update(test_elbo=scores.elbo, test_recon=scores.recon, test_kl=scores.kl)
             yield StepMetrics(elapsed_s=time.perf_counter() - started, **metrics)
 

@@ -7,9 +7,9 @@ import numpy as np
 from explorer.__main__ import main
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset
-from explorer.embedfile import embedding_path, load_embedding, neighbour_transform, save_embedding
+from explorer.embedfile import embedding_path, load_embedding, save_embedding
 from explorer.latent import encode_dataset
-from explorer.projection import project
+from explorer.projection import neighbour_transform, project
 
 
 def test_shipped_maps_match_their_bundled_models():
