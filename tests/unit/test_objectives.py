@@ -88,3 +88,12 @@ def test_training_improves_the_test_elbo(tiny_dataset, likelihood):
     model = create_model(ModelConfig(likelihood=likelihood, hidden_dims=(64,)), ds.image_shape)
     metrics = [m for m in train_steps(model, ds, TrainConfig(epochs=8, batch_size=32, lr=3e-3)) if m.epoch_end]
     assert metrics[-1].test_elbo > metrics[0].test_elbo + 1.0
+
+
+def test_latents_and_logits_stay_float32_under_bf16_autocast():
+    model = create_model(ModelConfig(latent_dim=3, hidden_dims=(16,)), (1, 8, 8))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(torch.rand(4, 1, 8, 8))
+        terms = elbo_terms(model, torch.rand(4, 1, 8, 8))
+    assert out.mu.dtype == out.logvar.dtype == out.recon_logits.dtype == torch.float32
+    assert terms.kl.dtype == terms.recon.dtype == torch.float32

@@ -126,3 +126,27 @@ def test_model_and_data_must_agree(tiny_dataset):
     model = create_model(MODEL, (1, 28, 28))
     with pytest.raises(ValueError, match=r"expects \(1, 28, 28\) images but .* has \(1, 8, 8\)"):
         next(train_steps(model, tiny_dataset((1, 8, 8)), TrainConfig()))
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_both_precisions_learn_reproducibly_and_keep_float32_weights(tiny_dataset, precision):
+    ds = tiny_dataset(n=200)
+    config = TrainConfig(epochs=6, batch_size=32, lr=3e-3, precision=precision)
+    a, metrics_a = run(ds, config)
+    b, metrics_b = run(ds, config)
+    assert [m.loss for m in metrics_a] == [m.loss for m in metrics_b]
+    ends = [m.test_elbo for m in metrics_a if m.epoch_end]
+    assert ends[-1] > ends[0] + 1.0
+    assert all(p.dtype == torch.float32 for p in a.parameters())
+
+
+def test_bf16_and_fp32_reach_similar_elbos(tiny_dataset):
+    ds = tiny_dataset(n=200)
+    final = {p: [m for m in run(ds, TrainConfig(epochs=6, batch_size=32, lr=3e-3, precision=p))[1] if m.epoch_end][-1]
+             for p in ("fp32", "bf16")}
+    assert abs(final["fp32"].test_elbo - final["bf16"].test_elbo) < 0.05 * abs(final["fp32"].test_elbo)
+
+
+def test_precision_is_validated():
+    with pytest.raises(ValueError, match="precision must be one of auto, fp32, bf16"):
+        TrainConfig(precision="fp8")
