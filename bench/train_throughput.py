@@ -95,6 +95,8 @@ def ours_samples_per_s(dataset, epochs: int) -> float:
 def one(side: str, epochs: int, threads: int) -> float:
     """One measurement in this (fresh) process."""
     torch.set_num_threads(threads)
+    # The first optimiser in a process imports torch._dynamo (~1.7 s here): pay it before timing either side.
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     dataset = load_dataset("mnist5k")
     if side == "peer":
         return peer_samples_per_s(torch.from_numpy(dataset.images[dataset.train_index].copy()), epochs)

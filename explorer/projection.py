@@ -147,7 +147,14 @@ def common_range(maps: list[np.ndarray], margin: float = 0.05) -> tuple[tuple[fl
 
 
 def warm_up_projections() -> None:
-    """Run UMAP and t-SNE once on a little random data: numba compiles their kernels on first use in a process."""
+    """Run UMAP and t-SNE once on a little random data: numba compiles their kernels on first use in a process.
+
+    Also builds one optimiser: torch imports torch._dynamo (~1.7 s) for the first one in a process, which
+    would otherwise delay a visitor's first training run.
+    """
+    import torch
+
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     data = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
     for method in ("umap", "tsne"):
         project(data, method).transform(data[:5])  # placing new points compiles kernels of its own

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.export import latents_csv, projector_zip
 from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents, interpolate
 from explorer.plots import latent_map, path_map
@@ -211,9 +210,11 @@ def _exports(selection: state.Selection, latents: Latents) -> None:
     with st.expander("Export"):
         stem = f"{selection.name.replace(': ', '-').replace(' ', '_')}-{selection.split}"
         cols = st.columns(3)
-        cols[0].download_button("Latent means and labels (CSV)", latents_csv(latents, selection.dataset.label_names),
+        csv_text, projector = state.exports(selection.checkpoint.fingerprint, selection.dataset.name, selection.split,
+                                            latents, selection.dataset.label_names)
+        cols[0].download_button("Latent means and labels (CSV)", csv_text,
                                 file_name=f"{stem}-latents.csv", mime="text/csv", key="export_csv")
-        cols[1].download_button("For the Embedding Projector (zip)", projector_zip(latents, selection.dataset.label_names),
+        cols[1].download_button("For the Embedding Projector (zip)", projector,
                                 file_name=f"{stem}-projector.zip", mime="application/zip", key="export_projector",
                                 help="vectors.tsv and metadata.tsv: load both at projector.tensorflow.org.")
         cols[2].download_button("This model (.safetensors)", selection.checkpoint.payload,

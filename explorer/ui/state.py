@@ -15,6 +15,7 @@ from explorer.checkpoint import Checkpoint, CheckpointError, known_checkpoints, 
 from explorer.data import BUILTIN_DATASETS, ImageDataset, load_dataset
 from explorer.latent import Latents, encode_dataset
 from explorer.embedfile import embedding_path, load_embedding
+from explorer.export import latents_csv, projector_zip
 from explorer.projection import DEFAULT_PARAMS, Projection, project, warm_up_projections
 from explorer.runtime import configure_threads
 
@@ -309,6 +310,12 @@ def model_sidebar() -> Selection:
 def shared_view(selection: Selection) -> dict[str, Any]:
     """The URL parameters every page shares: the model (if others can open it) and the split."""
     return {"model": selection.name if selection.name in known_checkpoints() else None, "split": selection.split}
+
+
+@st.cache_resource(max_entries=8)
+def exports(fingerprint: str, dataset_name: str, split: str, _latents: Latents, label_names: tuple[str, ...]):
+    """The CSV and Embedding Projector zip of a model's latents, made once per (weights, data, split)."""
+    return latents_csv(_latents, label_names), projector_zip(_latents, label_names)
 
 
 def current_latents(selection: Selection) -> Latents:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset
@@ -42,6 +43,12 @@ def test_click_two_points_and_the_interpolation_strip_appears(page, server, isol
     sources = page.locator(f"{STRIP} img").evaluate_all("els => els.map(e => e.naturalWidth)")
     assert len(sources) == 12 and all(width > 0 for width in sources)  # the images really loaded
     assert page.locator("[data-testid='stException']").count() == 0
+    # The downloads are made on click: each arrives as a real image file.
+    for key, fmt, frames in (("download_strip_png", "PNG", 1), ("download_strip_gif", "GIF", 18)):
+        with page.expect_download() as download:
+            page.locator(f".st-key-{key} button").click()
+        with Image.open(download.value.path()) as picture:
+            assert picture.format == fmt and getattr(picture, "n_frames", 1) == frames
 
 
 def test_moving_a_slider_changes_the_decoded_image(page, server):
