@@ -22,7 +22,8 @@ from explorer.latent import encode_dataset
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, click_point, wait_idle
 
 MAP = "[data-testid='stPlotlyChart'] .js-plotly-plot"
-USABLE_S = 5.0  # a map that takes longer to draw or to answer a click is not one people keep using
+CLICK_USABLE_S = 2.0  # a click that takes longer to answer is not one people keep making
+DRAW_USABLE_S = 10.0  # the first draw includes the page's cold start (~5 s even for 1,000 points here)
 
 
 def synthetic_set(n: int, folder: Path) -> Path:
@@ -95,8 +96,8 @@ def main() -> None:
                   f"peer (SVG scatter) drawn {peer:6.2f} s; ratio peer/ours drawn {peer / drawn:.2f}x", flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    usable = [n for n, drawn, selected, _ in rows if drawn <= USABLE_S and selected <= USABLE_S]
-    print(f"largest map that stays usable (drawn and click answered within {USABLE_S:g} s): "
+    usable = [n for n, drawn, selected, _ in rows if drawn <= DRAW_USABLE_S and selected <= CLICK_USABLE_S]
+    print(f"largest map that stays usable (drawn within {DRAW_USABLE_S:g} s, click answered within {CLICK_USABLE_S:g} s): "
           f"{max(usable):,} points" if usable else "no size stayed usable")
 
 
