@@ -85,8 +85,11 @@ def path_map(
 ) -> go.Figure:
     """Where an interpolation runs on the map: faint data points, the decoded path, and its two ends."""
     fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", name="data",
-                               marker=dict(size=3, color="lightgrey"), hoverinfo="skip"))
+    # SVG, not WebGL, and at most 2,000 background points: a second WebGL context costs the browser more
+    # than these faint dots are worth (it delayed the strip by a few hundred ms on a software-GL machine).
+    background = points[:: max(1, len(points) // 2000)]
+    fig.add_trace(go.Scatter(x=background[:, 0], y=background[:, 1], mode="markers", name="data",
+                             marker=dict(size=3, color="lightgrey"), hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path" if exact else "path (approx.)",
                              line=dict(color="black", width=2), marker=dict(size=6, color="black"),
                              hovertemplate="step %{pointNumber}<extra></extra>"))
