@@ -22,7 +22,6 @@ from sklearn.manifold import trustworthiness
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset, make_dataset
 from explorer.latent import encode_dataset
-from explorer.projection import project
 
 RUNNERS = {
     "ours-umap": "from explorer.projection import project; f = lambda x: project(x, 'umap', seed=0).points",
@@ -47,7 +46,7 @@ def latent_means(n: int) -> np.ndarray:
 
 def run(name: str, x: np.ndarray) -> tuple[float, np.ndarray]:
     namespace: dict = {}
-    exec(RUNNERS[name], namespace)  # noqa: S102: the runners above, nothing from outside
+    exec(RUNNERS[name], namespace)  # the runners above, nothing from outside
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -45,19 +45,18 @@ def _on_data_upload() -> None:
     st.session_state["train_data"] = name
 
 
-def _data_choice() -> str:
+def _data_choice() -> None:
     session_data = st.session_state.get("session_datasets", {})
     options = [*OFFLINE_DATASETS, *(n for n in BUILTIN_DATASETS if n not in OFFLINE_DATASETS), *session_data]
     labels = {"mnist5k": "mnist5k (5,000 MNIST digits, 28x28)", "digits": "digits (1,797 digits, 8x8)",
               "mnist": "mnist (70,000, downloads once)", "fashion-mnist": "fashion-mnist (70,000, downloads once)"}
     if st.session_state.get("train_data") not in options:
         st.session_state["train_data"] = "mnist5k"
-    name = st.selectbox("Data", options, key="train_data", format_func=lambda n: labels.get(n, n))
+    st.selectbox("Data", options, key="train_data", format_func=lambda n: labels.get(n, n))
     st.file_uploader("Or upload your own (.npz of images, or .zip of label folders)", type=["npz", "zip"],
                      key="train_upload", on_change=_on_data_upload, max_upload_size=MAX_DATA_UPLOAD_MB)
     if st.session_state.get("train_upload_error"):
         st.error(st.session_state["train_upload_error"] + " Nothing was changed.")
-    return name
 
 
 # ---------------------------------------------------------------------------------------------------------------

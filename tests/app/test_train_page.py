@@ -7,11 +7,10 @@ import re
 import time
 
 import numpy as np
-import pytest
 
 from explorer.checkpoint import load_checkpoint
 from explorer.ui import state
-from tests.app.conftest import no_exception, select_points
+from tests.app.conftest import no_exception
 
 PAGE = "explorer/ui/pages/train.py"
 
