@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from safetensors.torch import save as save_tensors
 
 from explorer import __version__
 from explorer.config import ModelConfig, TrainConfig
+from explorer.files import write_atomically
 from explorer.model import VAE
 
 FORMAT_NAME = "vae-latent-explorer"
@@ -110,20 +110,7 @@ def save_checkpoint(path: str | os.PathLike, model: VAE, **kwargs) -> Path:
     path = Path(path)
     if path.suffix != ".safetensors":
         raise ValueError(f"Checkpoints are .safetensors files; name it {path.with_suffix('.safetensors').name!r}.")
-    payload = checkpoint_bytes(model, **kwargs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)  # temp files are private (0600); a checkpoint is an ordinary file
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, checkpoint_bytes(model, **kwargs))
 
 
 def load_checkpoint(source: str | os.PathLike | bytes, name: str | None = None) -> Checkpoint:

@@ -9,7 +9,6 @@ import importlib.util
 import io
 import os
 import struct
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -18,6 +17,8 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
 
 import numpy as np
+
+from explorer.files import npz_bytes, write_atomically
 
 OFFLINE_CHOICES = "mnist5k, digits, or your own .npz / .zip file"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -204,10 +205,7 @@ def _mnist5k() -> ImageDataset:
     images = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8)
     labels = table[:, -1].astype(np.int64)
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cached.parent, suffix=".tmp", delete=False) as handle:
-            np.savez(handle, images=images, labels=labels)
-        os.replace(handle.name, cached)
+        write_atomically(cached, npz_bytes(images=images, labels=labels))
     except OSError:
         pass  # a read-only cache only costs the parse next time
     return make_dataset("mnist5k", images, labels)
@@ -255,14 +253,11 @@ def _fetch(url: str, target: Path, md5: str) -> None:
     """Download to a temp file, check the checksum, then rename: a broken download never poses as data."""
     if os.environ.get("EXPLORER_OFFLINE"):
         raise OSError("EXPLORER_OFFLINE is set")
-    target.parent.mkdir(parents=True, exist_ok=True)
     with urllib.request.urlopen(url, timeout=30) as response:
         payload = response.read()
     if hashlib.md5(payload).hexdigest() != md5:
         raise OSError(f"{url} arrived with a wrong checksum")
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".tmp") as handle:
-        handle.write(payload)
-    os.replace(handle.name, target)
+    write_atomically(target, payload)
 
 
 def _read_idx(path: Path) -> np.ndarray:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from explorer.files import npz_bytes, write_atomically
 from explorer.projection import METHOD_LABELS, Projection, neighbour_transform
 
 
@@ -23,12 +22,8 @@ def save_embedding(path: Path, projection: Projection, index: np.ndarray, *, fin
     """Write the map and what it was made from, atomically (plain arrays: loading it never unpickles)."""
     meta = dict(method=projection.method, params=params, seed=seed, fingerprint=fingerprint, split=split,
                 axis_titles=list(projection.axis_titles))
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False)
-    with handle:
-        np.savez(handle, points=projection.points.astype(np.float32), index=np.asarray(index), meta=json.dumps(meta))
-    os.chmod(handle.name, 0o644)
-    os.replace(handle.name, path)
-    return path
+    return write_atomically(path, npz_bytes(points=projection.points.astype(np.float32), index=np.asarray(index),
+                                            meta=np.asarray(json.dumps(meta))))
 
 
 def load_embedding(path: Path, mu: np.ndarray, index: np.ndarray, *, fingerprint: str, split: str, method: str,

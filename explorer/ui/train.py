@@ -9,11 +9,21 @@ import re
 import numpy as np
 import streamlit as st
 
-from explorer.checkpoint import CheckpointError, checkpoint_bytes, known_checkpoints, load_checkpoint, save_checkpoint
-from explorer.checkpoint import bundled_checkpoints, saved_models_dir
+from explorer.checkpoint import (
+    checkpoint_bytes,
+    known_checkpoints,
+    load_checkpoint,
+    saved_models_dir,
+)
 from explorer.config import ModelConfig, TrainConfig
 from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS, load_dataset_file
-from explorer.diagnostics import active_dimensions, collapse_warning, seconds_left, stall_warning
+from explorer.diagnostics import (
+    active_dimensions,
+    collapse_warning,
+    seconds_left,
+    stall_warning,
+)
+from explorer.files import write_atomically
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, WAITING, TrainingJob
 from explorer.plots import elbo_figure, kl_heatmap, loss_balance_figure, snapshot_map
@@ -244,16 +254,12 @@ def _save_trained() -> None:
         message = "Use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit."
         st.session_state["train_save_result"] = ("error", f"{name!r} is not a usable name. {message}")
         return
-    if name in bundled_checkpoints() or name in known_checkpoints():
+    if name in known_checkpoints():  # the bundled models and every saved one
         st.session_state["train_save_result"] = ("error", f"A model named {name!r} already exists; choose another name.")
         return
-    folder = saved_models_dir()
     try:
-        save_checkpoint(folder / f"{name}.safetensors", load_checkpoint(_trained_bytes(job)).model,
-                        dataset=st.session_state.get("train_job_data", job.dataset.name),
-                        label_names=job.dataset.label_names, train_config=job.train_config,
-                        step_history=job.step_history())
-    except (OSError, ValueError, CheckpointError) as error:
+        write_atomically(saved_models_dir() / f"{name}.safetensors", _trained_bytes(job))
+    except OSError as error:
         st.session_state["train_save_result"] = ("error", f"Could not save: {error}")
         return
     st.session_state["train_save_result"] = ("success", f"Saved as {name!r}: it is in the model list for everyone.")
