@@ -11,18 +11,14 @@ from typing import Any, Callable
 import numpy as np
 import streamlit as st
 
-from explorer.checkpoint import (
-    Checkpoint,
-    CheckpointError,
-    known_checkpoints,
-    load_checkpoint,
-)
+from explorer.checkpoint import Checkpoint, CheckpointError, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset, load_dataset
 from explorer.embedfile import embedding_path, load_embedding
 from explorer.export import latents_csv, projector_zip
 from explorer.latent import Latents, encode_dataset
 from explorer.projection import DEFAULT_PARAMS, Projection, project, warm_up_projections
 from explorer.runtime import configure_threads
+from explorer.ui import url
 
 DEFAULT_MODEL = "mnist5k-z2"
 SPLITS = ("test", "train", "all")
@@ -271,10 +267,6 @@ def model_sidebar() -> Selection:
     """The sidebar every page shares: choose a bundled or uploaded model, upload one, and the data split."""
     start_up()
     keep_shared_widgets()
-    from explorer.ui import (
-        url,  # url imports nothing from here; imported late to keep this module's top small
-    )
-
     visit = url.first_visit()
     if visit is not None:
         url.restore_model(*visit)
