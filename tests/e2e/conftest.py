@@ -116,6 +116,30 @@ def wait_idle(tab, timeout: float = 60_000) -> None:
     tab.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
 
 
+def settled_count(tab, selector: str, expected: int, timeout: float = 30_000) -> int:
+    """How many elements match once the page has had time to show `expected` of them.
+
+    A script run streams its elements one by one, and the run state alone can read "not running" in the gap
+    before a rerun starts, so wait for the count itself; the caller asserts on what came back.
+    """
+    try:
+        tab.wait_for_function("([s, n]) => document.querySelectorAll(s).length === n", arg=[selector, expected],
+                              timeout=timeout)
+    except Exception:  # noqa: BLE001 - a timeout: the assertion that follows reports the real count
+        pass
+    return tab.locator(selector).count()
+
+
+def wait_for_map(tab, min_points: int = 50, timeout: float = 60_000) -> None:
+    """Wait for the explorer page's latent map (its heading, and a chart with at least `min_points` markers)."""
+    tab.wait_for_selector("h1:has-text('Explore the latent space')", timeout=timeout)
+    tab.wait_for_function(
+        """n => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
+                 .some(g => (g._fullData || []).some(t => t.mode === 'markers' && t.x && t.x.length >= n))""",
+        arg=min_points, timeout=timeout,
+    )
+
+
 def click_point(tab, x: float, y: float, chart: str = "[data-testid='stPlotlyChart']") -> None:
     """Click the map at data coordinates (x, y), read from the plot's own axes."""
     box = tab.evaluate(

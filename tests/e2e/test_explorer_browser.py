@@ -9,7 +9,7 @@ from PIL import Image
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset
 from explorer.latent import encode_dataset
-from tests.e2e.conftest import click_point, wait_idle
+from tests.e2e.conftest import click_point, settled_count, wait_idle
 
 STRIP = ".st-key-interp_strip [data-testid='stImage']"
 
@@ -39,7 +39,7 @@ def test_click_two_points_and_the_interpolation_strip_appears(page, server, isol
     click_point(page, float(second[0]), float(second[1]))
     page.wait_for_selector(STRIP)
     wait_idle(page)
-    assert page.locator(STRIP).count() == 10 + 2  # default 10 decoded steps plus the two originals
+    assert settled_count(page, STRIP, 12) == 10 + 2  # default 10 decoded steps plus the two originals
     sources = page.locator(f"{STRIP} img").evaluate_all("els => els.map(e => e.naturalWidth)")
     assert len(sources) == 12 and all(width > 0 for width in sources)  # the images really loaded
     assert page.locator("[data-testid='stException']").count() == 0

@@ -7,7 +7,7 @@ import numpy as np
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset
 from explorer.latent import encode_dataset
-from tests.e2e.conftest import click_point, wait_idle
+from tests.e2e.conftest import click_point, settled_count, wait_idle
 
 STRIP = ".st-key-interp_strip [data-testid='stImage']"
 
@@ -45,7 +45,7 @@ def test_a_shared_link_opens_the_same_picks_and_path_in_a_fresh_browser(browser,
         fresh.wait_for_selector(STRIP)
         wait_idle(fresh)
         assert [fresh.locator(f".st-key-pick_{tag} p").first.inner_text() for tag in "AB"] == picked
-        assert fresh.locator(STRIP).count() == 12
+        assert settled_count(fresh, STRIP, 12) == 12
         assert fresh.get_by_role("radio", name="spherical (slerp)").is_checked()
         assert fresh.locator("[data-testid='stAlertContentWarning']").count() == 0
     finally:

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import Server, click_point, wait_idle
+from tests.e2e.conftest import Server, click_point, settled_count, wait_for_map, wait_idle
 
 LIVE_CHART = ".st-key-train_live [data-testid='stPlotlyChart'] .js-plotly-plot"
 
@@ -70,7 +70,7 @@ def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, s
     page.locator(".st-key-train_use button").click()
     wait_idle(page)
     page.get_by_role("link", name="Explore").click()
-    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    wait_for_map(page)  # not the training page's charts, which stay on screen until the new page replaces them
     wait_idle(page)
     chosen = page.locator("[data-testid='stSidebar'] input[aria-label='Model']").input_value()
     assert chosen.startswith("trained: mnist5k z2")
@@ -80,7 +80,7 @@ def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, s
     wait_idle(page)
     click_point(page, *second)
     page.wait_for_selector(".st-key-interp_strip [data-testid='stImage'] img")
-    assert page.locator(".st-key-interp_strip [data-testid='stImage']").count() == 12
+    assert settled_count(page, ".st-key-interp_strip [data-testid='stImage']", 12) == 12
     assert page.locator("[data-testid='stException']").count() == 0
 
 
