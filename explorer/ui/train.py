@@ -208,10 +208,11 @@ def _live_view(job: TrainingJob) -> None:
             else:
                 right.caption("The test ELBO appears at the end of each epoch.")
         originals, recons = job.preview()
-        pair = to_uint8(np.concatenate([originals, recons]))
-        mosaic = tile(np.stack([enlarge(im, 56) for im in pair]), columns=len(originals))
-        st.image(mosaic, caption="Fixed test images (top) and their reconstructions now (bottom)",
-                 width=min(720, mosaic.shape[1]), output_format="PNG")
+        if recons is not None:  # None for the moment the job's thread takes to build the model
+            pair = to_uint8(np.concatenate([originals, recons]))
+            mosaic = tile(np.stack([enlarge(im, 56) for im in pair]), columns=len(originals))
+            st.image(mosaic, caption="Fixed test images (top) and their reconstructions now (bottom)",
+                     width=min(720, mosaic.shape[1]), output_format="PNG")
         _snapshot_view(job)
 
 

@@ -12,6 +12,8 @@ import torch
 from explorer.config import ModelConfig, TrainConfig
 from explorer.diagnostics import active_dimensions, collapse_warning, seconds_left, stall_warning
 from explorer.job import DIVERGED, DONE, RUNNING, STOPPED, WAITING, TrainingJob
+from explorer.latent import reconstruct
+from explorer.model import create_model
 from explorer.projection import align_snapshots, common_range
 from explorer.train import StepMetrics
 
@@ -28,8 +30,8 @@ def wait_for(condition, timeout=30.0):
 def test_a_job_trains_in_the_background_with_metrics_previews_and_snapshots(tiny_dataset):
     ds = tiny_dataset(n=100)
     job = TrainingJob(ds, SMALL, TrainConfig(epochs=3, batch_size=16))
-    before = job.preview()[1].copy()
-    assert job.status == WAITING and job.metrics() == []
+    assert job.status == WAITING and job.metrics() == [] and job.preview()[1] is None  # built on its thread
+    before = reconstruct(create_model(SMALL, ds.image_shape, ds.num_classes, 0), ds, job.preview_rows)
     job.start().join(60)
     assert job.status == DONE and job.message == "Training finished."
     metrics = job.metrics()
@@ -133,7 +135,7 @@ def test_snapshots_align_on_common_axes(method):
     snapshots = [base * scale for scale in (0.2, 0.6, 1.0)]
     maps = align_snapshots(snapshots, method)
     assert [m.shape for m in maps] == [(60, 2)] * 3
-    (x0, x1), (y0, y1) = common_range(maps)
+    (x0, x1), (y0, _) = common_range(maps)
     assert all(x0 <= m[:, 0].min() and m[:, 0].max() <= x1 and y0 <= m[:, 1].min() for m in maps)
     if method != "umap":  # one linear frame: the early, packed snapshot stays smaller than the last
         assert np.ptp(maps[0]) < np.ptp(maps[-1])
