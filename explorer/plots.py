@@ -85,11 +85,12 @@ def path_map(
 ) -> go.Figure:
     """Where an interpolation runs on the map: faint data points, the decoded path, and its two ends."""
     fig = go.Figure()
-    # SVG, not WebGL, and at most 2,000 background points: a second WebGL context costs the browser more
-    # than these faint dots are worth (it delayed the strip by a few hundred ms on a software-GL machine).
-    background = points[:: max(1, len(points) // 2000)]
-    fig.add_trace(go.Scatter(x=background[:, 0], y=background[:, 1], mode="markers", name="data",
-                             marker=dict(size=3, color="lightgrey"), hoverinfo="skip"))
+    # The data as a faint density image (one small heatmap), not as points: a browser draws it in a few ms,
+    # where a thousand SVG markers (or a second WebGL context) delayed the strip by ~0.2 s (median 0.89 -> 0.70 s).
+    counts, xs, ys = np.histogram2d(points[:, 0], points[:, 1], bins=40)
+    fig.add_trace(go.Heatmap(z=np.log1p(counts.T).astype(np.float32), x=(xs[:-1] + xs[1:]) / 2, y=(ys[:-1] + ys[1:]) / 2,
+                             colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgb(140,140,140)"]], zsmooth="best",
+                             showscale=False, hoverinfo="skip", name="data density"))
     fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path" if exact else "path (approx.)",
                              line=dict(color="black", width=2), marker=dict(size=6, color="black"),
                              hovertemplate="step %{pointNumber}<extra></extra>"))

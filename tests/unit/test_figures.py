@@ -34,8 +34,12 @@ def test_latent_map_unlabelled_and_with_ellipses():
 
 
 def test_path_map_and_manifold_figure():
-    fig = path_map(np.zeros((5, 2)), np.array([[0, 0], [1, 1]]), np.array([[0, 0], [1, 1]]), ("x", "y"), exact=False)
-    assert [t.name for t in fig.data] == ["data", "path (approx.)", "picks"]
+    points = np.random.default_rng(0).normal(size=(500, 2))
+    fig = path_map(points, np.array([[0, 0], [1, 1]]), np.array([[0, 0], [1, 1]]), ("x", "y"), exact=False)
+    assert [t.name for t in fig.data] == ["data density", "path (approx.)", "picks"]
+    density = np.asarray(fig.data[0].z)
+    assert density.shape == (40, 40) and np.isclose(np.expm1(density).sum(), 500)  # every point counted once
+    assert fig.data[0].x[0] < fig.data[0].x[-1] and fig.data[0].type == "heatmap"
     mosaic = np.zeros((30, 30), np.uint8)
     fig = manifold_figure(mosaic, (-2, 2), (-2, 2), np.zeros((3, 2)), np.array([0, 1, 1]), ("a", "b"))
     assert fig.layout.images[0].source.startswith("data:image/png;base64,")
