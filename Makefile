@@ -7,7 +7,7 @@ PORT ?= 8501
 .PHONY: app test clean
 
 app: $(VENV)/.installed-app
-	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT)
+	$(PY) -m streamlit run serve.py --server.port $(PORT)
 
 test: $(VENV)/.installed-test
 	sh scripts/ensure-chromium.sh

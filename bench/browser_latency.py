@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, click_point, wait_idle
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, MAP_DRAWN_JS, Server, click_point, wait_idle
 
 MAP = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 STRIP = ".st-key-interp_strip [data-testid='stImage'] img"
@@ -21,7 +21,8 @@ STRIP = ".st-key-interp_strip [data-testid='stImage'] img"
 
 def lonely_pair(page) -> list[tuple[float, float]]:
     xy = np.array(page.evaluate(
-        """sel => document.querySelector(sel)._fullData.filter(t => t.mode === 'markers')
+        """sel => Array.from(document.querySelectorAll(sel))
+                   .map(g => (g._fullData || []).filter(t => t.mode === 'markers')).find(traces => traces.length)
                    .flatMap(t => Array.from(t.x).map((x, i) => [x, t.y[i]]))""", MAP))
     distance = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
     np.fill_diagonal(distance, np.inf)
@@ -38,7 +39,7 @@ def first_map(browser, script: str, tries: int) -> list[float]:
             started = time.perf_counter()  # the server has just answered its health check
             page = browser.new_page()
             page.goto(server.url)
-            page.wait_for_selector(MAP, state="visible")
+            page.wait_for_function(MAP_DRAWN_JS, arg=50)  # the map itself, not the app's early empty chart
             times.append(time.perf_counter() - started)
             page.close()
         finally:
@@ -72,7 +73,7 @@ def strip(browser, server, tries: int) -> list[float]:
     for _ in range(tries):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server.url)
-        page.wait_for_selector(MAP)
+        page.wait_for_function(MAP_DRAWN_JS, arg=50)
         wait_idle(page)
         pair = pair or lonely_pair(page)
         click_point(page, *pair[0])
@@ -107,7 +108,7 @@ def main() -> None:
                 server = Server(script=script)  # a fresh server per measurement: no state carries over
                 try:
                     results[(who, what)] = measure(browser, server, args.tries)
-                except Exception as error:  # noqa: BLE001: report what broke and go on with the rest
+                except Exception as error:  # noqa: BLE001 - report what broke and go on with the rest
                     print(f"{what} {who}: failed ({type(error).__name__}: {str(error).splitlines()[0]})", flush=True)
                     results[(who, what)] = [float("nan")]
                 finally:

@@ -19,9 +19,8 @@ import plotly.graph_objects as go
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint, save_checkpoint
 from explorer.data import load_dataset, make_dataset
 from explorer.latent import encode_dataset
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, click_point, wait_idle
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, MAP_DRAWN_JS, Server, click_point, wait_idle
 
-MAP = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 CLICK_USABLE_S = 2.0  # a click that takes longer to answer is not one people keep making
 DRAW_USABLE_S = 10.0  # the first draw includes the page's cold start (~5 s even for 1,000 points here)
 
@@ -77,9 +76,7 @@ def main() -> None:
                     page = browser.new_page(viewport={"width": 1400, "height": 1000})
                     started = time.perf_counter()
                     page.goto(f"{server.url}/?model=scale{n}&split=all")
-                    page.wait_for_function("s => { const g = document.querySelector(s); return g && g._fullData && "
-                                           "g._fullData.reduce((a, t) => a + (t.x ? t.x.length : 0), 0) > 0; }",
-                                           arg=MAP, timeout=300_000)
+                    page.wait_for_function(MAP_DRAWN_JS, arg=1, timeout=300_000)
                     wait_idle(page, timeout=300_000)
                     drawn = time.perf_counter() - started
                     far = mu[np.argmax(np.linalg.norm(mu - mu.mean(0), axis=1))]  # an outlier: no neighbour to hit instead

@@ -33,7 +33,7 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict[str, str] | None = None, script: str = "streamlit_app.py"):
+    def __init__(self, env: dict[str, str] | None = None, script: str = "serve.py"):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -130,14 +130,16 @@ def settled_count(tab, selector: str, expected: int, timeout: float = 30_000) ->
     return tab.locator(selector).count()
 
 
+# A drawn Plotly chart holding at least n marker points: a map, not the empty chart the app sends first so the
+# browser fetches Plotly early (explorer/ui/boot.py), nor the training page's line charts.
+MAP_DRAWN_JS = """n => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
+    .some(g => (g._fullData || []).some(t => t.mode === 'markers' && t.x && t.x.length >= n))"""
+
+
 def wait_for_map(tab, min_points: int = 50, timeout: float = 60_000) -> None:
     """Wait for the explorer page's latent map (its heading, and a chart with at least `min_points` markers)."""
     tab.wait_for_selector("h1:has-text('Explore the latent space')", timeout=timeout)
-    tab.wait_for_function(
-        """n => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
-                 .some(g => (g._fullData || []).some(t => t.mode === 'markers' && t.x && t.x.length >= n))""",
-        arg=min_points, timeout=timeout,
-    )
+    tab.wait_for_function(MAP_DRAWN_JS, arg=min_points, timeout=timeout)
 
 
 def click_point(tab, x: float, y: float, chart: str = "[data-testid='stPlotlyChart']") -> None:

@@ -9,7 +9,7 @@ from PIL import Image
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset
 from explorer.latent import encode_dataset
-from tests.e2e.conftest import click_point, settled_count, wait_idle
+from tests.e2e.conftest import click_point, settled_count, wait_for_map, wait_idle
 
 STRIP = ".st-key-interp_strip [data-testid='stImage']"
 
@@ -29,7 +29,7 @@ def isolated_points():
 
 def test_click_two_points_and_the_interpolation_strip_appears(page, server, isolated_points):
     page.goto(server.url)
-    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    wait_for_map(page)
     wait_idle(page)
     assert page.locator(STRIP).count() == 0
     first, second = isolated_points

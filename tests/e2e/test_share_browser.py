@@ -7,7 +7,7 @@ import numpy as np
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset
 from explorer.latent import encode_dataset
-from tests.e2e.conftest import click_point, settled_count, wait_idle
+from tests.e2e.conftest import click_point, settled_count, wait_for_map, wait_idle
 
 STRIP = ".st-key-interp_strip [data-testid='stImage']"
 
@@ -24,7 +24,7 @@ def two_lonely_points():
 
 def test_a_shared_link_opens_the_same_picks_and_path_in_a_fresh_browser(browser, server, page):
     page.goto(server.url)
-    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    wait_for_map(page)
     wait_idle(page)
     first, second = two_lonely_points()
     click_point(page, *map(float, first))
@@ -54,7 +54,7 @@ def test_a_shared_link_opens_the_same_picks_and_path_in_a_fresh_browser(browser,
 
 def test_a_tampered_link_shows_the_default_view_and_a_notice(page, server):
     page.goto(f"{server.url}/?model=..%2F..%2Fetc%2Fpasswd&proj=umap&nn=1e99&picks=12,abc&steps=-3&split=%00")
-    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot")
+    wait_for_map(page)
     wait_idle(page)
     notice = page.locator("[data-testid='stAlertContentWarning']").first.inner_text()
     assert "could not be used" in notice and "../../etc/passwd" in notice and "nn=" in notice and "steps=" in notice

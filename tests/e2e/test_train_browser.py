@@ -27,11 +27,12 @@ def progress_step(page) -> int:
 
 
 def map_points(page) -> np.ndarray:
-    """Every point drawn on the explorer map, in data coordinates."""
+    """Every point drawn on the explorer map (the first chart with markers), in data coordinates."""
     xy = page.evaluate(
-        """() => { const g = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
-                   return g._fullData.filter(t => t.mode === 'markers')
-                                     .flatMap(t => Array.from(t.x).map((x, i) => [x, t.y[i]])); }"""
+        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
+                   .map(g => (g._fullData || []).filter(t => t.mode === 'markers'))
+                   .find(traces => traces.length)
+                   .flatMap(t => Array.from(t.x).map((x, i) => [x, t.y[i]]))"""
     )
     return np.array(xy, dtype=float)
 

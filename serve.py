@@ -1,0 +1,18 @@
+"""The server entry: `streamlit run serve.py`. The app itself is streamlit_app.py; this adds a start-up hook
+that begins its heavy imports (torch, pandas, the pages: ~2.5 s on 2 cores) as the server starts, so the
+first visitor does not wait for them."""
+
+from contextlib import asynccontextmanager
+
+import streamlit as st
+
+from explorer.ui import boot
+
+
+@asynccontextmanager
+async def lifespan(_app):
+    boot.start()  # on a thread: the server accepts connections at once
+    yield
+
+
+app = st.App("streamlit_app.py", lifespan=lifespan)
