@@ -14,5 +14,4 @@ try:
         st.Page("explorer/ui/pages/train.py", title="Train", url_path="train"),
     ]).run()
 finally:
-    if prefetch is not None:
-        prefetch.empty()
+    prefetch.empty()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 
 import numpy as np
 import plotly.graph_objects as go
@@ -74,10 +75,18 @@ def latent_map(
         fig.add_trace(go.Scattergl(
             x=points[mask, 0], y=points[mask, 1], mode="markers", name=name, legendgroup=name,
             marker=dict(size=5, opacity=0.8, color=colour),
-            customdata=index[mask],
+            customdata=index[mask].astype(np.int32),
             hovertemplate=f"row %{{customdata}}<br>label {name}<extra></extra>",
         ))
-    return _square_layout(fig, axis_titles, height, uirevision)
+    _square_layout(fig, axis_titles, height, uirevision)
+    # A fingerprint of the drawn data: each rerun re-sends the figure, and without it Plotly.react takes the
+    # new (equal) arrays for new data and rebuilds every WebGL buffer.
+    digest = hashlib.blake2b(digest_size=8)
+    for trace in fig.data:
+        for array in (trace.x, trace.y, trace.customdata):
+            digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
+    fig.update_layout(datarevision=digest.hexdigest())
+    return fig
 
 
 def path_map(

@@ -48,16 +48,18 @@ def wait(timeout: float = 120.0) -> None:
 
 
 def prefetch_plotly():
-    """On a visitor's first run, an empty 10-px Plotly chart at the top of the page, for the caller to empty
-    when the page has drawn: the browser loads its Plotly bundle only when a chart first arrives, and that
-    (~1 s on 2 cores) now overlaps the server's work instead of following it. Returns the slot, or None."""
-    if st.session_state.get("_plotly_prefetched"):
-        return None
-    st.session_state["_plotly_prefetched"] = True
+    """An empty slot at the top of the page, for the caller to empty when the page has drawn. On a visitor's
+    first run it holds an empty 10-px Plotly chart: the browser loads its Plotly bundle only when a chart first
+    arrives, and that (~1 s on 2 cores) now overlaps the server's work instead of following it. The slot is
+    made on every run, so the elements after it keep their places (were it missing from later runs, every
+    element would shift by one and the browser would rebuild the map, WebGL context and all, on the first click).
+    """
     slot = st.empty()
-    invisible = {"visible": False, "fixedrange": True}
-    slot.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
-                       "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-                                  "xaxis": invisible, "yaxis": invisible}},
-                      config={"staticPlot": True, "displayModeBar": False})
+    if not st.session_state.get("_plotly_prefetched"):
+        st.session_state["_plotly_prefetched"] = True
+        invisible = {"visible": False, "fixedrange": True}
+        slot.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
+                           "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+                                      "xaxis": invisible, "yaxis": invisible}},
+                          config={"staticPlot": True, "displayModeBar": False})
     return slot

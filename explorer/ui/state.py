@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -26,6 +28,7 @@ UPLOAD_PREFIX = "uploaded: "
 SESSION_DATA_PREFIX = "upload: "  # names of a visitor's uploaded data sets (never file paths)
 TRAINED_PREFIX = "trained: "
 WARM_UP_DELAY_S = 8.0
+WARM_UP_DONE = "VAE Latent Explorer: background warm-up done"  # the server log's line when it has finished
 DEFAULT_MAX_RUNS = 2  # concurrent training runs per server; $EXPLORER_MAX_RUNS overrides
 MAX_CHECKPOINT_UPLOAD_MB = 64
 # Widget keys that both pages render: re-assigning them at the top of a page keeps their values when the
@@ -59,10 +62,18 @@ def start_up() -> int:
     import pandas  # noqa: F401
 
     # Delayed a little: the first visitor's first map should not share the CPU with numba's compiler.
-    timer = threading.Timer(WARM_UP_DELAY_S, warm_up_projections)
+    timer = threading.Timer(WARM_UP_DELAY_S, _warm_up)
     timer.daemon = True  # never holds up the server's shutdown
     timer.start()
     return configure_threads()
+
+
+def _warm_up() -> None:
+    started = time.perf_counter()
+    warm_up_projections()
+    # One line in the server log: until it, interactions share the CPU (and the GIL) with numba's compiler.
+    print(f"{WARM_UP_DONE} in {time.perf_counter() - started:.1f} s",
+          file=sys.stderr, flush=True)
 
 
 @st.cache_resource(show_spinner="Loading the model ...", max_entries=8)

@@ -59,6 +59,14 @@ class Server:
         self.stop()
         raise RuntimeError(f"streamlit did not become healthy in 90 s; see {self.log_path}")
 
+    def wait_for_log(self, text: str, timeout: float = 180) -> None:
+        """Wait until the server's log holds `text` (e.g. state.WARM_UP_DONE)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log_path.read_text():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{text!r} not in {self.log_path} after {timeout} s")
+            time.sleep(0.5)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)

@@ -11,6 +11,7 @@ from explorer.data import load_dataset
 from explorer.latent import encode_dataset
 from tests.e2e.conftest import click_point, settled_count, wait_for_map, wait_idle
 
+MAP_CANVAS = "[data-testid='stPlotlyChart'] canvas"  # only the map draws with WebGL
 STRIP = ".st-key-interp_strip [data-testid='stImage']"
 
 
@@ -33,13 +34,19 @@ def test_click_two_points_and_the_interpolation_strip_appears(page, server, isol
     wait_idle(page)
     assert page.locator(STRIP).count() == 0
     first, second = isolated_points
+    page.evaluate(f"() => document.querySelectorAll({MAP_CANVAS!r}).forEach(c => c.dataset.before = '1')")
     click_point(page, float(first[0]), float(first[1]))
     page.wait_for_selector(".st-key-pick_A [data-testid='stImage'] img")  # the first pick's details
     wait_idle(page)
+    # The click's rerun updates the map in place: the same WebGL canvases, not a rebuilt chart (which costs
+    # seconds on a large map).
+    kept = page.evaluate(f"() => Array.from(document.querySelectorAll({MAP_CANVAS!r})).map(c => c.dataset.before)")
+    assert kept and all(kept), kept
     click_point(page, float(second[0]), float(second[1]))
     page.wait_for_selector(STRIP)
     wait_idle(page)
     assert settled_count(page, STRIP, 12) == 10 + 2  # default 10 decoded steps plus the two originals
+    page.wait_for_function("s => Array.from(document.querySelectorAll(s)).every(e => e.complete)", arg=f"{STRIP} img")
     sources = page.locator(f"{STRIP} img").evaluate_all("els => els.map(e => e.naturalWidth)")
     assert len(sources) == 12 and all(width > 0 for width in sources)  # the images really loaded
     assert page.locator("[data-testid='stException']").count() == 0
