@@ -91,7 +91,7 @@ def strip(browser, server, tries: int) -> list[float]:
 
 
 def settle(browser, server) -> None:
-    """Let the app's one-off background warm-up (numba compiles, ~30 s, started 8 s after the first visit)
+    """Let the app's one-off background warm-up (numba compiles, 8-30 s, started 8 s after the first visit)
     finish, so slider and strip times are those of a running server, not of its first minute."""
     page = browser.new_page()
     page.goto(server.url)

@@ -72,8 +72,7 @@ def _warm_up() -> None:
     started = time.perf_counter()
     warm_up_projections()
     # One line in the server log: until it, interactions share the CPU (and the GIL) with numba's compiler.
-    print(f"{WARM_UP_DONE} in {time.perf_counter() - started:.1f} s",
-          file=sys.stderr, flush=True)
+    print(f"{WARM_UP_DONE} in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
 @st.cache_resource(show_spinner="Loading the model ...", max_entries=8)

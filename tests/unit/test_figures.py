@@ -21,6 +21,12 @@ def test_latent_map_one_webgl_trace_per_label_with_rows_in_customdata():
     assert "row %{customdata}" in fig.data[0].hovertemplate and "label a" in fig.data[0].hovertemplate
     # Same arrays, same figure: the chart's identity (and so the visitor's selection) survives reruns.
     assert fig.to_json() == latent_map(points, labels, ("a", "b", "c"), index).to_json()
+    # The data's fingerprint tells Plotly.react whether to rebuild its WebGL buffers: it moves with any point.
+    moved = points.copy()
+    moved[3, 1] += 0.5
+    assert fig.layout.datarevision != latent_map(moved, labels, ("a", "b", "c"), index).layout.datarevision
+    sigma = np.ones((6, 2), np.float32)
+    assert fig.layout.datarevision != latent_map(points, labels, ("a", "b", "c"), index, sigma=sigma).layout.datarevision
 
 
 def test_latent_map_unlabelled_and_with_ellipses():
