@@ -19,10 +19,10 @@ def label_colour(i: int) -> str:
     return COLOURS[i % len(COLOURS)]
 
 
-def _groups(labels: np.ndarray | None, label_names: tuple[str, ...]):
-    """(name, colour, mask) per label present; a single group for unlabelled data."""
+def _groups(n: int, labels: np.ndarray | None, label_names: tuple[str, ...]):
+    """(name, colour, mask) per label present among n points; a single group for unlabelled data."""
     if labels is None:
-        yield "images", label_colour(0), None
+        yield "images", label_colour(0), np.ones(n, bool)
         return
     for i, name in enumerate(label_names):
         mask = labels == i
@@ -59,8 +59,7 @@ def latent_map(
     (axis-aligned: the posterior is diagonal), drawn beneath the points.
     """
     fig = go.Figure()
-    for name, colour, mask in _groups(labels, label_names):
-        mask = np.ones(len(points), bool) if mask is None else mask
+    for name, colour, mask in _groups(len(points), labels, label_names):
         if sigma is not None:
             drawn = mask & ~np.isnan(sigma[:, 0])
             t = np.linspace(0, 2 * np.pi, ELLIPSE_POINTS)
@@ -92,7 +91,7 @@ def latent_map(
 def path_map(
     points: np.ndarray, path: np.ndarray, ends: np.ndarray, axis_titles: tuple[str, str], exact: bool, height: int = 360
 ) -> go.Figure:
-    """Where an interpolation runs on the map: faint data points, the decoded path, and its two ends."""
+    """Where an interpolation runs on the map: the data's density, the decoded path, and its two ends."""
     fig = go.Figure()
     # The data as a faint density image (one small heatmap), not as points: a browser draws it in a few ms,
     # where a thousand SVG markers (or a second WebGL context) delayed the strip by ~0.2 s (median 0.89 -> 0.70 s).
@@ -126,8 +125,7 @@ def manifold_figure(
         sizey=y_range[1] - y_range[0], sizing="stretch", layer="below", opacity=1.0,
     ))
     if points is not None:
-        for name, colour, mask in _groups(labels, label_names):
-            mask = np.ones(len(points), bool) if mask is None else mask
+        for name, colour, mask in _groups(len(points), labels, label_names):
             fig.add_trace(go.Scattergl(x=points[mask, 0], y=points[mask, 1], mode="markers", name=name,
                                        marker=dict(size=4, color=colour, opacity=0.7), hoverinfo="skip"))
     fig.update_xaxes(range=list(x_range), showgrid=False, zeroline=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -30,8 +31,6 @@ def configure_threads(default: int = 1) -> int:
     The app runs several trainings and page renders at once: with 2 threads each, one busy core stalls
     every parallel op (measured on 2 cores: 15,000 -> 3,000 samples/s), while 1 thread keeps ~9,400.
     """
-    import os
-
     try:
         threads = max(1, int(os.environ.get("EXPLORER_TORCH_THREADS", default)))
     except ValueError:

@@ -8,10 +8,12 @@ import streamlit as st
 from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents, interpolate
 from explorer.plots import latent_map, path_map
-from explorer.projection import METHOD_LABELS, Projection, methods_for
+from explorer.projection import DEFAULT_PARAMS, METHOD_LABELS, Projection, methods_for
 from explorer.ui import state, url
 
-CONTROL_DEFAULTS = {"umap_neighbors": 15, "umap_min_dist": 0.1, "tsne_perplexity": 30, "projection_seed": 0,
+CONTROL_DEFAULTS = {"umap_neighbors": DEFAULT_PARAMS["umap"]["n_neighbors"],
+                    "umap_min_dist": DEFAULT_PARAMS["umap"]["min_dist"],
+                    "tsne_perplexity": int(DEFAULT_PARAMS["tsne"]["perplexity"]), "projection_seed": 0,
                     "interp_steps": 10, "interp_method": "linear"}
 ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
 THUMB = 72  # pixels per image in the strip: A, 10 steps and B fit on one row of the wide layout
@@ -197,18 +199,16 @@ def render() -> None:
     elif picks:
         st.caption("Pick a second point to decode the path from A to it.")
     _exports(selection, latents)
-    view = {**state.shared_view(selection), "proj": method, **_url_params(method, params, seed),
-            "picks": ",".join(str(r) for r in picks) or None}
+    view = {**state.shared_view(selection), "proj": method, **_url_params(method, params, seed)}
     if len(picks) == 2:
         view.update(interp=st.session_state["interp_method"], steps=st.session_state["interp_steps"])
     url.publish(view)
-    with st.sidebar:
-        url.share_box(view, shareable=view["model"] is not None)
 
 
 def _exports(selection: state.Selection, latents: Latents) -> None:
     with st.expander("Export"):
-        stem = f"{selection.name.replace(': ', '-').replace(' ', '_')}-{selection.split}"
+        model = selection.name.replace(": ", "-").replace(" ", "_")
+        stem = f"{model}-{selection.split}"
         cols = st.columns(3)
         csv_text, projector = state.exports(selection.checkpoint.fingerprint, selection.dataset.name, selection.split,
                                             latents, selection.dataset.label_names)
@@ -218,7 +218,7 @@ def _exports(selection: state.Selection, latents: Latents) -> None:
                                 file_name=f"{stem}-projector.zip", mime="application/zip", key="export_projector",
                                 help="vectors.tsv and metadata.tsv: load both at projector.tensorflow.org.")
         cols[2].download_button("This model (.safetensors)", selection.checkpoint.payload,
-                                file_name=f"{selection.name.replace(': ', '-').replace(' ', '_')}.safetensors",
+                                file_name=f"{model}.safetensors",
                                 mime="application/octet-stream", key="export_checkpoint")
 
 

@@ -10,7 +10,7 @@ from explorer.latent import decode_latents, grid_latents, mean_kl_per_dim, prior
 from explorer.plots import manifold_figure
 from explorer.ui import state, url
 
-SLIDER_RANGE = 4.0  # prior N(0, 1): +/-4 sigma holds all but 6e-5 of it
+SLIDER_RANGE = url.SLIDER_LIMIT
 
 
 def _slider_key(d: int) -> str:
@@ -136,8 +136,5 @@ def render() -> None:
     st.divider()
     _manifold(selection, label, kl)
     z = ",".join(f"{st.session_state[_slider_key(d)]:g}" for d in range(selection.checkpoint.model_config.latent_dim))
-    view = {**state.shared_view(selection), "z": z, "label": label,
-            "picks": ",".join(str(r) for r in state.picks()) or None}
+    view = {**state.shared_view(selection), "z": z, "label": label}
     url.publish(view)
-    with st.sidebar:
-        url.share_box(view, shareable=view["model"] is not None)

@@ -89,6 +89,12 @@ def shared_dataset(name: str) -> ImageDataset:
     return load_dataset(name)
 
 
+def dataset_named(name: str) -> ImageDataset:
+    """The visitor's own uploaded data set of that name, else a built-in or server-side one (shared, cached)."""
+    session_data = st.session_state.get("session_datasets", {})
+    return session_data[name] if name in session_data else shared_dataset(name)
+
+
 @st.cache_resource(show_spinner="Encoding the data ...", max_entries=16)
 def latents(fingerprint: str, dataset_name: str, split: str, _checkpoint: Checkpoint, _dataset: ImageDataset) -> Latents:
     """Latent means per (weights, data, split); arrays are cached as resources, never pickled."""
@@ -162,9 +168,12 @@ def get_projection(selection: Selection, latents: Latents, method: str, params: 
 def cached_projection(selection: Selection, latents: Latents, method: str, params: dict[str, Any],
                       seed: int) -> Projection | None:
     """The map if it is ready without computing (in the cache, or shipped beside the checkpoint)."""
-    found = projection_cache().get(projection_key(selection, method, params, seed))
-    if found is None and _stored_projection(selection, latents.mu, latents.index, method, params, seed) is not None:
-        found = get_projection(selection, latents, method, params, seed)
+    key = projection_key(selection, method, params, seed)
+    found = projection_cache().get(key)
+    if found is None:
+        stored = _stored_projection(selection, latents.mu, latents.index, method, params, seed)
+        if stored is not None:
+            found = projection_cache().compute(key, lambda: stored)
     return found
 
 
@@ -242,10 +251,6 @@ def add_session_model(name: str, checkpoint: Checkpoint) -> None:
     clear_picks()
 
 
-def _on_model_change() -> None:
-    clear_picks()
-
-
 def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:
     """The data a model was trained on, if it can be had here.
 
@@ -253,19 +258,13 @@ def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | N
     never makes the server open a path.
     """
     name = checkpoint.dataset
-    session_data = st.session_state.get("session_datasets", {})
+    if not (trusted or name in BUILTIN_DATASETS or name in st.session_state.get("session_datasets", {})):
+        return None, (
+            f"This model was trained on {name!r}, which is not available here, so there is no map to show. "
+            "The Generate page works without data."
+        )
     try:
-        if name in session_data:
-            data = session_data[name]  # the visitor's own upload, trained on in this session
-        elif name in BUILTIN_DATASETS:
-            data = shared_dataset(name)
-        elif trusted:
-            data = shared_dataset(name)  # a server-side file path, cached like a built-in
-        else:
-            return None, (
-                f"This model was trained on {name!r}, which is not available here, so there is no map to show. "
-                "The Generate page works without data."
-            )
+        data = dataset_named(name)
     except ValueError as error:
         return None, f"The data this model was trained on could not be loaded: {error}"
     if data.image_shape != checkpoint.image_shape:
@@ -289,7 +288,7 @@ def model_sidebar() -> Selection:
     if st.session_state.get("model_name") not in names:
         st.session_state["model_name"] = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
     with st.sidebar:
-        name = st.selectbox("Model", names, key="model_name", on_change=_on_model_change)
+        name = st.selectbox("Model", names, key="model_name", on_change=clear_picks)
         st.file_uploader(
             "Or upload a checkpoint (.safetensors)",
             type=["safetensors"],
@@ -300,7 +299,7 @@ def model_sidebar() -> Selection:
         )
         if st.session_state.get("upload_error"):
             st.error(st.session_state["upload_error"] + " The current model stays in use.")
-        split = st.radio("Data split", SPLITS, key="split", horizontal=True, on_change=_on_model_change)
+        split = st.radio("Data split", SPLITS, key="split", horizontal=True, on_change=clear_picks)
     checkpoint = uploaded[name] if name in uploaded else server_model(name, server_side[name].stat().st_mtime)
     data, problem = dataset_for(checkpoint, trusted=name not in uploaded)
     config = checkpoint.model_config
@@ -317,8 +316,9 @@ def model_sidebar() -> Selection:
 
 
 def shared_view(selection: Selection) -> dict[str, Any]:
-    """The URL parameters every page shares: the model (if others can open it) and the split."""
-    return {"model": selection.name if selection.name in known_checkpoints() else None, "split": selection.split}
+    """The URL parameters every page shares: the model (if others can open it), the split and the picks."""
+    return {"model": selection.name if selection.name in known_checkpoints() else None, "split": selection.split,
+            "picks": ",".join(str(r) for r in picks()) or None}
 
 
 @st.cache_resource(max_entries=8)

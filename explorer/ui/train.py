@@ -97,18 +97,13 @@ def _settings() -> tuple[ModelConfig, TrainConfig] | None:
         return None
 
 
-def _dataset(name: str):
-    session_data = st.session_state.get("session_datasets", {})
-    return session_data[name] if name in session_data else state.shared_dataset(name)
-
-
 def _start() -> None:
     """Callback (so the page renders the new run at once): start a run with the settings last shown."""
     name = st.session_state["train_data"]
     model_config, train_config = st.session_state["train_configs"]
     holder = state.job_holder()
     try:
-        dataset = _dataset(name)
+        dataset = state.dataset_named(name)
         job = TrainingJob(dataset, model_config, train_config, slots=state.run_slots())
     except ValueError as error:
         st.session_state["train_start_error"] = str(error)

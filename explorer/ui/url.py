@@ -22,7 +22,7 @@ RANGES = {  # key in the URL: (widget key, parser, low, high)
     "seed": ("projection_seed", int, 0, 10_000),
     "steps": ("interp_steps", int, 3, 24),
 }
-SLIDER_LIMIT = 4.0  # the generate page's sliders span +/- this
+SLIDER_LIMIT = 4.0  # the generate page's sliders span +/- this: under the prior N(0, 1) all but 6e-5 of z
 
 
 def _one(value: Any) -> str:
@@ -115,17 +115,19 @@ def show_notices() -> None:
 
 
 def publish(view: dict[str, Any]) -> None:
-    """Make the query string hold exactly this view (values that are None are left out)."""
+    """Make the query string hold exactly this view (values that are None are left out), and show a copyable
+    link to it in the sidebar. A view whose model lives only in this session (view["model"] None) says so."""
     clean = {k: str(v) for k, v in view.items() if v is not None and v != ""}
     if st.query_params.to_dict() != clean:
         st.query_params.from_dict(clean)
+    with st.sidebar:
+        _share_box(clean, shareable=view.get("model") is not None)
 
 
-def share_box(view: dict[str, Any], shareable: bool) -> None:
-    """A copyable link to this view (st.code has a copy button)."""
+def _share_box(clean: dict[str, str], shareable: bool) -> None:
+    """A copyable link (st.code has a copy button)."""
     with st.popover("Share this view", icon=":material/link:"):
         base = (st.context.url or "").split("?")[0]
-        clean = {k: str(v) for k, v in view.items() if v is not None and v != ""}
         st.code(f"{base}?{urlencode(clean)}" if clean else base, language=None, wrap_lines=True)
         st.caption("Copy the link with the button at its right." + (
             "" if shareable else " This model lives only in your session: the link opens the default model. "
