@@ -1,7 +1,12 @@
 """The server entry: `streamlit run serve.py`. The app itself is streamlit_app.py; this adds a start-up hook
 that begins its heavy imports (torch, pandas, the pages: ~2.5 s on 2 cores) as the server starts, so the
-first visitor does not wait for them."""
+first visitor does not wait for them.
 
+`kill -USR1 <server pid>` writes every thread's stack to the server's stderr: what a stuck server is doing.
+"""
+
+import faulthandler
+import signal
 from contextlib import asynccontextmanager
 
 import streamlit as st
@@ -15,4 +20,5 @@ async def lifespan(_app):
     yield
 
 
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 app = st.App("streamlit_app.py", lifespan=lifespan)

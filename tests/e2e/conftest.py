@@ -34,6 +34,7 @@ def _free_port() -> int:
 
 class Server:
     def __init__(self, env: dict[str, str] | None = None, script: str = "serve.py"):
+        self.script = script
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -66,6 +67,12 @@ class Server:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{text!r} not in {self.log_path} after {timeout} s")
             time.sleep(0.5)
+
+    def dump_stacks(self) -> None:
+        """Have the server write every thread's stack to its log (serve.py registers SIGUSR1 for it)."""
+        if self.script == "serve.py" and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGUSR1)
+            time.sleep(1)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -114,8 +121,17 @@ def page(browser, server, request):
     if failed is not None and failed.failed:
         name = request.node.name.replace("/", "_")
         tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        try:
+            state = tab.evaluate("() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState")
+        except Exception as error:  # noqa: BLE001 - a crashed page: say so and carry on with the log
+            state = f"unreadable ({error})"
+        before = server.log_path.read_text()
+        server.dump_stacks()
         shutil.copy(server.log_path, ARTIFACTS / f"{name}.server.log")
-        print(f"screenshot and server log: {ARTIFACTS}/{name}.*")
+        # CI keeps only the output: the page's state, the log's end and the server's stacks go there too.
+        print(f"page {tab.url}, script {state}; screenshot and server log: {ARTIFACTS}/{name}.*")
+        print("server log, last lines:", *before.splitlines()[-40:], sep="\n")
+        print("server threads:", server.log_path.read_text()[len(before):], sep="\n")
     context.close()
 
 
@@ -150,16 +166,37 @@ def wait_for_map(tab, min_points: int = 50, timeout: float = 60_000) -> None:
     tab.wait_for_function(MAP_DRAWN_JS, arg=min_points, timeout=timeout)
 
 
-def click_point(tab, x: float, y: float, chart: str = "[data-testid='stPlotlyChart']") -> None:
-    """Click the map at data coordinates (x, y), read from the plot's own axes."""
-    box = tab.evaluate(
-        """([sel, X, Y]) => {
-            const g = document.querySelector(sel + ' .js-plotly-plot');
-            const L = g._fullLayout, r = g.getBoundingClientRect();
-            return {x: r.left + L._size.l + L.xaxis.d2p(X), y: r.top + L._size.t + L.yaxis.d2p(Y)};
-        }""",
-        [chart, x, y],
-    )
-    tab.mouse.move(box["x"], box["y"])
-    tab.mouse.down()
-    tab.mouse.up()
+# Where data coordinates (X, Y) lie on the page, read from the plot's own axes; also starts listening for the
+# selection event Plotly sends when a click lands on a point.
+_POINT_ON_PAGE_JS = """([sel, X, Y]) => {
+    const g = document.querySelector(sel + ' .js-plotly-plot');
+    window.__plotlySelected = null;
+    window.__plotlyClicked = g;
+    g.once('plotly_selected', e => { window.__plotlySelected = e && e.points ? e.points.length : 0; });
+    const L = g._fullLayout, r = g.getBoundingClientRect();
+    return {x: r.left + L._size.l + L.xaxis.d2p(X), y: r.top + L._size.t + L.yaxis.d2p(Y)};
+}"""
+
+
+def click_point(tab, x: float, y: float, chart: str = "[data-testid='stPlotlyChart']", tries: int = 3) -> None:
+    """Click the point at data coordinates (x, y) and wait until Plotly reports it selected.
+
+    A click Plotly never saw (it found no point there: the chart was mid-redraw) is made again, at most `tries`
+    times in all, each time printing where it went. What the app then does with a selection is the test's to check.
+    """
+    for attempt in range(1, tries + 1):
+        box = tab.evaluate(_POINT_ON_PAGE_JS, [chart, x, y])
+        tab.mouse.move(box["x"], box["y"])
+        tab.mouse.down()
+        tab.mouse.up()
+        try:
+            tab.wait_for_function("() => window.__plotlySelected !== null", timeout=5_000)
+            return
+        except Exception:  # noqa: BLE001 - a timeout: say where the click went, then click again
+            rebuilt = tab.evaluate("s => document.querySelector(s + ' .js-plotly-plot') !== window.__plotlyClicked", chart)
+            assert not rebuilt, "the chart was rebuilt while it was being clicked"  # so no click again: it may toggle
+            there = tab.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y); "
+                                 "return e ? e.tagName + '.' + e.getAttribute('class') : null; }", [box["x"], box["y"]])
+            print(f"click {attempt}/{tries} at data ({x:.3f}, {y:.3f}), page ({box['x']:.0f}, {box['y']:.0f}) "
+                  f"on {there}: Plotly selected nothing")
+    raise AssertionError(f"Plotly selected no point at data ({x:.3f}, {y:.3f}) in {tries} clicks")
