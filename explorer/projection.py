@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -17,6 +18,10 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "umap": {"n_neighbors": 15, "min_dist": 0.1},  # umap-learn's defaults
     "tsne": {"perplexity": 30.0},  # openTSNE's default
 }
+# umap-learn runs numba `parallel=True` kernels. Where numba's only threading layer is "workqueue" (no OpenMP
+# or TBB runtime on the host), two threads launching them at once abort the whole process: two visitors, or a
+# visitor and the server's warm-up. One at a time, then; on 2 cores running them side by side gains nothing.
+_NUMBA_PARALLEL = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +79,7 @@ def project(
         distances, neighbours = NearestNeighbors(n_neighbors=k).fit(mu).kneighbors(mu)
         reducer = umap.UMAP(n_neighbors=k, min_dist=float(params["min_dist"]), random_state=seed, n_epochs=200,
                             precomputed_knn=(neighbours, distances, None))
-        with warnings.catch_warnings():
+        with _NUMBA_PARALLEL, warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning)  # seeded = serial, and no search index: chosen
             points = reducer.fit_transform(mu).astype(np.float32)
         return Projection(points, method, ("UMAP 1", "UMAP 2"), lambda z: neighbour_transform(mu, points, z),
@@ -131,7 +136,7 @@ def align_snapshots(snapshots: list[np.ndarray], method: str = "pca", seed: int 
         from umap import AlignedUMAP
 
         same_points = [{i: i for i in range(len(mus[0]))} for _ in range(len(mus) - 1)]
-        with warnings.catch_warnings():
+        with _NUMBA_PARALLEL, warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=UserWarning)
             aligned = AlignedUMAP(random_state=seed).fit(mus, relations=same_points)
         return [np.asarray(e, np.float32) for e in aligned.embeddings_]

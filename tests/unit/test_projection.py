@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.manifold import trustworthiness
 
 from explorer.projection import methods_for, project
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +62,28 @@ def test_one_dimensional_latents_still_map():
 def test_unknown_method():
     with pytest.raises(ValueError, match="Unknown projection 'mds'"):
         project(np.zeros((5, 3)), "mds")
+
+
+CONCURRENT_UMAPS = """
+import threading, numpy as np
+from explorer.projection import project
+data = np.random.default_rng(0).normal(size=(1000, 8)).astype(np.float32)
+project(data[:100], "umap")  # compile first, so the runs below overlap in the parallel kernels themselves
+start = threading.Barrier(4)
+def run(seed):
+    start.wait()
+    for _ in range(3):  # unserialised, this aborted 3 times in 3 here; 2 threads x 1 run, 2 in 3
+        project(data, "umap", seed=seed)
+threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print("all done")
+"""
+
+
+def test_umaps_at_once_survive_numbas_thread_unsafe_layer():
+    """Visitors (or a visitor and the warm-up) computing UMAP at once, on a host where numba has only its
+    "workqueue" threading layer: unserialised, numba aborts the whole server process."""
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", CONCURRENT_UMAPS], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "all done" in done.stdout, done.stderr[-2000:]
