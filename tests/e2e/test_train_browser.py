@@ -51,8 +51,9 @@ def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, s
     page.goto(f"{server.url}/train")
     page.locator(".st-key-train_start button").click()
     page.wait_for_selector(LIVE_CHART)
-    seen = []
+    seen, deadline = [], time.monotonic() + 300
     while not page.locator(".st-key-train_use").count():  # until the run ends
+        assert time.monotonic() < deadline, f"the run did not end in 300 s; the chart's extents: {seen}"
         extent = chart_extent(page)
         if extent is not None and (not seen or extent != seen[-1]):
             seen.append(extent)
@@ -96,6 +97,8 @@ def test_the_cap_queues_a_second_visitor_and_closing_a_tab_ends_its_run(browser,
     url = f"{one_slot_server.url}/train"
     first = browser.new_context().new_page()
     second = browser.new_context().new_page()
+    for tab in (first, second):
+        tab.set_default_timeout(60_000)  # as the page fixture's: a just-started server on a busy machine
     try:
         first.goto(url)
         first.locator(".st-key-train_start button").click()
@@ -104,7 +107,7 @@ def test_the_cap_queues_a_second_visitor_and_closing_a_tab_ends_its_run(browser,
         second.locator(".st-key-train_start button").click()
         second.wait_for_selector("text=Waiting for a free slot")
         first.context.close()  # the first visitor leaves mid-run
-        second.wait_for_function("() => /step [1-9]/.test(document.body.innerText)", timeout=30_000)
+        second.wait_for_function("() => /step [1-9]/.test(document.body.innerText)")
     except Exception:
         second.screenshot(path=str(one_slot_server.log_path.with_suffix(".second.png")))
         raise
