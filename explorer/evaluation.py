@@ -9,7 +9,7 @@ import torch
 
 from explorer.data import ImageDataset
 from explorer.latent import batches, count_active_units
-from explorer.model import VAE
+from explorer.model import VAE, evaluating
 from explorer.objectives import elbo_terms, iwae_log_likelihood
 
 
@@ -38,20 +38,18 @@ def evaluate(
     # Separate streams: the ELBO does not depend on k, so it matches the one reported at the end of training.
     generator = torch.Generator(device=device).manual_seed(seed)
     iwae_generator = torch.Generator(device=device).manual_seed(seed + 1)
-    was_training = model.training
-    model.eval()
     recon = kl = iwae = 0.0
     mus = []
-    for x, y in batches(dataset, index, batch_size, device):
-        y = y if model.config.conditional else None
-        terms = elbo_terms(model, x, y, generator=generator)
-        recon += terms.recon.item() * len(x)
-        kl += terms.kl.item() * len(x)
-        if active_units:
-            mus.append(model.encode(x, y)[0].cpu().numpy())
-        if k > 0:
-            iwae += iwae_log_likelihood(model, x, y, k, iwae_generator).sum().item()
-    model.train(was_training)
+    with evaluating(model):
+        for x, y in batches(dataset, index, batch_size, device):
+            y = y if model.config.conditional else None
+            terms = elbo_terms(model, x, y, generator=generator)
+            recon += terms.recon.item() * len(x)
+            kl += terms.kl.item() * len(x)
+            if active_units:
+                mus.append(model.encode(x, y)[0].cpu().numpy())
+            if k > 0:
+                iwae += iwae_log_likelihood(model, x, y, k, iwae_generator).sum().item()
     n = len(index)
     return Evaluation(
         elbo=-(recon + kl) / n,

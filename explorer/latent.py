@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from explorer.data import ImageDataset
-from explorer.model import VAE
+from explorer.model import VAE, evaluating
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active when Cov_x(E_q[z_u]) exceeds this
 
@@ -38,14 +38,12 @@ def encode_dataset(model: VAE, dataset: ImageDataset, split: str = "test", batch
 def encode_rows(model: VAE, dataset: ImageDataset, index: np.ndarray, batch_size: int = 1000) -> Latents:
     """Posterior parameters for the given dataset rows, in order."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     mus, logvars = [], []
-    for x, y in batches(dataset, index, batch_size, device):
-        mu, logvar = model.encode(x, y if model.config.conditional else None)
-        mus.append(mu.cpu())
-        logvars.append(logvar.cpu())
-    model.train(was_training)
+    with evaluating(model):
+        for x, y in batches(dataset, index, batch_size, device):
+            mu, logvar = model.encode(x, y if model.config.conditional else None)
+            mus.append(mu.cpu())
+            logvars.append(logvar.cpu())
     labels = dataset.labels[index] if dataset.labels is not None else None
     return Latents(torch.cat(mus).numpy(), torch.cat(logvars).numpy(), labels, index)
 
@@ -107,25 +105,22 @@ def grid_latents(
 @torch.no_grad()
 def reconstruct(model: VAE, dataset: ImageDataset, rows: np.ndarray) -> np.ndarray:
     """Decoded posterior means of the given rows (K, C, H, W) in [0, 1]; conditional models use each row's label."""
-    was_training = model.training
-    model.eval()
     x = torch.from_numpy(dataset.images[rows]).to(next(model.parameters()).device)
     labels = torch.from_numpy(dataset.labels[rows]).to(x.device) if model.config.conditional else None
-    images = model.decode(model.encode(x, labels)[0], labels).cpu().numpy()
-    model.train(was_training)
-    return images
+    with evaluating(model):
+        return model.decode(model.encode(x, labels)[0], labels).cpu().numpy()
 
 
 @torch.no_grad()
 def decode_latents(model: VAE, z: np.ndarray, label: int | None = None, batch_size: int = 1000) -> np.ndarray:
     """(N, D) latents -> (N, C, H, W) float32 images in [0, 1]; conditional models take one label for all."""
-    model.eval()
     device = next(model.parameters()).device
     out = []
-    for start in range(0, len(z), batch_size):
-        chunk = torch.as_tensor(np.asarray(z[start : start + batch_size], np.float32), device=device)
-        labels = None
-        if model.config.conditional:
-            labels = torch.full((len(chunk),), 0 if label is None else int(label), dtype=torch.long, device=device)
-        out.append(model.decode(chunk, labels).cpu().numpy())
+    with evaluating(model):
+        for start in range(0, len(z), batch_size):
+            chunk = torch.as_tensor(np.asarray(z[start : start + batch_size], np.float32), device=device)
+            labels = None
+            if model.config.conditional:
+                labels = torch.full((len(chunk),), 0 if label is None else int(label), dtype=torch.long, device=device)
+            out.append(model.decode(chunk, labels).cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, *model.image_shape), np.float32)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import NamedTuple
+from contextlib import contextmanager
+from typing import Iterator, NamedTuple
 
 import torch
 from torch import nn
@@ -148,3 +149,14 @@ def create_model(
     with _INIT_LOCK:  # seeding is process-wide: two threads building models must not interleave
         seed_everything(seed)
         return VAE(config, image_shape, num_classes)
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[nn.Module]:
+    """The model in eval mode inside; its previous mode back afterwards, even after an error."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from explorer.config import ModelConfig
-from explorer.latent import count_active_units, encode_dataset
-from explorer.model import create_model
+from explorer.evaluation import evaluate
+from explorer.latent import count_active_units, decode_latents, encode_dataset, reconstruct
+from explorer.model import create_model, evaluating
 
 
 def test_encode_dataset_returns_the_posterior_of_every_row(tiny_dataset):
@@ -26,3 +28,19 @@ def test_active_units_count_dimensions_that_vary():
     rng = np.random.default_rng(0)
     mu = np.concatenate([rng.normal(0, 1, (500, 3)), rng.normal(0, 0.01, (500, 2))], axis=1)
     assert count_active_units(mu) == 3
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_inference_helpers_leave_the_models_mode_as_they_found_it(tiny_dataset, training):
+    ds = tiny_dataset(n=20)
+    model = create_model(ModelConfig(latent_dim=2, hidden_dims=(8,)), ds.image_shape).train(training)
+    seen = []
+    model.decoder_dense.register_forward_pre_hook(lambda module, args: seen.append(module.training))
+    encode_dataset(model, ds)
+    reconstruct(model, ds, np.arange(3))
+    decode_latents(model, np.zeros((2, 2), np.float32))
+    evaluate(model, ds, k=0)
+    assert model.training is training and seen and not any(seen)  # decoded in eval mode, then restored
+    with pytest.raises(RuntimeError), evaluating(model):
+        raise RuntimeError("mid-way")
+    assert model.training is training
