@@ -195,9 +195,10 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
         raise CheckpointError(f"{name} has damaged weights; it may be truncated.") from None
     if not all(torch.isfinite(t).all() for t in tensors.values()):
         raise CheckpointError(f"{name} holds NaN or infinite weights; it cannot be used.")
-    model = VAE(model_config, image_shape, num_classes)
-    model.load_state_dict(tensors)
-    model.eval()
+    # The weights go straight into the skeleton: no random initialisation first, which would also draw from
+    # the process-wide RNG that another thread may just have seeded to build its own model.
+    skeleton.load_state_dict(tensors, assign=True)
+    model = skeleton.eval()
     return Checkpoint(
         model=model,
         model_config=model_config,

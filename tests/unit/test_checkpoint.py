@@ -49,6 +49,19 @@ def test_round_trip_keeps_weights_configs_and_history(trained, tmp_path):
     assert loaded.payload == path.read_bytes()  # what the app offers as a download is the file itself
 
 
+def test_loading_draws_nothing_from_the_global_rng_and_gives_a_trainable_model(trained, tmp_path):
+    model, ds, train_config, history = trained
+    path = save_checkpoint(tmp_path / "m.safetensors", model, dataset=ds.name, label_names=ds.label_names)
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    loaded = load_checkpoint(path).model  # another thread's seeded model build would see the same numbers
+    assert torch.equal(torch.rand(3), expected)
+    tensors = [*loaded.parameters(), *loaded.buffers()]
+    assert not any(t.is_meta for t in tensors) and all(p.requires_grad for p in loaded.parameters())
+    assert len(list(train_steps(loaded.train(), ds, TrainConfig(epochs=1, batch_size=16)))) > 0
+
+
 def test_long_histories_are_thinned(trained):
     model, *_ = trained
     steps = [{"step": i, "epoch": 1, "recon": 1.0, "kl": 1.0, "beta": 1.0, "loss": 2.0, "kl_per_dim": [1.0]}
