@@ -20,5 +20,6 @@ async def lifespan(_app):
     yield
 
 
-faulthandler.register(signal.SIGUSR1, all_threads=True)
+if hasattr(signal, "SIGUSR1"):  # not on Windows
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 app = st.App("streamlit_app.py", lifespan=lifespan)
