@@ -26,7 +26,7 @@ from explorer.diagnostics import (
 from explorer.files import write_atomically
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, WAITING, TrainingJob
-from explorer.plots import elbo_figure, kl_heatmap, loss_balance_figure, snapshot_map
+from explorer.live_charts import LiveChart, elbo_chart, kl_heatmap_chart, loss_balance_chart, series_chart, snapshot_chart
 from explorer.projection import align_snapshots, common_range
 from explorer.ui import state
 
@@ -170,22 +170,32 @@ def _snapshot_view(job: TrainingJob) -> None:
     x_range, y_range = common_range(maps)
     i = epochs.index(epoch)
     titles = ("z0", "z1") if method == "identity" else ((f"{method.upper()} 1", f"{method.upper()} 2"))
-    st.plotly_chart(snapshot_map(maps[i], snapshots[i].labels, job.dataset.label_names, x_range, y_range, titles),
-                    key=f"snapshot_map_{len(snapshots)}_{method}_{epoch}")
+    _draw(snapshot_chart(maps[i], snapshots[i].labels, job.dataset.label_names, x_range, y_range, titles), st,
+          width="content")
     st.caption(f"Test means at the end of epoch {epoch} ({len(maps[i]):,} images), on axes shared by all epochs; "
                f"{snapshots[i].active_units} of {dim} latent dimensions active.")
+
+
+def _draw(chart: LiveChart, where, width: str = "stretch") -> None:
+    """A live chart: Vega-Lite, whose data Streamlit replaces in place on each poll (see explorer.live_charts)."""
+    where.vega_lite_chart(chart.data, chart.spec, width=width)
 
 
 def _live_view(job: TrainingJob) -> None:
     metrics = job.metrics()
     with st.container(key="train_live"):
         _status_line(job, metrics)
-        for warning in filter(None, (collapse_warning(metrics), stall_warning(metrics))):
-            st.warning(warning)
+        # The warnings get a slot of their own: one appearing mid-run must not shift the charts below, which would
+        # make the browser rebuild them rather than redraw them.
+        with st.container():
+            for warning in filter(None, (collapse_warning(metrics), stall_warning(metrics))):
+                st.warning(warning)
         if metrics:
-            step = _series(metrics, "step")
-            st.plotly_chart(loss_balance_figure(step, _series(metrics, "recon"), _series(metrics, "kl"),
-                                                _series(metrics, "beta")), key=f"train_balance_{len(metrics)}")
+            step, kl = _series(metrics, "step"), _series(metrics, "kl")
+            balance, raw_kl, beta = st.columns([2, 1, 1])
+            _draw(loss_balance_chart(step, _series(metrics, "recon"), kl, _series(metrics, "beta")), balance)
+            _draw(series_chart(step, kl, "KL (unweighted), nats", "#d62728"), raw_kl)
+            _draw(series_chart(step, _series(metrics, "beta"), "β (KL weight)", "#2ca02c"), beta)
             last = metrics[-1]
             cols = st.columns(4)
             cols[0].metric("Reconstruction", f"{last.recon:.1f} nats")
@@ -195,11 +205,10 @@ def _live_view(job: TrainingJob) -> None:
                            help="Dimensions with more than 0.1 nats of KL in the latest batch.")
             left, right = st.columns(2)
             kl_dims = np.array([m.kl_per_dim for m in metrics])
-            left.plotly_chart(kl_heatmap(step, kl_dims), key=f"train_kl_dims_{len(metrics)}")
+            _draw(kl_heatmap_chart(step, kl_dims), left)
             ends = [m for m in metrics if m.epoch_end]
             if ends:
-                right.plotly_chart(elbo_figure(_series(ends, "epoch"), _series(ends, "test_elbo")),
-                                   key=f"train_elbo_{len(ends)}")
+                _draw(elbo_chart(_series(ends, "epoch"), _series(ends, "test_elbo")), right)
             else:
                 right.caption("The test ELBO appears at the end of each epoch.")
         originals, recons = job.preview()
