@@ -191,11 +191,11 @@ def _live_view(job: TrainingJob) -> None:
             for warning in filter(None, (collapse_warning(metrics), stall_warning(metrics))):
                 st.warning(warning)
         if metrics:
-            step, kl = _series(metrics, "step"), _series(metrics, "kl")
-            balance, raw_kl, beta = st.columns([2, 1, 1])
-            _draw(loss_balance_chart(step, _series(metrics, "recon"), kl, _series(metrics, "beta")), balance)
-            _draw(series_chart(step, kl, "KL (unweighted), nats", "#d62728"), raw_kl)
-            _draw(series_chart(step, _series(metrics, "beta"), "β (KL weight)", "#2ca02c"), beta)
+            step, recon, kl, beta = (_series(metrics, field) for field in ("step", "recon", "kl", "beta"))
+            cols = st.columns([2, 1, 1])
+            _draw(loss_balance_chart(step, recon, kl, beta), cols[0])
+            _draw(series_chart(step, kl, "KL (unweighted), nats", "#d62728"), cols[1])
+            _draw(series_chart(step, beta, "β (KL weight)", "#2ca02c"), cols[2])
             last = metrics[-1]
             cols = st.columns(4)
             cols[0].metric("Reconstruction", f"{last.recon:.1f} nats")
