@@ -80,7 +80,7 @@ def strip(browser, server, tries: int) -> list[float]:
         pair = pair or lonely_pair(page)
         click_point(page, *pair[0])
         wait_idle(page)
-        page.wait_for_timeout(600)  # past Plotly's 300 ms double-click window, or the next click clears the selection
+        page.wait_for_timeout(600)  # past Plotly's 500 ms double-click window here, not inside the timed click
         started = time.perf_counter()
         click_point(page, *pair[1])
         page.wait_for_function("s => { const i = document.querySelectorAll(s); return i.length >= 12 && "

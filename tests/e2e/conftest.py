@@ -166,6 +166,14 @@ def wait_for_map(tab, min_points: int = 50, timeout: float = 60_000) -> None:
     tab.wait_for_function(MAP_DRAWN_JS, arg=min_points, timeout=timeout)
 
 
+# Milliseconds until a mouse-down on the chart no longer counts as the second half of a double click: Plotly
+# counts any two mouse-downs within its doubleClickDelay (500 ms) as one, wherever they land, and a double click
+# clears the selection. (Under load the browser handles the first click late, and a test's next click came
+# 440 ms after it: the second point was never picked.)
+_DOUBLE_CLICK_LEFT_JS = """sel => {
+    const g = document.querySelector(sel + ' .js-plotly-plot');
+    return Math.max(0, (g._mouseDownTime || 0) + g._context.doubleClickDelay - Date.now());
+}"""
 # Where data coordinates (X, Y) lie on the page, read from the plot's own axes; also starts listening for the
 # selection event Plotly sends when a click lands on a point.
 _POINT_ON_PAGE_JS = """([sel, X, Y]) => {
@@ -181,10 +189,14 @@ _POINT_ON_PAGE_JS = """([sel, X, Y]) => {
 def click_point(tab, x: float, y: float, chart: str = "[data-testid='stPlotlyChart']", tries: int = 3) -> None:
     """Click the point at data coordinates (x, y) and wait until Plotly reports it selected.
 
-    A click Plotly never saw (it found no point there: the chart was mid-redraw) is made again, at most `tries`
-    times in all, each time printing where it went. What the app then does with a selection is the test's to check.
+    It waits, as a person picking two points does, until Plotly would not take it for a double click. A click
+    Plotly never saw (it found no point there: the chart was mid-redraw) is made again, at most `tries` times in
+    all, each time printing where it went. What the app then does with a selection is the test's to check.
     """
     for attempt in range(1, tries + 1):
+        left = tab.evaluate(_DOUBLE_CLICK_LEFT_JS, chart)
+        if left > 0:
+            tab.wait_for_timeout(left + 50)
         box = tab.evaluate(_POINT_ON_PAGE_JS, [chart, x, y])
         tab.mouse.move(box["x"], box["y"])
         tab.mouse.down()
