@@ -15,7 +15,9 @@ import time
 import numpy as np
 
 from explorer.ui.state import WARM_UP_DONE
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, MAP_DRAWN_JS, Server, click_point, wait_idle
+from tests.e2e.conftest import (
+    CHROMIUM, CHROMIUM_ARGS, MAP_DRAWN_JS, Server, click_point, wait_idle, wait_past_double_click,
+)
 
 MAP = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 STRIP = ".st-key-interp_strip [data-testid='stImage'] img"
@@ -80,7 +82,7 @@ def strip(browser, server, tries: int) -> list[float]:
         pair = pair or lonely_pair(page)
         click_point(page, *pair[0])
         wait_idle(page)
-        page.wait_for_timeout(600)  # past Plotly's 500 ms double-click window here, not inside the timed click
+        wait_past_double_click(page)  # here, not inside the timed click
         started = time.perf_counter()
         click_point(page, *pair[1])
         page.wait_for_function("s => { const i = document.querySelectorAll(s); return i.length >= 12 && "

@@ -186,6 +186,13 @@ _POINT_ON_PAGE_JS = """([sel, X, Y]) => {
 }"""
 
 
+def wait_past_double_click(tab, chart: str = "[data-testid='stPlotlyChart']") -> None:
+    """Wait until a click on the chart would no longer count, for Plotly, as the second half of a double click."""
+    left = tab.evaluate(_DOUBLE_CLICK_LEFT_JS, chart)
+    if left > 0:
+        tab.wait_for_timeout(left + 50)
+
+
 def click_point(tab, x: float, y: float, chart: str = "[data-testid='stPlotlyChart']", tries: int = 3) -> None:
     """Click the point at data coordinates (x, y) and wait until Plotly reports it selected.
 
@@ -194,9 +201,7 @@ def click_point(tab, x: float, y: float, chart: str = "[data-testid='stPlotlyCha
     all, each time printing where it went. What the app then does with a selection is the test's to check.
     """
     for attempt in range(1, tries + 1):
-        left = tab.evaluate(_DOUBLE_CLICK_LEFT_JS, chart)
-        if left > 0:
-            tab.wait_for_timeout(left + 50)
+        wait_past_double_click(tab, chart)
         box = tab.evaluate(_POINT_ON_PAGE_JS, [chart, x, y])
         tab.mouse.move(box["x"], box["y"])
         tab.mouse.down()
