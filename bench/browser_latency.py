@@ -16,23 +16,11 @@ import numpy as np
 
 from explorer.ui.state import WARM_UP_DONE
 from tests.e2e.conftest import (
-    CHROMIUM, CHROMIUM_ARGS, MAP_DRAWN_JS, Server, click_point, wait_idle, wait_past_double_click,
+    CHROMIUM, CHROMIUM_ARGS, MAP_DRAWN_JS, Server, click_point, lonely_pair, map_points, wait_idle,
+    wait_past_double_click,
 )
 
-MAP = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 STRIP = ".st-key-interp_strip [data-testid='stImage'] img"
-
-
-def lonely_pair(page) -> list[tuple[float, float]]:
-    xy = np.array(page.evaluate(
-        """sel => Array.from(document.querySelectorAll(sel))
-                   .map(g => (g._fullData || []).filter(t => t.mode === 'markers')).find(traces => traces.length)
-                   .flatMap(t => Array.from(t.x).map((x, i) => [x, t.y[i]]))""", MAP))
-    distance = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
-    np.fill_diagonal(distance, np.inf)
-    order = np.argsort(-distance.min(axis=1))
-    second = next(i for i in order[1:] if np.linalg.norm(xy[i] - xy[order[0]]) > 2)
-    return [tuple(xy[order[0]]), tuple(xy[second])]
 
 
 def first_map(browser, script: str, tries: int) -> list[float]:
@@ -79,7 +67,7 @@ def strip(browser, server, tries: int) -> list[float]:
         page.goto(server.url)
         page.wait_for_function(MAP_DRAWN_JS, arg=50)
         wait_idle(page)
-        pair = pair or lonely_pair(page)
+        pair = pair or lonely_pair(map_points(page), apart=2)
         click_point(page, *pair[0])
         wait_idle(page)
         wait_past_double_click(page)  # here, not inside the timed click

@@ -15,6 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,6 +165,37 @@ def wait_for_map(tab, min_points: int = 50, timeout: float = 60_000) -> None:
     """Wait for the explorer page's latent map (its heading, and a chart with at least `min_points` markers)."""
     tab.wait_for_selector("h1:has-text('Explore the latent space')", timeout=timeout)
     tab.wait_for_function(MAP_DRAWN_JS, arg=min_points, timeout=timeout)
+
+
+def map_points(tab) -> np.ndarray:
+    """Every point drawn on the explorer map (the first chart with markers), in data coordinates."""
+    xy = tab.evaluate(
+        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
+                   .map(g => (g._fullData || []).filter(t => t.mode === 'markers'))
+                   .find(traces => traces.length)
+                   .flatMap(t => Array.from(t.x).map((x, i) => [x, t.y[i]]))"""
+    )
+    return np.array(xy, dtype=float)
+
+
+def lonely_pair(points: np.ndarray, apart: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two points a click hits without doubt: the one farthest from its nearest neighbour, and the next loneliest
+    that lies more than `apart` from it."""
+    distance = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    np.fill_diagonal(distance, np.inf)
+    order = np.argsort(-distance.min(axis=1))
+    second = next(i for i in order[1:] if np.linalg.norm(points[i] - points[order[0]]) > apart)
+    return points[order[0]], points[second]
+
+
+def bundled_lonely_pair() -> tuple[np.ndarray, np.ndarray]:
+    """lonely_pair over the default model's test-split means, as the explorer map draws them."""
+    from explorer.checkpoint import bundled_checkpoints, load_checkpoint
+    from explorer.data import load_dataset
+    from explorer.latent import encode_dataset
+
+    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z2"])
+    return lonely_pair(encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test").mu, apart=2)
 
 
 # Milliseconds until a mouse-down on the chart no longer counts as the second half of a double click: Plotly

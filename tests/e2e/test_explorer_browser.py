@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PIL import Image
 
-from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset
-from explorer.latent import encode_dataset
-from tests.e2e.conftest import click_point, settled_count, wait_for_map, wait_idle
+from tests.e2e.conftest import bundled_lonely_pair, click_point, settled_count, wait_for_map, wait_idle
 
 MAP_CANVAS = "[data-testid='stPlotlyChart'] canvas"  # only the map draws with WebGL
 STRIP = ".st-key-interp_strip [data-testid='stImage']"
@@ -18,14 +14,7 @@ STRIP = ".st-key-interp_strip [data-testid='stImage']"
 @pytest.fixture(scope="module")
 def isolated_points():
     """Two test-split means of the default model with no neighbour close by, so a click hits exactly them."""
-    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z2"])
-    mu = encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test").mu
-    distance = np.linalg.norm(mu[:, None] - mu[None], axis=-1)
-    np.fill_diagonal(distance, np.inf)
-    loneliest = np.argsort(-distance.min(axis=1))
-    first = loneliest[0]
-    second = next(i for i in loneliest[1:] if np.linalg.norm(mu[i] - mu[first]) > 2)
-    return mu[first], mu[second]
+    return bundled_lonely_pair()
 
 
 def test_click_two_points_and_the_interpolation_strip_appears(page, server, isolated_points):

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset
-from explorer.latent import encode_dataset
-from tests.e2e.conftest import click_point, settled_count, wait_for_map, wait_idle
+from tests.e2e.conftest import bundled_lonely_pair, click_point, settled_count, wait_for_map, wait_idle
 
 STRIP = ".st-key-interp_strip [data-testid='stImage']"
-
-
-def two_lonely_points():
-    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z2"])
-    latents = encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test")
-    distance = np.linalg.norm(latents.mu[:, None] - latents.mu[None], axis=-1)
-    np.fill_diagonal(distance, np.inf)
-    order = np.argsort(-distance.min(axis=1))
-    second = next(i for i in order[1:] if np.linalg.norm(latents.mu[i] - latents.mu[order[0]]) > 2)
-    return latents.mu[order[0]], latents.mu[second]
 
 
 def test_a_shared_link_opens_the_same_picks_and_path_in_a_fresh_browser(browser, server, page):
     page.goto(server.url)
     wait_for_map(page)
     wait_idle(page)
-    first, second = two_lonely_points()
+    first, second = bundled_lonely_pair()
     click_point(page, *map(float, first))
     page.wait_for_selector(".st-key-pick_A img")
     wait_idle(page)

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import Server, click_point, settled_count, wait_for_map, wait_idle
+from tests.e2e.conftest import Server, click_point, lonely_pair, map_points, settled_count, wait_for_map, wait_idle
 
 LIVE_CHART = ".st-key-train_live [data-testid='stVegaLiteChart']"  # the first one: the loss balance
 
@@ -28,27 +28,6 @@ def live_drawing(page) -> tuple[str, bool] | None:
 def progress_step(page) -> int:
     text = page.locator(".st-key-train_live [data-testid='stProgress']").first.inner_text()
     return int(text.split("step ")[1].split("/")[0].replace(",", "")) if "step " in text else 0
-
-
-def map_points(page) -> np.ndarray:
-    """Every point drawn on the explorer map (the first chart with markers), in data coordinates."""
-    xy = page.evaluate(
-        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
-                   .map(g => (g._fullData || []).filter(t => t.mode === 'markers'))
-                   .find(traces => traces.length)
-                   .flatMap(t => Array.from(t.x).map((x, i) => [x, t.y[i]]))"""
-    )
-    return np.array(xy, dtype=float)
-
-
-def loneliest(points: np.ndarray, count: int = 2) -> list[np.ndarray]:
-    distance = np.linalg.norm(points[:, None] - points[None], axis=-1)
-    np.fill_diagonal(distance, np.inf)
-    order = np.argsort(-distance.min(axis=1))
-    chosen = [points[order[0]]]
-    spread = np.ptp(points, axis=0).max()
-    chosen += [next(points[i] for i in order[1:] if np.linalg.norm(points[i] - chosen[0]) > 0.3 * spread)]
-    return chosen[:count]
 
 
 def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, server):
@@ -81,7 +60,8 @@ def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, s
     wait_idle(page)
     chosen = page.locator("[data-testid='stSidebar'] input[aria-label='Model']").input_value()
     assert chosen.startswith("trained: mnist5k z2")
-    first, second = loneliest(map_points(page))
+    points = map_points(page)
+    first, second = lonely_pair(points, apart=0.3 * np.ptp(points, axis=0).max())
     click_point(page, *first)
     page.wait_for_selector(".st-key-pick_A img")
     wait_idle(page)
