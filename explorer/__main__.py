@@ -16,37 +16,52 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
-def _widths(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers like 512,256, not {text!r}")
+def _flag_type(field, spec):
+    """argparse's type for a declared field: its own parser, with the declaration's words on a bad value."""
+    from explorer.settings import describe, parse
+
+    def convert(text: str):
+        try:
+            return parse(field, text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {describe(field, spec)}, not {text!r}") from None
+
+    return convert
+
+
+def add_settings(parser: argparse.ArgumentParser, config_type, skip: tuple[str, ...] = ()) -> None:
+    """One flag per declared setting of a config, with its default, choices and help (explorer.settings)."""
+    from explorer.settings import kind, specs
+
+    for name, (field, spec) in specs(config_type).items():
+        if name in skip:
+            continue
+        flags = [f"--{name.replace('_', '-')}"] + ([spec.flag] if spec.flag else [])
+        if kind(field) is bool:
+            parser.add_argument(*flags, dest=name, action="store_true", help=spec.help)
+            continue
+        default = ",".join(map(str, field.default)) if kind(field) is tuple else field.default
+        parser.add_argument(*flags, dest=name, type=_flag_type(field, spec), default=field.default,
+                            choices=spec.choices, help=f"{spec.help} (default {default})")
+
+
+def config_from(config_type, args: argparse.Namespace):
+    """The config the flags describe (validated by the config itself)."""
+    from explorer.settings import specs
+
+    return config_type(**{name: getattr(args, name) for name in specs(config_type) if hasattr(args, name)})
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from explorer.config import ModelConfig, ProjectionConfig, TrainConfig
+
     parser = _Parser(prog="python -m explorer", description="Train, evaluate and encode VAEs.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train a VAE and save it as a .safetensors checkpoint")
     train.add_argument("--data", default="mnist5k", help="built-in name (mnist5k, digits, mnist, fashion-mnist) or a .npz/.zip path")
-    train.add_argument("--arch", choices=("mlp", "conv"), default="mlp")
-    train.add_argument("--latent-dim", type=int, default=2)
-    train.add_argument("--hidden", type=_widths, default=(512, 256), help="dense layer widths, e.g. 512,256")
-    train.add_argument("--conv-channels", type=_widths, default=(32, 64), help="conv channels, e.g. 32,64")
-    train.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
-    train.add_argument("--gaussian-std", type=float, default=0.1)
-    train.add_argument("--learn-std", action="store_true", help="gaussian: learn the decoder's std")
-    train.add_argument("--conditional", action="store_true", help="condition on the labels (CVAE)")
-    train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--beta", type=float, default=1.0)
-    train.add_argument("--warmup-steps", type=int, default=0, help="KL warm-up: steps over which beta ramps from 0")
-    train.add_argument("--free-bits", type=float, default=0.0, help="nats per latent dimension not penalised")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    train.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                       help="forward pass in bf16 autocast where the CPU supports it (auto), or always fp32 / bf16")
+    add_settings(train, ModelConfig)
+    add_settings(train, TrainConfig)
     train.add_argument("--out", required=True, help="where to write the checkpoint (.safetensors)")
 
     evaluate = commands.add_parser("eval", help="score a checkpoint on its test split")
@@ -58,13 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     embed = commands.add_parser("embed", help="project a checkpoint's latent means to 2-D and store the map beside it")
     embed.add_argument("checkpoint")
-    embed.add_argument("--method", choices=("pca", "umap", "tsne"), default="umap")
     embed.add_argument("--split", choices=("train", "test", "all"), default="test")
     embed.add_argument("--data", help="data set to encode (default: the one it was trained on)")
-    embed.add_argument("--n-neighbors", type=int, default=15, help="UMAP: neighbours")
-    embed.add_argument("--min-dist", type=float, default=0.1, help="UMAP: minimum distance")
-    embed.add_argument("--perplexity", type=float, default=30.0, help="t-SNE: perplexity")
-    embed.add_argument("--seed", type=int, default=0)
+    add_settings(embed, ProjectionConfig)
     embed.add_argument("--out", help="where to write the .npz (default: beside the checkpoint, as the app looks for it)")
 
     encode = commands.add_parser("encode", help="write the latent means and log-variances of a data split")
@@ -86,41 +97,25 @@ def _train(args) -> int:
     from explorer.checkpoint import save_checkpoint
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import BUILTIN_DATASETS, load_dataset
+    from explorer.diagnostics import collapse, stall
+    from explorer.latent import count_active_units, encode_dataset
     from explorer.model import create_model
+    from explorer.numbers import si
     from explorer.train import train_steps
 
     out = Path(args.out)
     if out.suffix != ".safetensors":
         return _fail(f"--out must end in .safetensors, e.g. {out.with_suffix('.safetensors')}")
-    model_config = ModelConfig(
-        arch=args.arch,
-        latent_dim=args.latent_dim,
-        hidden_dims=args.hidden,
-        conv_channels=args.conv_channels,
-        likelihood=args.likelihood,
-        gaussian_std=args.gaussian_std,
-        learn_std=args.learn_std,
-        conditional=args.conditional,
-    )
-    train_config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        beta=args.beta,
-        warmup_steps=args.warmup_steps,
-        free_bits=args.free_bits,
-        seed=args.seed,
-        device=args.device,
-        precision=args.precision,
-    )
+    model_config, train_config = config_from(ModelConfig, args), config_from(TrainConfig, args)
     dataset = load_dataset(args.data)
     model = create_model(model_config, dataset.image_shape, dataset.num_classes, seed=train_config.seed)
-    history, last = [], None
+    history, steps, last = [], [], None
     with tqdm(desc=f"training on {dataset.name}", unit="step", file=sys.stderr, dynamic_ncols=True) as bar:
         for metrics in train_steps(model, dataset, train_config):
             if bar.total is None:
                 bar.reset(total=metrics.total_steps)
             history.append(metrics.to_dict())
+            steps.append(metrics)
             last = metrics if metrics.epoch_end else last
             bar.set_postfix(
                 epoch=metrics.epoch,
@@ -139,10 +134,14 @@ def _train(args) -> int:
         train_config=train_config,
         step_history=history,
     )
+    mu = encode_dataset(model, dataset, "test").mu
     print(
-        f"test ELBO {last.test_elbo:.2f} nats/image (recon {last.test_recon:.2f}, KL {last.test_kl:.2f}) | "
+        f"test ELBO {si(last.test_elbo)} nats/image (recon {si(last.test_recon)}, KL {si(last.test_kl)}) | "
+        f"active dimensions {count_active_units(mu)} of {model_config.latent_dim} | "
         f"{metrics.samples_per_s:,.0f} samples/s | saved {out}"
     )
+    for diagnosis in filter(None, (collapse(mu), stall(steps))):
+        print(f"{diagnosis.level}: {diagnosis.text}", file=sys.stderr)
     return 0
 
 
@@ -215,20 +214,19 @@ def _encode(args) -> int:
 def _embed(args) -> int:
     import time
 
+    from explorer.config import ProjectionConfig
     from explorer.embedfile import embedding_path, save_embedding
     from explorer.latent import encode_dataset
     from explorer.projection import project
 
+    config = config_from(ProjectionConfig, args)
     checkpoint, dataset = _load_for_scoring(args)
-    params = {"umap": {"n_neighbors": args.n_neighbors, "min_dist": args.min_dist},
-              "tsne": {"perplexity": args.perplexity}, "pca": {}}[args.method]
     latents = encode_dataset(checkpoint.model, dataset, args.split)
     started = time.perf_counter()
-    projection = project(latents.mu, args.method, params, args.seed)
-    seed = args.seed if args.method != "pca" else 0
+    projection = project(latents.mu, config.method, config.params, config.random_seed)
     out = Path(args.out) if args.out else embedding_path(Path(args.checkpoint), args.split, args.method)
     save_embedding(out, projection, latents.index, fingerprint=checkpoint.fingerprint, split=args.split,
-                   params=params, seed=seed)
+                   params=config.params, seed=config.random_seed)
     print(f"wrote the {args.method} map of {len(latents.index):,} {args.split} images to {out} "
           f"({time.perf_counter() - started:.1f} s)")
     return 0

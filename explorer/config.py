@@ -1,4 +1,4 @@
-"""ModelConfig and TrainConfig: frozen, validated settings for a VAE and its training run."""
+"""The settings a user can choose, each declared once (explorer.settings): model, training, map, path, sampling."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from explorer.settings import normalise, setting, validate
+
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 PRECISIONS = ("auto", "fp32", "bf16")
+DEVICES = ("auto", "cpu", "cuda")
 MAX_LATENT_DIM = 128
 MAX_WIDTH = 8192  # per dense layer; also bounds what a foreign checkpoint's metadata can ask us to build
 MAX_CHANNELS = 1024
 MAX_LAYERS = 8
+PROJECTIONS = ("identity", "pca", "umap", "tsne")
+Z_LIMIT = 4.0  # the latent sliders span +/- this: under the prior N(0, 1) all but 6e-5 of z
 
 
 def _check(condition: bool, message: str) -> None:
@@ -20,92 +25,134 @@ def _check(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
+class _Config:
+    """Shared by the configs: coerce, validate every declared field, and round-trip through plain dicts."""
+
+    def __post_init__(self) -> None:
+        normalise(self)
+        validate(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]):
+        """Rebuild a config, refusing unknown keys so a foreign file cannot pass as ours."""
+        _check(isinstance(values, dict), f"{cls.__name__} must be a table of settings, not {type(values).__name__}.")
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        _check(not unknown, f"unknown {cls.__name__} settings: {', '.join(sorted(unknown))}.")
+        return cls(**values)
+
+
 @dataclass(frozen=True)
-class ModelConfig:
+class ModelConfig(_Config):
     """What the VAE looks like; every shape beyond these comes from the data."""
 
-    arch: str = "mlp"  # "mlp" (dense layers) or "conv" (strided convolutions, then dense layers)
-    latent_dim: int = 2  # size of z; 2 gives a map that needs no projection
-    hidden_dims: tuple[int, ...] = (512, 256)  # dense layer widths, encoder order (decoder mirrors them)
-    conv_channels: tuple[int, ...] = (32, 64)  # conv only: channels per layer, each halving height and width
-    likelihood: str = "bernoulli"  # p(x|z): "bernoulli" (BCE on logits) or "gaussian" (scaled MSE)
-    gaussian_std: float = 0.1  # gaussian only: the decoder's std (its starting value when learned)
-    learn_std: bool = False  # gaussian only: learn one shared std (the "sigma-VAE" choice)
-    conditional: bool = False  # CVAE: encoder and decoder also see the one-hot label
+    arch: str = setting("mlp", "Architecture", "mlp: dense layers; conv: strided convolutions, then dense layers.",
+                        choices=ARCHITECTURES, names={"mlp": "MLP", "conv": "Conv"})
+    latent_dim: int = setting(2, "Latent dimensions", "Size of z. 2 gives a map with no projection; more reconstructs better.",
+                              low=1, high=MAX_LATENT_DIM, widget="number")
+    hidden_dims: tuple = setting((512, 256), "Hidden widths", "Dense layer widths in encoder order, e.g. 512,256.",
+                                 low=1, high=MAX_WIDTH, flag="--hidden")
+    conv_channels: tuple = setting((32, 64), "Conv channels", "Conv only: channels per layer (each halves the size), e.g. 32,64.",
+                                   low=1, high=MAX_CHANNELS)
+    likelihood: str = setting("bernoulli", "Likelihood p(x|z)", "bernoulli: BCE on logits; gaussian: scaled MSE.",
+                              choices=LIKELIHOODS)
+    gaussian_std: float = setting(0.1, "Decoder σ", "Gaussian only: the decoder's std (its start when learned).",
+                                  low=1e-4, high=10.0)
+    learn_std: bool = setting(False, "Learn the decoder's σ", "Gaussian only: learn one shared std (the σ-VAE choice).")
+    conditional: bool = setting(False, "Conditional (CVAE): give the label to encoder and decoder",
+                                "Condition encoder and decoder on the one-hot label.")
 
     def __post_init__(self) -> None:
-        # Lists arrive from JSON and argparse; store tuples so the config stays hashable.
-        object.__setattr__(self, "hidden_dims", tuple(int(h) for h in self.hidden_dims))
-        object.__setattr__(self, "conv_channels", tuple(int(c) for c in self.conv_channels))
-        _check(self.arch in ARCHITECTURES, f"arch must be one of {', '.join(ARCHITECTURES)}, not {self.arch!r}.")
-        _check(
-            isinstance(self.latent_dim, int) and 1 <= self.latent_dim <= MAX_LATENT_DIM,
-            f"latent_dim must be a whole number from 1 to {MAX_LATENT_DIM}, not {self.latent_dim!r}.",
-        )
-        _check(
-            len(self.hidden_dims) <= MAX_LAYERS and all(0 < h <= MAX_WIDTH for h in self.hidden_dims),
-            f"hidden_dims must be at most {MAX_LAYERS} layer widths from 1 to {MAX_WIDTH}, not {self.hidden_dims}.",
-        )
-        _check(
-            len(self.conv_channels) <= MAX_LAYERS and all(0 < c <= MAX_CHANNELS for c in self.conv_channels),
-            f"conv_channels must be at most {MAX_LAYERS} channel counts from 1 to {MAX_CHANNELS}.",
-        )
-        _check(
-            self.arch != "conv" or len(self.conv_channels) > 0,
-            "conv_channels must list at least one channel count for the conv architecture.",
-        )
-        _check(
-            self.likelihood in LIKELIHOODS,
-            f"likelihood must be one of {', '.join(LIKELIHOODS)}, not {self.likelihood!r}.",
-        )
-        _check(self.gaussian_std > 0, f"gaussian_std must be positive, not {self.gaussian_std!r}.")
+        super().__post_init__()
+        for name, top in (("hidden_dims", MAX_WIDTH), ("conv_channels", MAX_CHANNELS)):
+            _check(len(getattr(self, name)) <= MAX_LAYERS,
+                   f"{name} must be at most {MAX_LAYERS} layer widths from 1 to {top}, not {getattr(self, name)}.")
+        _check(self.arch != "conv" or len(self.conv_channels) > 0,
+               "conv_channels must list at least one channel count for the conv architecture.")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "ModelConfig":
-        return _from_dict(cls, values)
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0)  # the last ones: watch a run diverge
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(_Config):
     """How a run trains: optimiser, schedule and the ELBO's weights."""
 
-    epochs: int = 30  # passes over the training split
-    batch_size: int = 128  # images per step
-    lr: float = 1e-3  # Adam learning rate
-    beta: float = 1.0  # weight of the KL term (beta-VAE); 1 is the plain ELBO
-    warmup_steps: int = 0  # KL warm-up: beta ramps linearly from 0 over this many steps
-    free_bits: float = 0.0  # nats per latent dimension below which KL is not penalised (Kingma et al. 2016)
-    seed: int = 0  # seeds weights, shuffling and sampling: same seed, same run
-    device: str = "auto"  # "auto", "cpu" or "cuda"
-    precision: str = "auto"  # forward pass in "fp32", or "bf16" autocast; "auto": bf16 where the CPU has it
-
-    def __post_init__(self) -> None:
-        _check(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}.")
-        _check(isinstance(self.epochs, int) and self.epochs >= 1, f"epochs must be at least 1, not {self.epochs!r}.")
-        _check(
-            isinstance(self.batch_size, int) and self.batch_size >= 1,
-            f"batch_size must be at least 1, not {self.batch_size!r}.",
-        )
-        _check(self.lr > 0, f"lr (learning rate) must be positive, not {self.lr!r}.")
-        _check(self.beta >= 0, f"beta must be zero or positive, not {self.beta!r}.")
-        _check(self.warmup_steps >= 0, f"warmup_steps must be zero or positive, not {self.warmup_steps!r}.")
-        _check(self.free_bits >= 0, f"free_bits must be zero or positive, not {self.free_bits!r}.")
-        _check(self.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda, not {self.device!r}.")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
-        return _from_dict(cls, values)
+    epochs: int = setting(30, "Epochs", "Passes over the training split.", low=1, high=1000, widget="number")
+    batch_size: int = setting(128, "Batch size", "Images per step.", low=1, high=8192, ticks=(32, 64, 128, 256, 512))
+    lr: float = setting(1e-3, "Learning rate", "Adam's step size; 1 and 10 are there to watch a run diverge.",
+                        low=1e-6, high=100.0, ticks=LEARNING_RATES)
+    beta: float = setting(1.0, "β (KL weight)", "1 is the plain ELBO; larger packs the latent tighter, smaller "
+                          "reconstructs better; 0 is a plain autoencoder.", low=0.0, high=100.0,
+                          ticks=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0))
+    warmup_steps: int = setting(0, "KL warm-up steps", "β ramps up from 0 over these steps, against posterior collapse.",
+                                low=0, high=1_000_000, step=100, widget="number")
+    free_bits: float = setting(0.0, "Free bits (nats per dimension)", "KL below this per latent dimension is not "
+                               "penalised (Kingma et al. 2016), against posterior collapse.", low=0.0, high=10.0,
+                               step=0.05, widget="number")
+    seed: int = setting(0, "Seed", "Seeds weights, shuffling and sampling: same seed, same run.",
+                        low=0, high=2**31 - 1, widget="number")
+    device: str = setting("auto", "Device", "auto picks a CUDA GPU when there is one.", choices=DEVICES)
+    precision: str = setting("auto", "Precision", "The forward pass in fp32, or bf16 autocast; auto: bf16 where "
+                             "the hardware has it.", choices=PRECISIONS)
 
 
-def _from_dict(cls, values: dict[str, Any]):
-    """Rebuild a config, refusing unknown keys so a foreign file cannot pass as ours."""
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(values) - known
-    _check(not unknown, f"unknown {cls.__name__} settings: {', '.join(sorted(unknown))}.")
-    return cls(**values)
+@dataclass(frozen=True)
+class ProjectionConfig(_Config):
+    """How latent means become a 2-D map; only the parameters of the chosen method matter."""
+
+    method: str = setting("umap", "Projection", "Identity plots a 2-D latent as it is; the others flatten more "
+                          "dimensions.", choices=PROJECTIONS, link="proj", widget="select",
+                          names={"identity": "Identity (z0, z1)", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"})
+    n_neighbors: int = setting(15, "Neighbours", "UMAP: small keeps local detail, large the global shape.",
+                               low=2, high=100, link="nn")
+    min_dist: float = setting(0.1, "Minimum distance", "UMAP: how tightly points may be packed together.",
+                              low=0.0, high=0.99, step=0.01, link="md")
+    perplexity: int = setting(30, "Perplexity", "t-SNE: roughly the number of neighbours each point keeps close.",
+                              low=5, high=100, link="perp")
+    seed: int = setting(0, "Seed", "UMAP and t-SNE are random: same seed, same map.", low=0, high=10_000,
+                        link="seed", widget="number")
+
+    PARAMETERS = {"identity": (), "pca": (), "umap": ("n_neighbors", "min_dist"), "tsne": ("perplexity",)}
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameters the chosen method uses."""
+        return {name: getattr(self, name) for name in self.PARAMETERS[self.method]}
+
+    @property
+    def random_seed(self) -> int:
+        """The seed the method uses: identity and PCA are deterministic, so theirs is always 0."""
+        return self.seed if self.method in ("umap", "tsne") else 0
+
+    @property
+    def key(self) -> tuple:
+        """What the map depends on (a cache key): other methods' parameters, and the seed of PCA, do not count."""
+        return (self.method, tuple(sorted(self.params.items())), self.random_seed)
+
+
+@dataclass(frozen=True)
+class PathConfig(_Config):
+    """How the path between two picked points is decoded."""
+
+    steps: int = setting(10, "Images along the path", "Decoded points from A to B, both ends included.",
+                         low=3, high=24, link="steps")
+    method: str = setting("linear", "Interpolation", "slerp keeps the path's norm near typical prior samples.",
+                          choices=("linear", "slerp"), link="interp",
+                          names={"linear": "linear", "slerp": "spherical (slerp)"})
+
+
+@dataclass(frozen=True)
+class SamplingConfig(_Config):
+    """The Generate page's prior samples and manifold grid."""
+
+    temperature: float = setting(1.0, "Temperature", "z ~ N(0, T²I): below 1, more typical samples; above 1, wilder.",
+                                 low=0.1, high=2.0, step=0.05, link="temp")
+    samples: int = setting(36, "Samples", "How many prior samples to decode.", choices=(16, 36, 64), link="n",
+                           widget="slider")
+    grid_size: int = setting(15, "Grid size", "Decoded images per side of the manifold grid.", low=5, high=25,
+                             link="grid")
+    extent: float = setting(2.5, "Half-width (in σ of the prior)", "How far from the centre the grid reaches.",
+                            low=0.5, high=4.0, step=0.25, link="half")

@@ -9,15 +9,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-METHODS = ("identity", "pca", "umap", "tsne")
+from explorer.config import PROJECTIONS as METHODS
+from explorer.config import ProjectionConfig
+from explorer.settings import specs
+
 TSNE_ITERATIONS = 300
-METHOD_LABELS = {"identity": "Identity (z0, z1)", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
-DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
-    "identity": {},
-    "pca": {},
-    "umap": {"n_neighbors": 15, "min_dist": 0.1},  # umap-learn's defaults
-    "tsne": {"perplexity": 30.0},  # openTSNE's default
-}
+METHOD_LABELS = specs(ProjectionConfig)["method"][1].names
 # umap-learn runs numba `parallel=True` kernels. Where numba's only threading layer is "workqueue" (no OpenMP
 # or TBB runtime on the host), two threads launching them at once abort the whole process: two visitors, or a
 # visitor and the server's warm-up. One at a time, then; on 2 cores running them side by side gains nothing.
@@ -49,7 +46,7 @@ def project(
 ) -> Projection:
     """(N, D) latent means -> a Projection; `progress` (0..1) is called where the method reports it."""
     mu = np.asarray(mu, np.float32)
-    params = {**DEFAULT_PARAMS.get(method, {}), **(params or {})}
+    params = {**ProjectionConfig(method=method).params, **(params or {})}  # defaults: umap-learn's and openTSNE's
     if method == "identity":
         if mu.shape[1] != 2:
             raise ValueError(f"The identity map needs a 2-D latent; this one is {mu.shape[1]}-D. Use PCA instead.")
@@ -105,50 +102,6 @@ def project(
                           lambda z: np.asarray(embedding.transform(np.asarray(z, np.float32)), np.float32),
                           exact=False)
     raise ValueError(f"Unknown projection {method!r}; choose one of {', '.join(METHODS)}.")
-
-
-ALIGN_METHODS = ("identity", "pca", "umap")
-
-
-def align_snapshots(snapshots: list[np.ndarray], method: str = "pca", seed: int = 0) -> list[np.ndarray]:
-    """2-D maps of the same points at several epochs, on common axes.
-
-    identity: the 2-D latent as it is. pca: one PCA, fitted on the newest snapshot, applied to all (a single
-    linear frame, so no axis flips between epochs). umap: umap-learn's AlignedUMAP, which ties each point's
-    positions across epochs together.
-    """
-    mus = [np.asarray(m, np.float32) for m in snapshots]
-    if not mus:
-        return []
-    dim = mus[0].shape[1]
-    if method == "identity" or dim == 1:
-        if dim > 2:
-            raise ValueError("The identity map needs a 2-D latent; use PCA or UMAP.")
-        return [m if dim == 2 else np.column_stack([m[:, 0], np.zeros(len(m), np.float32)]) for m in mus]
-    if method == "pca":
-        from sklearn.decomposition import PCA
-
-        pca = PCA(n_components=2, random_state=seed).fit(mus[-1])
-        return [pca.transform(m).astype(np.float32) for m in mus]
-    if method == "umap":
-        if len(mus) == 1:
-            return [project(mus[0], "umap", seed=seed).points]
-        from umap import AlignedUMAP
-
-        same_points = [{i: i for i in range(len(mus[0]))} for _ in range(len(mus) - 1)]
-        with _NUMBA_PARALLEL, warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning)
-            aligned = AlignedUMAP(random_state=seed).fit(mus, relations=same_points)
-        return [np.asarray(e, np.float32) for e in aligned.embeddings_]
-    raise ValueError(f"Snapshots can be aligned by {', '.join(ALIGN_METHODS)}, not {method!r}.")
-
-
-def common_range(maps: list[np.ndarray], margin: float = 0.05) -> tuple[tuple[float, float], tuple[float, float]]:
-    """One (x, y) range that holds every map, with a margin: fixed axes across snapshots."""
-    stacked = np.concatenate(maps)
-    low, high = stacked.min(axis=0), stacked.max(axis=0)
-    pad = (high - low) * margin + 1e-6
-    return (float(low[0] - pad[0]), float(high[0] + pad[0])), (float(low[1] - pad[1]), float(high[1] + pad[1]))
 
 
 def warm_up_projections() -> None:

@@ -36,11 +36,21 @@ def test_train_writes_a_checkpoint_and_reports_elbo_and_speed(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     last = result.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"test ELBO -?[\d.]+ nats/image \(recon [\d.]+, KL [\d.]+\) \| [\d,]+ samples/s \| saved .*", last)
+    number = r"-?[\d.,]+(e[+-]\d+)?"
+    assert re.fullmatch(rf"test ELBO {number} nats/image \(recon {number}, KL {number}\) \| active dimensions [0-2] of 2 "
+                        r"\| [\d,]+ samples/s \| saved .*", last), last
     assert "training on digits" in result.stderr and "100%" in result.stderr  # the progress bar
     loaded = load_checkpoint(out)
     assert loaded.model_config.arch == "conv" and loaded.model_config.likelihood == "gaussian"
     assert loaded.train_config.beta == 2 and loaded.train_config.seed == 3 and loaded.dataset == "digits"
+
+
+def test_train_names_the_collapsed_dimensions(tmp_path):
+    result = run_cli("train", "--data", "digits", "--latent-dim", "8", "--hidden", "64", "--beta", "8", "--epochs", "2",
+                     "--out", str(tmp_path / "m.safetensors"))
+    assert result.returncode == 0, result.stderr
+    active = int(re.search(r"active dimensions (\d) of 8", result.stdout).group(1))
+    assert active < 4 and f"Posterior collapse: {8 - active} of 8 latent dimensions have collapsed (z" in result.stderr
 
 
 def test_eval_prints_elbo_terms_iwae_and_active_units(digits_checkpoint, capsys):
@@ -80,7 +90,7 @@ def assert_one_clear_line(result, pattern, code=1):
 
 def test_bad_flag():
     assert_one_clear_line(run_cli("train", "--latent-dim", "two", "--out", "x.safetensors"),
-                          r"^error: argument --latent-dim: invalid int value: 'two'", code=2)
+                          r"^error: argument --latent-dim: expected a whole number from 1 to 128, not 'two'", code=2)
 
 
 def test_bad_config_value(tmp_path):
@@ -106,7 +116,7 @@ def test_bad_checkpoint_is_refused_without_running_it(tmp_path):
 
 def test_a_diverging_run_writes_nothing_and_says_why(tmp_path):
     out = tmp_path / "x.safetensors"
-    result = run_cli("train", "--data", "digits", "--lr", "1e4", "--epochs", "20", "--out", str(out))
+    result = run_cli("train", "--data", "digits", "--lr", "100", "--epochs", "20", "--out", str(out))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert re.search(r"error: Training diverged at step \d+ .*Nothing was written\.", result.stderr)
     assert not out.exists()

@@ -90,9 +90,10 @@ def test_learned_gaussian_std_is_trained(tiny_dataset):
         (dict(latent_dim=0), "latent_dim must be a whole number from 1 to 128"),
         (dict(latent_dim=500), "latent_dim must be a whole number from 1 to 128"),
         (dict(likelihood="poisson"), "likelihood must be one of bernoulli, gaussian"),
-        (dict(hidden_dims=(0,)), "hidden_dims must be at most 8 layer widths from 1 to 8192"),
-        (dict(hidden_dims=(10**6,)), "hidden_dims must be at most 8 layer widths"),
-        (dict(gaussian_std=0), "gaussian_std must be positive"),
+        (dict(hidden_dims=(0,)), "hidden_dims must be a list of whole numbers from 1 to 8192"),
+            (dict(hidden_dims=(8,) * 9), "hidden_dims must be at most 8 layer widths"),
+        (dict(hidden_dims=(10**6,)), "hidden_dims must be a list of whole numbers from 1 to 8192"),
+        (dict(gaussian_std=0), "gaussian_std must be a number from 0.0001 to 10"),
         (dict(arch="conv", conv_channels=()), "conv_channels must list at least one"),
     ],
 )
@@ -104,13 +105,15 @@ def test_model_config_validation(kwargs, message):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(epochs=0), "epochs must be at least 1"),
-        (dict(batch_size=0), "batch_size must be at least 1"),
-        (dict(lr=0), "lr .learning rate. must be positive"),
-        (dict(beta=-1), "beta must be zero or positive"),
-        (dict(warmup_steps=-5), "warmup_steps must be zero or positive"),
-        (dict(free_bits=-0.1), "free_bits must be zero or positive"),
-        (dict(device="tpu"), "device must be auto, cpu or cuda"),
+        (dict(epochs=0), "epochs must be a whole number from 1 to"),
+        (dict(epochs=2.5), "epochs must be a whole number"),
+        (dict(batch_size=0), "batch_size must be a whole number from 1 to"),
+        (dict(lr=0), "lr must be a number from 1e-06 to 100"),
+        (dict(lr=float("nan")), "lr must be a number"),
+        (dict(beta=-1), "beta must be a number from 0 to 100"),
+        (dict(warmup_steps=-5), "warmup_steps must be a whole number from 0"),
+        (dict(free_bits=-0.1), "free_bits must be a number from 0 to 10"),
+        (dict(device="tpu"), "device must be one of auto, cpu, cuda"),
     ],
 )
 def test_train_config_validation(kwargs, message):
