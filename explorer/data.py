@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import importlib.util
 import io
+import json
 import os
 import struct
 import urllib.error
@@ -64,6 +65,18 @@ class ImageDataset:
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """sha256 of the pixels, labels, label names and split: what caches of its latents and maps are keyed by
+        (never its name, which two visitors' different uploads can share)."""
+        digest = hashlib.sha256()
+        for array in (self.images, self.labels, self.train_index, self.test_index):
+            if array is not None:
+                digest.update(str((array.dtype, array.shape)).encode())
+                digest.update(np.ascontiguousarray(array).data)
+        digest.update(json.dumps(list(self.label_names)).encode())
+        return digest.hexdigest()
 
     def split_index(self, split: str) -> np.ndarray:
         """Row indices of 'train', 'test' or 'all'."""

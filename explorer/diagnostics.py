@@ -1,48 +1,64 @@
-"""Reading a run's metrics like an expert would: posterior collapse, a stalled reconstruction, time left."""
+"""Reading a run like an expert would: collapsed dimensions, a stalled test ELBO, time left.
+
+The CLI, the Train page and Explore all use these, so a run gets the same verdict wherever it is read.
+"""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from explorer.latent import ACTIVE_UNIT_THRESHOLD, active_units
 from explorer.train import StepMetrics
 
-COLLAPSE_NATS = 0.5  # total KL per image below this, with beta at full weight: z carries almost nothing
-ACTIVE_DIM_NATS = 0.1  # a dimension with less KL than this is (close to) the prior
-STALL_WINDOW = 50  # steps compared for a stalled reconstruction
-STALL_FRACTION = 0.002  # less than 0.2% better than the window before: stalled
+STALL_EPOCHS = 5  # epochs without a better test ELBO before a run counts as stalled (early stopping's patience)
+STALL_GAIN = 0.001  # a new best must beat the old by this fraction to count as better
 
 
-def collapse_warning(metrics: list[StepMetrics], window: int = 20) -> str | None:
-    """Posterior collapse: once warm-up is over, the KL stays near 0 (Bowman et al. 2016)."""
-    full = [m for m in metrics if m.beta > 0 and m.beta >= 0.999 * max(x.beta for x in metrics)]
-    if len(full) < window:
+class Diagnosis(NamedTuple):
+    level: str  # "warning" (something is wrong) or "info" (worth knowing)
+    text: str
+
+
+def dimension_names(mask: np.ndarray, most: int = 8) -> str:
+    """'z3, z5 and z9' for the True entries (the first few, then a count)."""
+    names = [f"z{d}" for d in np.flatnonzero(mask)]
+    if len(names) > most:
+        return ", ".join(names[:most]) + f" and {len(names) - most} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def collapse(mu: np.ndarray) -> Diagnosis | None:
+    """Per-dimension posterior collapse, from the test means: which dimensions the model no longer uses.
+
+    More than half collapsed is a warning (the model is close to ignoring z); a few is normal (the KL term
+    switches off what the data does not need) and only reported.
+    """
+    active = active_units(mu)
+    dims, unused = len(active), int((~active).sum())
+    if unused == 0:
         return None
-    kl = float(np.mean([m.kl for m in full[-window:]]))
-    if kl >= COLLAPSE_NATS:
+    text = (f"{unused} of {dims} latent dimensions have collapsed ({dimension_names(~active)}): their means do not "
+            f"vary across the test images (variance below {ACTIVE_UNIT_THRESHOLD}), so the decoder reads nothing "
+            "from them.")
+    if unused * 2 > dims:
+        return Diagnosis("warning", f"Posterior collapse: {text} Try a smaller β, a KL warm-up, or free bits.")
+    return Diagnosis("info", f"{text} A few unused dimensions are normal; a smaller β keeps more of them.")
+
+
+def stall(metrics: list[StepMetrics], patience: int = STALL_EPOCHS) -> Diagnosis | None:
+    """The per-epoch test ELBO has not improved for `patience` epochs (batch noise plays no part)."""
+    ends = [m for m in metrics if m.epoch_end]
+    if len(ends) <= patience:
         return None
-    return (
-        f"Posterior collapse: the KL is {kl:.2f} nats per image, so z carries almost no information and the "
-        "decoder ignores it. Try a smaller beta, a longer KL warm-up, or free bits."
-    )
-
-
-def stall_warning(metrics: list[StepMetrics], window: int = STALL_WINDOW) -> str | None:
-    """The reconstruction term stopped improving: the last window is no better than the one before."""
-    if len(metrics) < 2 * window:
+    elbo = np.array([m.test_elbo for m in ends])
+    before, recent = elbo[:-patience].max(), elbo[-patience:].max()
+    if recent > before + STALL_GAIN * abs(before):
         return None
-    before = float(np.mean([m.recon for m in metrics[-2 * window : -window]]))
-    after = float(np.mean([m.recon for m in metrics[-window:]]))
-    if before - after > STALL_FRACTION * abs(before):
-        return None
-    return (
-        f"The reconstruction has stalled: {after:.1f} nats over the last {window} steps against {before:.1f} before. "
-        "More epochs may not help; a larger model, a higher learning rate or a smaller beta might."
-    )
-
-
-def active_dimensions(kl_per_dim: tuple[float, ...] | np.ndarray, threshold: float = ACTIVE_DIM_NATS) -> int:
-    """Latent dimensions whose KL (nats, averaged over a batch) is above threshold."""
-    return int((np.asarray(kl_per_dim) > threshold).sum())
+    best = ends[int(np.argmax(elbo))]
+    return Diagnosis("info", f"The test ELBO has not improved for {patience} epochs (best {best.test_elbo:.1f} nats "
+                             f"at epoch {best.epoch}): more epochs will not help; a larger model or a smaller β might.")
 
 
 def seconds_left(metrics: list[StepMetrics]) -> float | None:

@@ -24,7 +24,7 @@ FINISHED = (DONE, STOPPED, DIVERGED, FAILED)
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The encoded test means at one epoch's end."""
+    """The encoded test means at one epoch's end (epoch 0: the untrained model)."""
 
     epoch: int
     mu: np.ndarray  # (M, D) float32, the same M test images at every epoch
@@ -114,6 +114,9 @@ class TrainingJob:
             preview = reconstruct(model, self.dataset, self.preview_rows)
             with self._lock:
                 self.model, self._preview = model, preview
+            untrained = self._snapshot(0)  # the map before training: where every run starts
+            with self._lock:
+                self._snapshots.append(untrained)
             if not self._take_slot():
                 self._finish(STOPPED, "Stopped before it started.")
                 return

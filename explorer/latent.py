@@ -10,7 +10,10 @@ import torch
 from explorer.data import ImageDataset
 from explorer.model import VAE, evaluating
 
-ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. (2016): a unit is active when Cov_x(E_q[z_u]) exceeds this
+# The one definition of an active latent dimension, used by the CLI, the Train page and Explore alike: Burda et
+# al. (2016), a unit is active when its posterior mean varies across the data, Cov_x(E_q[z_u]) > 0.01. A
+# collapsed unit's mean is the same for every image, so the decoder can read nothing from it.
+ACTIVE_UNIT_THRESHOLD = 0.01
 
 
 class Latents(NamedTuple):
@@ -48,9 +51,14 @@ def encode_rows(model: VAE, dataset: ImageDataset, index: np.ndarray, batch_size
     return Latents(torch.cat(mus).numpy(), torch.cat(logvars).numpy(), labels, index)
 
 
+def active_units(mu: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) -> np.ndarray:
+    """(D,) bool: the latent dimensions whose mean varies across the data by more than threshold."""
+    return np.var(np.asarray(mu, np.float64), axis=0) > threshold
+
+
 def count_active_units(mu: np.ndarray, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
-    """Latent dimensions whose mean varies across the data by more than threshold (the rest carry no information)."""
-    return int((np.var(mu, axis=0) > threshold).sum())
+    """How many latent dimensions are active (the rest carry no information)."""
+    return int(active_units(mu, threshold).sum())
 
 
 def mean_kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:

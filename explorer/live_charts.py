@@ -30,6 +30,10 @@ def thin(n: int, limit: int = 600) -> np.ndarray:
     return np.unique(np.append(np.linspace(0, n - 1, limit).astype(int), n - 1))
 
 
+# Tick labels in at most 4 significant digits ("8e+9", not "8,000,000,000,00..." cut off by the axis).
+NUMBER_AXIS = {"format": ".4~g"}
+
+
 def _step_axis() -> dict[str, Any]:
     return {"field": "step", "type": "quantitative", "title": "step"}
 
@@ -52,7 +56,8 @@ def loss_balance_chart(step: np.ndarray, recon: np.ndarray, kl: np.ndarray, beta
         "mark": {"type": "area", "line": True, "opacity": 0.75},
         "encoding": {
             "x": _step_axis(),
-            "y": {"field": "nats", "type": "quantitative", "stack": "zero", "title": "nats per image"},
+            "y": {"field": "nats", "type": "quantitative", "stack": "zero", "title": "nats per image",
+                  "axis": NUMBER_AXIS},
             # The legend stays on the right: placed at the bottom, it squashed the plot to a sliver.
             "color": {"field": "term", "type": "nominal", "title": None,
                       "scale": {"domain": ["reconstruction", "β·KL"], "range": ["#1f77b4", "#ff7f0e"]}},
@@ -73,7 +78,7 @@ def series_chart(step: np.ndarray, values: np.ndarray, title: str, colour: str, 
         "mark": {"type": "line", "color": colour},
         "encoding": {
             "x": _step_axis(),
-            "y": {"field": "value", "type": "quantitative", "title": None},
+            "y": {"field": "value", "type": "quantitative", "title": None, "axis": NUMBER_AXIS},
             "tooltip": [{"field": "step", "type": "quantitative"},
                         {"field": "value", "type": "quantitative", "format": ".3f"}],
         },
@@ -102,7 +107,8 @@ def kl_heatmap_chart(step: np.ndarray, kl_per_dim: np.ndarray, height: int = 240
             "x": {"field": "start", "type": "quantitative", "title": "step", "scale": {"nice": False}},
             "x2": {"field": "end"},
             "y": {"field": "dim", "type": "nominal", "title": None, "sort": {"field": "d", "op": "min"}},
-            "color": {"field": "nats", "type": "quantitative", "title": "nats", "scale": {"scheme": "viridis"}},
+            "color": {"field": "nats", "type": "quantitative", "title": "nats", "scale": {"scheme": "viridis"},
+                      "legend": {"format": NUMBER_AXIS["format"]}},
             "tooltip": [{"field": "start", "type": "quantitative", "title": "step"},
                         {"field": "dim", "type": "nominal"}, {"field": "nats", "type": "quantitative", "format": ".2f"}],
         },
@@ -117,7 +123,8 @@ def elbo_chart(epoch: np.ndarray, test_elbo: np.ndarray, height: int = 240) -> L
         "mark": {"type": "line", "point": True},
         "encoding": {
             "x": {"field": "epoch", "type": "quantitative", "title": "epoch", "axis": {"tickMinStep": 1}},
-            "y": {"field": "elbo", "type": "quantitative", "title": "nats per image", "scale": {"zero": False}},
+            "y": {"field": "elbo", "type": "quantitative", "title": "nats per image", "scale": {"zero": False},
+                  "axis": NUMBER_AXIS},
             "tooltip": [{"field": "epoch", "type": "quantitative"},
                         {"field": "elbo", "type": "quantitative", "format": ".2f"}],
         },

@@ -19,8 +19,14 @@ from explorer.objectives import beta_at, elbo_terms
 from explorer.runtime import resolve_device, use_bf16
 
 
+# A loss, reconstruction or KL per image above this many times the first step's loss, and above EXPLODED_NATS,
+# has blown up. (The floor keeps a plain autoencoder's KL, unweighted at beta 0 and free to grow, clear of it.)
+EXPLODED = 1000.0
+EXPLODED_NATS = 1e6
+
+
 class TrainingDiverged(ValueError):
-    """The loss or its gradient stopped being finite; the model keeps its last finite weights."""
+    """The loss or its gradient stopped being finite, or exploded; the model keeps its last sound weights."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ def train_steps(
     steps_per_epoch = math.ceil(n / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     step, samples, train_seconds = 0, 0, 0.0
+    first = None  # the first step's loss: what counts as exploded is measured against it
     started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         order = torch.randperm(n, generator=shuffle).to(device)
@@ -103,14 +110,22 @@ def train_steps(
             beta = beta_at(step, config.beta, config.warmup_steps)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 terms = elbo_terms(model, x, y, beta, config.free_bits, noise)
-            loss = terms.total.item()
-            if not math.isfinite(loss):
-                raise _diverged(step, epoch, "loss", config)
+            loss, recon, kl = terms.total.item(), terms.recon.item(), terms.kl.item()
+            if not all(map(math.isfinite, (loss, recon, kl))):
+                raise _diverged(step, epoch, "the loss became NaN or infinite", config)
+            first = first or loss
+            ceiling = max(EXPLODED * abs(first), EXPLODED_NATS)
+            # Finite but exploding (a large learning rate at beta 0 drove the KL to 3.5e9 nats): the run is as lost
+            # as a NaN one, and its weights are no use, so it ends the same way, before this step's update.
+            worst = max((abs(loss), "loss"), (abs(recon), "reconstruction"), (abs(kl), "KL"))
+            if worst[0] > ceiling:
+                raise _diverged(step, epoch, f"the {worst[1]} exploded to {worst[0]:.3g} nats per image "
+                                             f"(the first step's was {first:.3g})", config)
             optimizer.zero_grad(set_to_none=True)
             terms.total.backward()
             grad_norm = torch.nn.utils.get_total_norm([p.grad for p in parameters if p.grad is not None]).item()
             if not math.isfinite(grad_norm):
-                raise _diverged(step, epoch, "gradient", config)
+                raise _diverged(step, epoch, "the gradient became NaN or infinite", config)
             optimizer.step()
             step += 1
             samples += len(batch)
@@ -121,8 +136,8 @@ def train_steps(
                 epoch=epoch,
                 total_steps=total_steps,
                 steps_per_epoch=steps_per_epoch,
-                recon=terms.recon.item(),
-                kl=terms.kl.item(),
+                recon=recon,
+                kl=kl,
                 beta=beta,
                 loss=loss,
                 kl_per_dim=tuple(terms.kl_per_dim.tolist()),
@@ -137,7 +152,7 @@ def train_steps(
 
 def _diverged(step: int, epoch: int, what: str, config: TrainConfig) -> TrainingDiverged:
     return TrainingDiverged(
-        f"Training diverged at step {step + 1} (epoch {epoch}): the {what} became NaN or infinite. "
+        f"Training diverged at step {step + 1} (epoch {epoch}): {what}. "
         f"The model keeps its weights from step {step}. Try a lower learning rate (it was {config.lr:g})"
         + (" or a smaller beta." if config.beta > 1 else ".")
     )

@@ -70,8 +70,8 @@ def test_a_diverging_run_raises_and_keeps_the_last_finite_weights(tiny_dataset):
     ds = tiny_dataset(n=80)
     model = create_model(MODEL, ds.image_shape)
     seen = []
-    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+ .*NaN or infinite.*lower learning rate"):
-        for m in train_steps(model, ds, TrainConfig(epochs=20, batch_size=16, lr=1e4)):
+    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+ .*(NaN or infinite|exploded to).*lower learning rate"):
+        for m in train_steps(model, ds, TrainConfig(epochs=20, batch_size=16, lr=100.0)):
             seen.append(m)
     assert all(torch.isfinite(p).all() for p in model.state_dict().values())
     assert seen, "the run should take at least one finite step first"
@@ -117,7 +117,7 @@ def test_stop_from_another_thread(tiny_dataset):
     stop = threading.Event()
     timer = threading.Timer(0.3, stop.set)
     timer.start()
-    metrics = list(train_steps(model, ds, TrainConfig(epochs=100_000, batch_size=16), stop_event=stop))
+    metrics = list(train_steps(model, ds, TrainConfig(epochs=1000, batch_size=16), stop_event=stop))
     timer.join()
     assert 0 < len(metrics) < 400_000
 
