@@ -60,7 +60,7 @@ def test_one_dimensional_latents_still_map():
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="Unknown projection 'mds'"):
+    with pytest.raises(ValueError, match="method must be one of identity, pca, umap, tsne, not 'mds'"):
         project(np.zeros((5, 3)), "mds")
 
 
