@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from explorer.ui.state import WARM_UP_DONE
+from explorer.ui.resources import WARM_UP_DONE
 from tests.e2e.conftest import (
     CHROMIUM, CHROMIUM_ARGS, MAP_DRAWN_JS, Server, click_point, lonely_pair, map_points, wait_idle,
     wait_past_double_click,

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint, save_checkpoint
 from explorer.data import load_dataset, make_dataset
 from explorer.latent import encode_dataset
-from explorer.ui.state import WARM_UP_DONE
+from explorer.ui.resources import WARM_UP_DONE
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, MAP_DRAWN_JS, Server, click_point, wait_idle
 
 CLICK_USABLE_S = 2.0  # a click that takes longer to answer is not one people keep making

@@ -14,6 +14,8 @@ import time
 
 import streamlit as st
 
+from explorer.ui import session
+
 _done = threading.Event()
 _started = threading.Event()
 took_s: float | None = None
@@ -23,7 +25,7 @@ def _import_everything() -> None:
     global took_s
     started = time.perf_counter()
     try:
-        import pandas  # noqa: F401 - what plotly and sklearn import lazily (see state.start_up)
+        import pandas  # noqa: F401 - what plotly and sklearn import lazily (see resources.start_up)
         import plotly.graph_objects  # noqa: F401
 
         import explorer.ui.explore  # noqa: F401 - torch, the library and the shared state come with it
@@ -55,8 +57,9 @@ def prefetch_plotly():
     element would shift by one and the browser would rebuild the map, WebGL context and all, on the first click).
     """
     slot = st.empty()
-    if not st.session_state.get("_plotly_prefetched"):
-        st.session_state["_plotly_prefetched"] = True
+    me = session.visitor()
+    if not me.plotly_prefetched:
+        me.plotly_prefetched = True
         invisible = {"visible": False, "fixedrange": True}
         slot.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
                            "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},

@@ -5,48 +5,47 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.config import Z_LIMIT, SamplingConfig
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.latent import decode_latents, grid_latents, mean_kl_per_dim, prior_samples
 from explorer.plots import manifold_figure
-from explorer.ui import state, url
+from explorer.ui import session, sidebar, url
+from explorer.ui.sidebar import Selection
+from explorer.ui.widgets import setting_widget
 
-SLIDER_RANGE = url.SLIDER_LIMIT
-
-
-def _slider_key(d: int) -> str:
-    return f"z_{d}"
+Z_STEP = 0.05
 
 
 def _set_sliders(values: np.ndarray) -> None:
     """Callback (runs before the widgets exist, so it may set their state)."""
     for d, v in enumerate(values):
-        st.session_state[_slider_key(d)] = float(np.clip(round(float(v), 2), -SLIDER_RANGE, SLIDER_RANGE))
+        session.set_widget(session.z_key(d), float(np.clip(round(float(v), 2), -Z_LIMIT, Z_LIMIT)))
 
 
-def _picked_mean(selection: state.Selection) -> tuple[np.ndarray | None, int | None]:
+def _picked_mean(selection: Selection) -> tuple[np.ndarray | None, int | None]:
     """The newest pick's latent mean and label, if the visitor picked a point on the explorer page."""
-    picks = state.picks()
+    picks = session.visitor().picks
     if not picks or selection.dataset is None:
         return None, None
-    latents = state.current_latents(selection)
+    latents = selection.latents()
     i = int(np.searchsorted(latents.index, picks[-1]))
     if i >= len(latents.index) or latents.index[i] != picks[-1]:
         return None, None
     return latents.mu[i], (int(latents.labels[i]) if latents.labels is not None else None)
 
 
-def _label_choice(selection: state.Selection) -> int | None:
-    checkpoint = selection.checkpoint
-    if not checkpoint.model_config.conditional:
+def _label_choice(selection: Selection) -> int | None:
+    names = selection.condition_names
+    if not names:
         return None
-    names = checkpoint.label_names or tuple(str(i) for i in range(checkpoint.model.num_classes))
-    if st.session_state.get("condition_label") not in range(len(names)):
-        st.session_state["condition_label"] = 0
-    return st.selectbox("Condition on label", range(len(names)), format_func=lambda i: names[i],
-                        key="condition_label", help="A conditional VAE decodes every z as this label.")
+    if session.widget_value(session.LABEL, 0) not in range(len(names)):
+        session.set_widget(session.LABEL, 0)
+    return st.selectbox("Condition on label", range(len(names)), format_func=lambda i: names[i], key=session.LABEL,
+                        help="A conditional VAE decodes every z as this label.", bind="query-params",
+                        persist_state="session")
 
 
-def _sliders(selection: state.Selection, label: int | None, kl: np.ndarray) -> None:
+def _sliders(selection: Selection, label: int | None, kl: np.ndarray) -> np.ndarray:
     model = selection.checkpoint.model
     latent_dim = model.latent_dim
     picked, _ = _picked_mean(selection)
@@ -58,58 +57,61 @@ def _sliders(selection: state.Selection, label: int | None, kl: np.ndarray) -> N
     cols[1].button("Reset to 0", key="reset_sliders", on_click=_set_sliders, args=(np.zeros(latent_dim),))
     left, right = st.columns([3, 2])
     order = np.argsort(-kl, kind="stable")  # most informative dimension first
+    z = np.zeros((1, latent_dim), np.float32)
     with left:
         for d in order:
-            key = _slider_key(int(d))
-            st.session_state.setdefault(key, 0.0)
-            st.slider(f"z{d} · KL {kl[d]:.2f} nats", -SLIDER_RANGE, SLIDER_RANGE, step=0.05, key=key)
-    z = np.array([[st.session_state[_slider_key(d)] for d in range(latent_dim)]], np.float32)
+            z[0, d] = st.slider(f"z{d} · KL {kl[d]:.2f} nats", -Z_LIMIT, Z_LIMIT, 0.0, step=Z_STEP,
+                                key=session.z_key(int(d)), bind="query-params", persist_state="session")
     image = to_uint8(decode_latents(model, z, label))[0]
     with right, st.container(key="slider_decode"):
         st.image(enlarge(image, 280), caption="decoded z", width=280, output_format="PNG")
+    return z[0]
 
 
-def _prior_grid(selection: state.Selection, label: int | None) -> None:
+def _prior_grid(selection: Selection, label: int | None) -> SamplingConfig:
     model = selection.checkpoint.model
     st.subheader("Samples from the prior")
     cols = st.columns([2, 1, 1])
-    temperature = cols[0].slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="temperature",
-                                 help="z ~ N(0, T²I): below 1, more typical samples; above 1, wilder ones.")
-    count = cols[1].select_slider("Samples", [16, 36, 64], value=36, key="sample_count")
+    temperature = setting_widget(SamplingConfig, "temperature", cols[0])
+    count = setting_widget(SamplingConfig, "samples", cols[1])
+    me = session.visitor()
     if cols[2].button("Resample", key="resample"):
-        st.session_state["sample_seed"] = st.session_state.get("sample_seed", 0) + 1
-    z = prior_samples(count, model.latent_dim, temperature, seed=st.session_state.get("sample_seed", 0))
+        me.sample_seed += 1
+    z = prior_samples(count, model.latent_dim, temperature, seed=me.sample_seed)
     images = to_uint8(decode_latents(model, z, label))
     mosaic = tile(np.stack([enlarge(im, 56) for im in images]), columns=int(np.sqrt(count)))
-    st.image(mosaic, caption=f"{count} samples at temperature {temperature:.2f}", width=min(640, mosaic.shape[1]), output_format="PNG")
+    st.image(mosaic, caption=f"{count} samples at temperature {temperature:.2f}", width=min(640, mosaic.shape[1]),
+             output_format="PNG")
+    return SamplingConfig(temperature=temperature, samples=count)
 
 
-def _manifold(selection: state.Selection, label: int | None, kl: np.ndarray) -> None:
+def _manifold(selection: Selection, label: int | None, kl: np.ndarray) -> SamplingConfig:
     model = selection.checkpoint.model
     latent_dim = model.latent_dim
     st.subheader("The decoded manifold")
     cols = st.columns(3)
-    size = cols[0].slider("Grid size", 5, 25, 15, key="manifold_size")
-    extent = cols[1].slider("Half-width (in σ of the prior)", 0.5, 4.0, 2.5, 0.25, key="manifold_extent")
+    config = SamplingConfig(grid_size=setting_widget(SamplingConfig, "grid_size", cols[0]),
+                            extent=setting_widget(SamplingConfig, "extent", cols[1]))
+    size, extent = config.grid_size, config.extent
     if latent_dim == 2:
         z = grid_latents(np.zeros(2, np.float32), (0, 1), extent, size, centre=(0.0, 0.0))
         images = to_uint8(decode_latents(model, z, label))
         mosaic = tile(images, columns=size, pad=0)
         points = labels = None
         if selection.dataset is not None and cols[2].checkbox("Overlay the data's means", True, key="manifold_overlay"):
-            latents = state.current_latents(selection)
+            latents = selection.latents()
             points, labels = latents.mu, latents.labels
         half = extent * size / (size - 1)  # image cells are centred on the grid points
         names = selection.dataset.label_names if selection.dataset is not None else ()
         st.plotly_chart(manifold_figure(mosaic, (-half, half), (-half, half), points, labels, names),
                         key="manifold_map")
-        return
+        return config
     order = [int(d) for d in np.argsort(-kl, kind="stable")]
     dx = cols[2].selectbox("Horizontal dimension", order, index=0, key="grid_dim_x", format_func=lambda d: f"z{d}")
     dy = cols[2].selectbox("Vertical dimension", order, index=1, key="grid_dim_y", format_func=lambda d: f"z{d}")
     if dx == dy:
         st.warning("Choose two different dimensions.")
-        return
+        return config
     picked, _ = _picked_mean(selection)
     base = picked if picked is not None else np.zeros(latent_dim, np.float32)
     z = grid_latents(base, (dx, dy), extent, size)
@@ -118,23 +120,26 @@ def _manifold(selection: state.Selection, label: int | None, kl: np.ndarray) -> 
     where = "the picked point" if picked is not None else "the origin (pick a point on Explore to centre it there)"
     st.image(mosaic, caption=f"z{dx} left to right, z{dy} top to bottom, ±{extent} around {where}",
              width=min(760, mosaic.shape[1]), output_format="PNG")
+    return config
 
 
 def render() -> None:
-    selection = state.model_sidebar()
+    selection = sidebar.model_sidebar()
     st.title("Generate")
     url.show_notices()
     label = _label_choice(selection)
     if selection.dataset is not None:
-        latents = state.current_latents(selection)
+        latents = selection.latents()
         kl = mean_kl_per_dim(latents.mu, latents.logvar)
     else:
         kl = np.zeros(selection.checkpoint.model_config.latent_dim)
-    _sliders(selection, label, kl)
+    z = _sliders(selection, label, kl)
     st.divider()
-    _prior_grid(selection, label)
+    samples = _prior_grid(selection, label)
     st.divider()
-    _manifold(selection, label, kl)
-    z = ",".join(f"{st.session_state[_slider_key(d)]:g}" for d in range(selection.checkpoint.model_config.latent_dim))
-    view = {**state.shared_view(selection), "z": z, "label": label}
-    url.publish(view)
+    grid = _manifold(selection, label, kl)
+    link = {session.z_key(d): f"{v:g}" for d, v in enumerate(z) if v != 0.0}
+    if label:
+        link[session.LABEL] = selection.condition_names[label]
+    link |= url.settings_link(samples) | url.settings_link(grid)
+    sidebar.publish(selection, link)

@@ -15,7 +15,7 @@ def test_starts_on_the_bundled_2d_model_with_an_identity_map(app):
     at = app()
     no_exception(at)
     assert at.selectbox(key="model_name").value == "mnist5k-z2"
-    assert at.selectbox(key="projection").value == "identity"
+    assert at.selectbox(key="proj").value == "identity"
     assert "1,000 test images, latent means, by Identity" in at.caption[0].value
     assert len(at.get("plotly_chart")) == 1
     assert at.button(key="clear_picks").proto.disabled  # nothing picked yet
@@ -25,13 +25,13 @@ def test_one_click_shows_the_point_then_a_second_decodes_the_path(app):
     at = app()
     select_points(at, TEST_ROWS[0])
     no_exception(at)
-    assert at.session_state["picks"] == [TEST_ROWS[0]]
+    assert at.session_state["visitor"].picks == [TEST_ROWS[0]]
     pick = at.get_by_key("pick_A")
     assert f"row {TEST_ROWS[0]}" in pick.markdown[0].value and "label" in pick.markdown[0].value
     assert [i.proto.imgs[0].caption for i in pick.image] == ["image", "reconstruction"]
     assert "mean μ = [" in pick.caption[0].value and "σ = [" in pick.caption[0].value
     select_points(at, TEST_ROWS[1])
-    assert at.session_state["picks"] == list(TEST_ROWS[:2])
+    assert at.session_state["visitor"].picks == list(TEST_ROWS[:2])
     assert len(image_urls(at, "interp_strip")) == 12  # A, 10 decoded steps, B
     assert len(at.get("plotly_chart")) == 2  # the map, and the path drawn on a second chart
     assert {"download_strip_png", "download_strip_gif"} <= {b.key for b in at.download_button}
@@ -41,9 +41,9 @@ def test_a_third_click_keeps_the_newest_two_and_rerun_does_not_repick(app):
     at = app()
     for row in TEST_ROWS[:3]:
         select_points(at, row)
-    assert at.session_state["picks"] == list(TEST_ROWS[1:3])
+    assert at.session_state["visitor"].picks == list(TEST_ROWS[1:3])
     at.run()  # the chart re-sends the same selection on every rerun: no change
-    assert at.session_state["picks"] == list(TEST_ROWS[1:3])
+    assert at.session_state["visitor"].picks == list(TEST_ROWS[1:3])
 
 
 def test_steps_and_interpolation_type_change_the_strip(app):
@@ -51,10 +51,10 @@ def test_steps_and_interpolation_type_change_the_strip(app):
     select_points(at, TEST_ROWS[0])
     select_points(at, TEST_ROWS[500])
     linear = image_urls(at, "interp_strip")
-    at.slider(key="interp_steps").set_value(5).run()
+    at.slider(key="steps").set_value(5).run()
     assert len(image_urls(at, "interp_strip")) == 7
     linear5 = image_urls(at, "interp_strip")
-    at.radio(key="interp_method").set_value("slerp").run()
+    at.radio(key="interp").set_value("slerp").run()
     no_exception(at)
     slerp5 = image_urls(at, "interp_strip")
     assert len(slerp5) == 7 and slerp5[0] == linear5[0] and slerp5[-1] == linear5[-1]  # same ends
@@ -66,7 +66,7 @@ def test_clear_picks(app):
     select_points(at, TEST_ROWS[0])
     select_points(at, TEST_ROWS[1])
     at.button(key="clear_picks").click().run()
-    assert at.session_state["picks"] == []
+    assert at.session_state["visitor"].picks == []
     assert len(at.get("plotly_chart")) == 1
     try:
         at.get_by_key("interp_strip")
@@ -78,7 +78,7 @@ def test_clear_picks(app):
 def test_a_box_selection_gives_a_hint_instead_of_picks(app):
     at = app()
     select_points(at, *TEST_ROWS[:40])
-    assert at.session_state["picks"] == []
+    assert at.session_state["visitor"].picks == []
     assert any("holds 40 points" in i.value for i in at.info)
 
 
@@ -87,7 +87,7 @@ def test_ellipses_and_pca_on_a_2d_model(app):
     at.checkbox(key="show_sigma").check().run()
     no_exception(at)
     assert '"mode":"lines"' in at.get("plotly_chart")[0].proto.spec  # the ellipse traces
-    at.selectbox(key="projection").set_value("pca").run()
+    at.selectbox(key="proj").set_value("pca").run()
     no_exception(at)
     assert "by PCA" in at.caption[0].value and "PC1 (" in at.get("plotly_chart")[0].proto.spec
 
@@ -95,17 +95,17 @@ def test_ellipses_and_pca_on_a_2d_model(app):
 def test_16d_model_offers_pca_umap_and_tsne_with_their_parameters(app):
     at = app()
     at.selectbox(key="model_name").set_value("mnist5k-z16").run()
-    assert at.selectbox(key="projection").options == ["PCA", "UMAP", "t-SNE"]
+    assert at.selectbox(key="proj").options == ["PCA", "UMAP", "t-SNE"]
     assert "by PCA" in at.caption[0].value
-    at.selectbox(key="projection").set_value("tsne").run()
+    at.selectbox(key="proj").set_value("tsne").run()
     no_exception(at)
     assert "by t-SNE" in at.caption[0].value
-    at.slider(key="tsne_perplexity").set_value(15).run()
-    at.number_input(key="projection_seed").set_value(2).run()
+    at.slider(key="perp").set_value(15).run()
+    at.number_input(key="seed").set_value(2).run()
     no_exception(at)
-    at.selectbox(key="projection").set_value("umap").run()
-    at.slider(key="umap_neighbors").set_value(10).run()
-    at.slider(key="umap_min_dist").set_value(0.3).run()
+    at.selectbox(key="proj").set_value("umap").run()
+    at.slider(key="nn").set_value(10).run()
+    at.slider(key="md").set_value(0.3).run()
     no_exception(at)
     assert "by UMAP" in at.caption[0].value
     select_points(at, TEST_ROWS[0])
@@ -118,7 +118,7 @@ def test_the_train_split(app):
     at = app()
     select_points(at, TEST_ROWS[0])
     at.radio(key="split").set_value("train").run()
-    assert "4,000 training images" in at.caption[0].value and at.session_state["picks"] == []
+    assert "4,000 training images" in at.caption[0].value and at.session_state["visitor"].picks == []
     at.radio(key="split").set_value("all").run()
     assert "5,000 images (the whole data set)" in at.caption[0].value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -23,17 +25,17 @@ def open_generate(app, model: str | None = None):
 
 
 def slider_values(at, dim: int) -> list[float]:
-    return [at.slider(key=f"z_{d}").value for d in range(dim)]
+    return [at.slider(key=f"z{d}").value for d in range(dim)]
 
 
 def test_one_slider_per_dimension_ordered_by_kl_with_the_decoded_image(app):
     at = open_generate(app, "mnist5k-z16")
-    sliders = [s for s in at.slider if s.key and s.key.startswith("z_")]
+    sliders = [s for s in at.slider if s.key and re.fullmatch(r"z\d+", s.key)]
     assert len(sliders) == 16
     checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z16"])
     latents = encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test")
     kl = mean_kl_per_dim(latents.mu, latents.logvar)
-    assert [s.key for s in sliders] == [f"z_{d}" for d in np.argsort(-kl, kind="stable")]
+    assert [s.key for s in sliders] == [f"z{d}" for d in np.argsort(-kl, kind="stable")]
     assert sliders[0].label == f"z{np.argmax(kl)} · KL {kl.max():.2f} nats"
     assert len(image_urls(at, "slider_decode")) == 1
 
@@ -41,7 +43,7 @@ def test_one_slider_per_dimension_ordered_by_kl_with_the_decoded_image(app):
 def test_moving_a_slider_decodes_a_new_image_and_reset_returns_to_zero(app):
     at = open_generate(app)
     before = image_urls(at, "slider_decode")
-    at.slider(key="z_0").set_value(2.0).run()
+    at.slider(key="z0").set_value(2.0).run()
     moved = image_urls(at, "slider_decode")
     assert moved != before
     at.button(key="reset_sliders").click().run()
@@ -73,8 +75,8 @@ def test_prior_samples_temperature_count_and_resample(app):
     assert len(first) == 1
     at.button(key="resample").click().run()
     assert grid() != first
-    at.slider(key="temperature").set_value(0.5).run()
-    at.select_slider(key="sample_count").set_value(16).run()
+    at.slider(key="temp").set_value(0.5).run()
+    at.select_slider(key="n").set_value(16).run()
     no_exception(at)
     assert any(i.proto.imgs[0].caption == "16 samples at temperature 0.50" for i in at.image)
 
@@ -83,8 +85,8 @@ def test_2d_manifold_grid_with_the_data_overlaid(app):
     at = open_generate(app)
     chart = at.get_by_key("manifold_map")
     assert ';base64,' in chart.proto.spec  # the decoded grid as an image and '"name":"0"' in chart.proto.spec
-    at.slider(key="manifold_size").set_value(7).run()
-    at.slider(key="manifold_extent").set_value(1.5).run()
+    at.slider(key="grid").set_value(7).run()
+    at.slider(key="half").set_value(1.5).run()
     at.checkbox(key="manifold_overlay").uncheck().run()
     no_exception(at)
     assert '"name":"0"' not in at.get_by_key("manifold_map").proto.spec
@@ -104,7 +106,7 @@ def test_grid_over_two_chosen_dimensions_for_a_16d_model(app):
 def test_conditional_model_label_selector_conditions_everything(app):
     at = open_generate(app, "digits-cvae")
     before = (image_urls(at, "slider_decode"), [i.proto.imgs[0].url for i in at.image])
-    at.selectbox(key="condition_label").set_value(7).run()
+    at.selectbox(key="label").set_value(7).run()
     no_exception(at)
     after = (image_urls(at, "slider_decode"), [i.proto.imgs[0].url for i in at.image])
     assert after[0] != before[0]
@@ -113,6 +115,6 @@ def test_conditional_model_label_selector_conditions_everything(app):
 
 def test_rgb_model(app):
     at = open_generate(app, "rgb32-conv")
-    assert len([s for s in at.slider if s.key and s.key.startswith("z_")]) == 3
-    at.slider(key="z_1").set_value(-1.5).run()
+    assert len([s for s in at.slider if s.key and re.fullmatch(r"z\d+", s.key)]) == 3
+    at.slider(key="z1").set_value(-1.5).run()
     no_exception(at)

@@ -23,25 +23,53 @@ def open_link(models_dir, monkeypatch, page: str | None = None, **params) -> App
 
 def test_a_link_restores_model_projection_picks_and_path(models_dir, monkeypatch):
     a, b = TEST_ROWS[3], TEST_ROWS[400]
-    at = open_link(models_dir, monkeypatch, model="mnist5k-z16", proj="tsne", perp=30, seed=0,
-                   picks=f"{a},{b}", interp="slerp", steps=6)
+    at = open_link(models_dir, monkeypatch, model="mnist5k-z16", proj="t-SNE", perp=30, seed=0,
+                   picks=f"{a},{b}", interp="spherical (slerp)", steps=6)
     no_exception(at)
-    assert at.selectbox(key="model_name").value == "mnist5k-z16" and at.selectbox(key="projection").value == "tsne"
-    assert at.slider(key="tsne_perplexity").value == 30 and at.radio(key="interp_method").value == "slerp"
-    assert at.session_state["picks"] == [a, b] and len(image_urls(at, "interp_strip")) == 8
+    assert at.selectbox(key="model_name").value == "mnist5k-z16" and at.selectbox(key="proj").value == "tsne"
+    assert at.slider(key="perp").value == 30 and at.radio(key="interp").value == "slerp"
+    assert at.slider(key="steps").value == 6
+    assert at.session_state["visitor"].picks == [a, b] and len(image_urls(at, "interp_strip")) == 8
     assert not at.warning  # nothing in the link was refused
     # The shipped t-SNE map was used: its path placement is by neighbours, so approximate.
     assert any("approximate" in c.value for c in at.caption)
 
 
-def test_the_url_follows_the_view(app):
+def share_link(at: AppTest) -> str:
+    return [c.value for c in at.sidebar.code][-1]
+
+
+def test_the_share_link_follows_the_view(app):
     at = app()
     select_points(at, TEST_ROWS[0])
     select_points(at, TEST_ROWS[1])
-    at.radio(key="interp_method").set_value("slerp").run()
-    assert at.query_params["picks"] == f"{TEST_ROWS[0]},{TEST_ROWS[1]}"
-    assert at.query_params["interp"] == "slerp" and at.query_params["model"] == "mnist5k-z2"
-    assert at.query_params["proj"] == "identity" and at.query_params["steps"] == "10"
+    at.radio(key="interp").set_value("slerp").run()
+    at.slider(key="steps").set_value(7).run()
+    link = share_link(at)
+    assert f"picks={TEST_ROWS[0]}%2C{TEST_ROWS[1]}" in link and "model=mnist5k-z2" in link
+    assert "interp=spherical+%28slerp%29" in link and "steps=7" in link and "proj=" not in link  # identity: default
+    at.selectbox(key="proj").set_value("umap").run()
+    at.slider(key="nn").set_value(30).run()
+    assert "proj=UMAP" in share_link(at) and "nn=30" in share_link(at) and "md=" not in share_link(at)
+    assert at.query_params["picks"] == f"{TEST_ROWS[0]},{TEST_ROWS[1]}" and at.query_params["model"] == "mnist5k-z2"
+
+
+def test_projection_parameters_survive_a_switch_and_back(app):
+    at = app()
+    at.selectbox(key="model_name").set_value("mnist5k-z16").run()
+    at.selectbox(key="proj").set_value("umap").run()
+    at.slider(key="nn").set_value(30).run()
+    at.number_input(key="seed").set_value(1).run()
+    at.selectbox(key="proj").set_value("pca").run()
+    assert "nn=" not in share_link(at)
+    at.selectbox(key="proj").set_value("umap").run()
+    assert at.slider(key="nn").value == 30 and at.number_input(key="seed").value == 1
+    assert "nn=30" in share_link(at) and "seed=1" in share_link(at)
+    at.selectbox(key="proj").set_value("tsne").run()
+    assert at.number_input(key="seed").value == 1
+    at.switch_page("explorer/ui/pages/generate.py").run()
+    at.switch_page("explorer/ui/pages/explore.py").run()
+    assert at.selectbox(key="proj").value == "tsne" and at.number_input(key="seed").value == 1
 
 
 @pytest.mark.parametrize(
@@ -49,21 +77,21 @@ def test_the_url_follows_the_view(app):
     [
         (dict(model="../../etc/passwd"), "the model '../../etc/passwd' is not one of this server's models"),
         (dict(model="/work/main/checkpoints/mnist5k-z16.safetensors"), "is not one of this server's models"),
-        (dict(split="evil"), "the split 'evil' is not test, train or all"),
-        (dict(proj="umap", nn="abc"), "nn='abc' is not a number from 2 to 100"),
-        (dict(proj="identity", md="nan"), "md='nan' is not a number"),
-        (dict(steps="1000"), "steps='1000' is not a number from 3 to 24"),
+        (dict(split="evil"), "split='evil' is not one of test, train, all"),
+        (dict(proj="UMAP", nn="abc"), "nn='abc' is not a whole number from 2 to 100"),
+        (dict(md="nan"), "md='nan' is not a number"),
+        (dict(steps="1000"), "steps='1000' is not a whole number from 3 to 24"),
         (dict(picks="99999999,x"), "the picked points are not in this model's data split"),
         (dict(picks="4,0"), "the picked points are not in this model's data split"),  # row 0 is a training image
-        (dict(interp="cubic"), "the interpolation 'cubic' is not linear or slerp"),
-        (dict(model="mnist5k-z16", proj="identity"), "the projection 'identity' is not available for this model"),
+        (dict(interp="cubic"), "interp='cubic' is not one of linear, spherical (slerp)"),
+        (dict(model="mnist5k-z16", proj="Identity (z0, z1)"), "proj='Identity (z0, z1)' is not one of PCA, UMAP, t-SNE"),
     ],
 )
 def test_tampered_links_fall_back_to_defaults_with_a_notice(models_dir, monkeypatch, params, notice):
     at = open_link(models_dir, monkeypatch, **params)
     no_exception(at)
     assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]
-    assert at.session_state["picks"] == []
+    assert at.session_state["visitor"].picks == []
     assert len(at.get("plotly_chart")) == 1  # the default view still shows its map
     at.button(key="url_notices_ok").click().run()
     assert not at.warning
@@ -71,13 +99,13 @@ def test_tampered_links_fall_back_to_defaults_with_a_notice(models_dir, monkeypa
 
 def test_a_generate_link_sets_the_sliders_and_label(models_dir, monkeypatch):
     at = open_link(models_dir, monkeypatch, page="explorer/ui/pages/generate.py", model="digits-cvae",
-                   z="1.5,-2", label="7")
+                   z0="1.5", z1="-2", label="7")
     no_exception(at)
-    assert [at.slider(key="z_0").value, at.slider(key="z_1").value] == [1.5, -2.0]
-    assert at.selectbox(key="condition_label").value == 7 and not at.warning
+    assert [at.slider(key="z0").value, at.slider(key="z1").value] == [1.5, -2.0]
+    assert at.selectbox(key="label").value == 7 and not at.warning
 
 
 def test_a_generate_link_with_the_wrong_number_of_values(models_dir, monkeypatch):
-    at = open_link(models_dir, monkeypatch, page="explorer/ui/pages/generate.py", z="1,2,3,9", label="x")
-    assert any("z needs 2 numbers from -4 to 4" in w.value and "label" in w.value for w in at.warning)
-    assert [at.slider(key="z_0").value, at.slider(key="z_1").value] == [0.0, 0.0]
+    at = open_link(models_dir, monkeypatch, page="explorer/ui/pages/generate.py", z0="9", z1="x")
+    assert any("z0='9' is not a number from -4 to 4" in w.value and "z1='x'" in w.value for w in at.warning)
+    assert [at.slider(key="z0").value, at.slider(key="z1").value] == [0.0, 0.0]

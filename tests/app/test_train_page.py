@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from explorer.checkpoint import load_checkpoint
-from explorer.ui import state
+from explorer.ui import resources
 from tests.app.conftest import no_exception
 
 PAGE = "explorer/ui/pages/train.py"
@@ -20,7 +20,7 @@ def open_train(app, **settings):
     at.switch_page(PAGE).run()
     no_exception(at)
     at.selectbox(key="train_data").set_value(settings.pop("data", "digits"))
-    at.slider(key="train_epochs").set_value(settings.pop("epochs", 2))
+    at.number_input(key="train_epochs").set_value(settings.pop("epochs", 2))
     for key, value in settings.items():
         at.get_by_key(key).set_value(value)
     return at.run()
@@ -90,7 +90,9 @@ def test_a_diverging_run_says_so_and_keeps_a_usable_model(app):
     at.button(key="train_start").click().run()
     at = wait_until_finished(at)
     assert any("Training diverged at step" in e.value for e in at.error)
-    at.button(key="train_use").click().run()
+    use = at.button(key="train_use")
+    assert use.proto.type == "secondary" and use.label == "Use its weights from before it diverged"  # not promoted
+    use.click().run()
     no_exception(at)
 
 
@@ -123,8 +125,8 @@ def test_uploaded_data_trains_and_its_map_shows_in_this_session(app):
 
 
 def test_a_full_server_shows_waiting_until_a_slot_frees(app):
-    slots = state.run_slots()
-    taken = [slots.acquire(timeout=5) for _ in range(state.max_runs())]
+    slots = resources.run_slots()
+    taken = [slots.acquire(timeout=5) for _ in range(resources.max_runs())]
     try:
         at = open_train(app, epochs=1)
         at.button(key="train_start").click().run()
@@ -140,7 +142,7 @@ def test_a_full_server_shows_waiting_until_a_slot_frees(app):
 
 
 def test_the_forming_map_has_a_slider_over_epochs_and_a_choice_of_projection(app):
-    at = open_train(app, epochs=3, train_latent=3)
+    at = open_train(app, epochs=3, train_latent_dim=3)
     at.button(key="train_start").click().run()
     at = wait_until_finished(at)
     assert at.select_slider(key="snapshot_epoch").value == 3  # follows the newest epoch
@@ -149,3 +151,45 @@ def test_the_forming_map_has_a_slider_over_epochs_and_a_choice_of_projection(app
     no_exception(at)
     assert any("at the end of epoch 1" in c.value for c in at.caption) and newest
     assert at.radio(key="snapshot_method").options == ["PCA", "UMAP, aligned across epochs"]
+
+
+def test_settings_survive_page_switches(app):
+    at = open_train(app, epochs=5, train_latent_dim=16, train_beta=4.0, train_lr=3e-3, train_free_bits=0.5)
+    at.switch_page("explorer/ui/pages/generate.py").run()
+    at.switch_page(PAGE).run()
+    no_exception(at)
+    assert at.number_input(key="train_epochs").value == 5 and at.number_input(key="train_latent_dim").value == 16
+    assert at.select_slider(key="train_beta").value == 4.0 and at.select_slider(key="train_lr").value == 3e-3
+    assert at.number_input(key="train_free_bits").value == 0.5 and at.selectbox(key="train_data").value == "digits"
+
+
+def test_collapsed_dimensions_are_named_on_the_page(app):
+    at = open_train(app, epochs=2, train_latent_dim=8, train_beta=8.0)
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    assert any(re.match(r"Posterior collapse: [5-8] of 8 latent dimensions have collapsed \(z", w.value) for w in at.warning)
+    active = [m.value for m in at.metric if m.label == "Active dimensions"]
+    assert re.fullmatch(r"[0-3] of 8", active[0])
+
+
+def test_the_forming_map_starts_untrained_and_follows_a_new_run(app):
+    at = open_train(app, epochs=2)
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    assert at.select_slider(key="snapshot_epoch").options == ["0 (untrained)", "1", "2"]
+    at.select_slider(key="snapshot_epoch").set_value(0).run()
+    assert any("Test means before training" in c.value for c in at.caption)
+    at.number_input(key="train_epochs").set_value(4).run()
+    at.button(key="train_start").click().run()
+    seen = set()
+    deadline = time.monotonic() + 120
+    while at.button(key="train_start").proto.disabled and time.monotonic() < deadline:
+        slider = [s for s in at.select_slider if s.key == "snapshot_epoch"]
+        if slider:
+            epochs = slider[0].options
+            assert slider[0].value == int(epochs[-1].split()[0]), (slider[0].value, epochs)  # the newest, always
+            seen.add(slider[0].value)
+        time.sleep(0.3)
+        at.run()
+    at.run()
+    assert at.select_slider(key="snapshot_epoch").value == 4 and seen <= {1, 2, 3, 4}

@@ -62,7 +62,7 @@ class Server:
         raise RuntimeError(f"streamlit did not become healthy in 90 s; see {self.log_path}")
 
     def wait_for_log(self, text: str, timeout: float = 180) -> None:
-        """Wait until the server's log holds `text` (e.g. state.WARM_UP_DONE)."""
+        """Wait until the server's log holds `text` (e.g. resources.WARM_UP_DONE)."""
         deadline = time.monotonic() + timeout
         while text not in self.log_path.read_text():
             if time.monotonic() > deadline:

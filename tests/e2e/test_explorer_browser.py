@@ -35,6 +35,8 @@ def test_click_two_points_and_the_interpolation_strip_appears(page, server, isol
     page.wait_for_selector(STRIP)
     wait_idle(page)
     assert settled_count(page, STRIP, 12) == 10 + 2  # default 10 decoded steps plus the two originals
+    tops = page.locator(STRIP).evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+    assert len(set(tops)) == 1, tops  # one row at 1400 px
     page.wait_for_function("s => Array.from(document.querySelectorAll(s)).every(e => e.complete)", arg=f"{STRIP} img")
     sources = page.locator(f"{STRIP} img").evaluate_all("els => els.map(e => e.naturalWidth)")
     assert len(sources) == 12 and all(width > 0 for width in sources)  # the images really loaded

@@ -20,7 +20,7 @@ def test_a_shared_link_opens_the_same_picks_and_path_in_a_fresh_browser(browser,
     wait_idle(page)
     page.get_by_text("spherical (slerp)").click()
     wait_idle(page)
-    page.wait_for_function("() => location.search.includes('interp=slerp')")
+    page.wait_for_function("() => location.search.includes('interp=spherical')")
     link = page.url
     picked = [page.locator(f".st-key-pick_{tag} p").first.inner_text() for tag in "AB"]
 

@@ -26,3 +26,12 @@ def test_nothing_unpickles():
         if p.exists() and re.search(r"torch\.load\(|pickle\.loads?\(|allow_pickle=True", p.read_text())
     ]
     assert hits == []
+
+
+def test_one_module_owns_the_session():
+    """Pages never read or write raw session keys: explorer/ui/session.py is the only code that does."""
+    owners = sorted(
+        str(path.relative_to(ROOT)) for path in (ROOT / "explorer" / "ui").rglob("*.py")
+        if "st.session_state" in path.read_text()
+    )
+    assert owners == ["explorer/ui/session.py"]

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_page_modules_import_no_heavy_libraries():
     code = (
-        "import sys; import explorer.ui.state, explorer.ui.explore, explorer.ui.generate, explorer.ui.url;"
+        "import sys; import explorer.ui.resources, explorer.ui.session, explorer.ui.sidebar, explorer.ui.explore, explorer.ui.generate, explorer.ui.url;"
         "heavy = [m for m in ('umap', 'openTSNE', 'torchvision', 'numba', 'pynndescent', 'mlxtend') if m in sys.modules];"
         "print(','.join(heavy))"
     )
@@ -23,8 +23,9 @@ def test_page_modules_import_no_heavy_libraries():
 def test_the_app_imports_pandas_before_any_page_draws():
     """Plotly reads sys.modules['pandas'] without the import lock: a pandas import on another thread (the
     UMAP warm-up, a PCA) while a figure is built would hand it a half-initialised module."""
-    source = (ROOT / "explorer" / "ui" / "state.py").read_text()
+    source = (ROOT / "explorer" / "ui" / "resources.py").read_text()
     start_up = source[source.index("def start_up"):source.index("def ", source.index("def start_up") + 10)]
     assert "import pandas" in start_up and start_up.index("import pandas") < start_up.index("Timer(")
+    source = (ROOT / "explorer" / "ui" / "sidebar.py").read_text()
     sidebar = source[source.index("def model_sidebar"):]
     assert sidebar.index("start_up()") < sidebar.index("st.selectbox")

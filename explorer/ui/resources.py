@@ -1,0 +1,172 @@
+"""Server-wide resources shared by every visitor: start-up, bundled data and models, caches keyed by content,
+and the cap on concurrent training runs. Nothing here belongs to one visitor."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections import OrderedDict
+from typing import Callable
+
+import streamlit as st
+
+from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
+from explorer.config import ProjectionConfig
+from explorer.data import ImageDataset, load_dataset
+from explorer.embedfile import embedding_path, load_embedding
+from explorer.export import latents_csv, projector_zip
+from explorer.latent import Latents, encode_dataset
+from explorer.projection import Projection, project, warm_up_projections
+from explorer.runtime import configure_threads
+
+WARM_UP_DELAY_S = 8.0
+WARM_UP_DONE = "VAE Latent Explorer: background warm-up done"  # the server log's line when it has finished
+DEFAULT_MAX_RUNS = 2  # concurrent training runs per server; $EXPLORER_MAX_RUNS overrides
+
+
+@st.cache_resource
+def start_up() -> int:
+    """Once per server process: torch threads (process-wide, so decided here, before any page computes), and
+    the UMAP / t-SNE compilation warmed up in the background so no visitor waits ~30 s for numba's JIT."""
+    # Plotly looks pandas up in sys.modules without the import lock; sklearn (PCA, UMAP) imports pandas. Were
+    # that import running on another thread (the warm-up below, or another visitor's PCA) while a page builds
+    # a figure, plotly would see a half-initialised pandas and fail. Importing it here, once, before any page
+    # draws, closes that window.
+    import pandas  # noqa: F401
+
+    # Delayed a little: the first visitor's first map should not share the CPU with numba's compiler.
+    timer = threading.Timer(WARM_UP_DELAY_S, _warm_up)
+    timer.daemon = True  # never holds up the server's shutdown
+    timer.start()
+    return configure_threads()
+
+
+def _warm_up() -> None:
+    started = time.perf_counter()
+    warm_up_projections()
+    # One line in the server log: until it, interactions share the CPU (and the GIL) with numba's compiler.
+    print(f"{WARM_UP_DONE} in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+@st.cache_resource(show_spinner="Loading the model ...", max_entries=8)
+def server_model(name: str, modified: float) -> Checkpoint:
+    """A server-side checkpoint (bundled or saved), shared by every visitor: inference only, never trained in place.
+
+    The file's modification time is part of the key, so a model saved again under the same name is reloaded.
+    """
+    return load_checkpoint(known_checkpoints()[name])
+
+
+@st.cache_resource(show_spinner="Loading the data ...", max_entries=4)
+def shared_dataset(name: str) -> ImageDataset:
+    """A built-in (or server-side) data set by name: the same bytes for every visitor."""
+    return load_dataset(name)
+
+
+@st.cache_resource(show_spinner="Encoding the data ...", max_entries=16)
+def _latents(weights: str, data: str, split: str, _checkpoint: Checkpoint, _dataset: ImageDataset) -> Latents:
+    return encode_dataset(_checkpoint.model, _dataset, split)
+
+
+def latents(checkpoint: Checkpoint, dataset: ImageDataset, split: str) -> Latents:
+    """Latent means per (weights, data, split), keyed by content; arrays are cached as resources, never pickled."""
+    return _latents(checkpoint.fingerprint, dataset.fingerprint, split, checkpoint, dataset)
+
+
+@st.cache_resource(max_entries=8)
+def _exports(weights: str, data: str, split: str, _latents: Latents, label_names: tuple[str, ...]):
+    return latents_csv(_latents, label_names), projector_zip(_latents, label_names)
+
+
+def exports(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents) -> tuple[str, bytes]:
+    """The CSV and Embedding Projector zip of a model's latents, made once per (weights, data, split)."""
+    return _exports(checkpoint.fingerprint, dataset.fingerprint, split, rows, dataset.label_names)
+
+
+class _ProjectionCache:
+    """An LRU of projections keyed by content (weights, data, split, projection settings).
+
+    Hand-rolled rather than st.cache_resource so a page can ask whether a result is ready, and show the
+    PCA map at once while a slower projection computes.
+    """
+
+    def __init__(self, size: int = 24):
+        self._items: OrderedDict[tuple, Projection] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: tuple) -> Projection | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def compute(self, key: tuple, make: Callable[[], Projection]) -> Projection:
+        found = self.get(key)
+        if found is not None:
+            return found
+        result = make()
+        with self._lock:
+            self._items[key] = result
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return result
+
+
+@st.cache_resource
+def _projection_cache() -> _ProjectionCache:
+    return _ProjectionCache()
+
+
+def _key(checkpoint: Checkpoint, dataset: ImageDataset, split: str, config: ProjectionConfig) -> tuple:
+    return (checkpoint.fingerprint, dataset.fingerprint, split, config.key)
+
+
+def _shipped(path, rows: Latents, checkpoint: Checkpoint, split: str, config: ProjectionConfig) -> Projection | None:
+    """A map shipped beside a server-side checkpoint (made by `python -m explorer embed`), if it matches exactly."""
+    if path is None or config.method in ("identity", "pca"):
+        return None
+    return load_embedding(embedding_path(path, split, config.method), rows.mu, rows.index,
+                          fingerprint=checkpoint.fingerprint, split=split, method=config.method,
+                          params=config.params, seed=config.random_seed)
+
+
+def projection(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents, config: ProjectionConfig,
+               server_path=None, progress: Callable[[float], None] | None = None) -> Projection:
+    """The map for these settings: from the cache, from a shipped file (server_path: the checkpoint's file), or
+    computed now."""
+
+    def make() -> Projection:
+        stored = _shipped(server_path, rows, checkpoint, split, config)
+        return stored if stored is not None else project(rows.mu, config.method, config.params,
+                                                         config.random_seed, progress)
+
+    return _projection_cache().compute(_key(checkpoint, dataset, split, config), make)
+
+
+def ready_projection(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents,
+                     config: ProjectionConfig, server_path=None) -> Projection | None:
+    """The map if it is ready without computing (in the cache, or shipped beside the checkpoint)."""
+    key = _key(checkpoint, dataset, split, config)
+    found = _projection_cache().get(key)
+    if found is None:
+        stored = _shipped(server_path, rows, checkpoint, split, config)
+        if stored is not None:
+            found = _projection_cache().compute(key, lambda: stored)
+    return found
+
+
+def max_runs() -> int:
+    try:
+        return max(1, int(os.environ.get("EXPLORER_MAX_RUNS", DEFAULT_MAX_RUNS)))
+    except ValueError:
+        return DEFAULT_MAX_RUNS
+
+
+@st.cache_resource
+def run_slots() -> threading.BoundedSemaphore:
+    """The server-wide cap on concurrent training runs (one semaphore shared by every visitor)."""
+    return threading.BoundedSemaphore(max_runs())

@@ -1,0 +1,136 @@
+"""The sidebar every page shares: choose a bundled, saved or uploaded model and the data split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from explorer.checkpoint import Checkpoint, CheckpointError, known_checkpoints, load_checkpoint
+from explorer.data import BUILTIN_DATASETS, ImageDataset
+from explorer.latent import Latents
+from explorer.ui import resources, session, url
+
+DEFAULT_MODEL = "mnist5k-z2"
+UPLOAD_PREFIX = "uploaded: "
+MAX_CHECKPOINT_UPLOAD_MB = 64
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The model in use and its data, as every page needs them."""
+
+    name: str
+    checkpoint: Checkpoint
+    dataset: ImageDataset | None  # None when the model's data is not available here
+    split: str
+    data_problem: str | None  # why dataset is None
+
+    @property
+    def server_path(self):
+        """The checkpoint's file when it is a server-side model (session models are never server files)."""
+        return known_checkpoints().get(self.name) if self.name not in session.visitor().models else None
+
+    def latents(self) -> Latents:
+        return resources.latents(self.checkpoint, self.dataset, self.split)
+
+    @property
+    def condition_names(self) -> tuple[str, ...]:
+        """The labels a conditional model can be given (empty for others)."""
+        checkpoint = self.checkpoint
+        if not checkpoint.model_config.conditional:
+            return ()
+        return checkpoint.label_names or tuple(str(i) for i in range(checkpoint.model.num_classes))
+
+    def link_model(self) -> str | None:
+        """The model's name for a link, if others can open it."""
+        return self.name if self.server_path is not None else None
+
+
+def dataset_named(name: str) -> ImageDataset:
+    """The visitor's own uploaded data set of that name, else a built-in or server-side one (shared, cached)."""
+    mine = session.visitor().datasets
+    return mine[name] if name in mine else resources.shared_dataset(name)
+
+
+def _on_upload() -> None:
+    """Callback: load an uploaded checkpoint; on failure keep the current model and remember the message."""
+    upload = session.widget_value(session.CHECKPOINT_UPLOAD)
+    me = session.visitor()
+    me.upload_error = None
+    if upload is None:
+        return
+    try:
+        checkpoint = load_checkpoint(upload.getvalue(), name=upload.name)
+    except CheckpointError as error:
+        me.upload_error = str(error)
+        return
+    session.add_model(UPLOAD_PREFIX + upload.name, checkpoint)
+
+
+def _dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:
+    """The data a model was trained on, if it can be had here.
+
+    Built-in names always; a file path only for server-side (trusted) checkpoints: a visitor's upload
+    never makes the server open a path.
+    """
+    name = checkpoint.dataset
+    if not (trusted or name in BUILTIN_DATASETS or name in session.visitor().datasets):
+        return None, (
+            f"This model was trained on {name!r}, which is not available here, so there is no map to show. "
+            "The Generate page works without data."
+        )
+    try:
+        data = dataset_named(name)
+    except ValueError as error:
+        return None, f"The data this model was trained on could not be loaded: {error}"
+    if data.image_shape != checkpoint.image_shape:
+        return None, f"{name!r} has {data.image_shape} images but the model expects {checkpoint.image_shape}."
+    return data, None
+
+
+def model_sidebar() -> Selection:
+    """Choose the model and split; on a visit's first run, read the link."""
+    resources.start_up()
+    session.keep_widget(session.MODEL)
+    link = url.first_visit()
+    if link is not None:
+        url.restore_model(link)
+    me = session.visitor()
+    server_side = known_checkpoints()
+    names = list(server_side) + list(me.models)
+    if not names:
+        st.error("No models found: train one with 'python -m explorer train' into checkpoints/.")
+        st.stop()
+    if session.widget_value(session.MODEL) not in names:
+        session.set_widget(session.MODEL, DEFAULT_MODEL if DEFAULT_MODEL in names else names[0])
+    with st.sidebar:
+        name = st.selectbox("Model", names, key=session.MODEL, on_change=session.clear_picks)
+        st.file_uploader(
+            "Or upload a checkpoint (.safetensors)", type=["safetensors"], key=session.CHECKPOINT_UPLOAD,
+            on_change=_on_upload, max_upload_size=MAX_CHECKPOINT_UPLOAD_MB,
+            help="A model trained with this app or its CLI. It stays in your session only.",
+        )
+        if me.upload_error:
+            st.error(me.upload_error + " The current model stays in use.")
+        split = st.radio("Data split", url.SPLITS, key=session.SPLIT, horizontal=True, on_change=session.clear_picks,
+                         bind="query-params", persist_state="session")
+    checkpoint = me.models[name] if name in me.models else resources.server_model(name, server_side[name].stat().st_mtime)
+    data, problem = _dataset_for(checkpoint, trusted=name not in me.models)
+    config = checkpoint.model_config
+    with st.sidebar:
+        st.caption(
+            f"{config.arch.upper()} VAE · {config.latent_dim}-D latent · {config.likelihood}"
+            f"{' · conditional' if config.conditional else ''} · trained on {checkpoint.dataset}"
+        )
+    selection = Selection(name, checkpoint, data, split, problem)
+    if link is not None:
+        rows = selection.latents().index if data is not None else None
+        url.check_view(link, config.latent_dim, rows, selection.condition_names)
+    return selection
+
+
+def publish(selection: Selection, settings: dict[str, str]) -> None:
+    """The page's view in the URL and the share box: the model, split, picks and the page's settings."""
+    split = {"split": selection.split} if selection.split != url.SPLITS[0] else {}
+    url.publish(selection.link_model(), session.visitor().picks, {**split, **settings})

@@ -1,0 +1,161 @@
+"""The Train page's live view: progress, the loss balance, diagnostics, reconstructions and the forming map."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.alignment import align_snapshots, common_range
+from explorer.diagnostics import collapse, seconds_left, stall
+from explorer.imaging import enlarge, tile, to_uint8
+from explorer.job import WAITING, TrainingJob
+from explorer.live_charts import LiveChart, elbo_chart, kl_heatmap_chart, loss_balance_chart, series_chart, snapshot_chart
+from explorer.numbers import si
+from explorer.ui import resources, session
+
+MAP_NAMES = {"identity": "as it is (z0, z1)", "pca": "PCA", "umap": "UMAP, aligned across epochs"}
+
+
+def _series(metrics, field: str) -> np.ndarray:
+    return np.array([getattr(m, field) for m in metrics], dtype=np.float64)
+
+
+def _status_line(job: TrainingJob, metrics) -> None:
+    if job.status == WAITING:
+        st.info(f"Waiting for a free slot: at most {resources.max_runs()} runs train at once on this server. "
+                "It starts as soon as another run ends.")
+        return
+    if not metrics:
+        st.progress(0.0, text="Starting ...")
+        return
+    last = metrics[-1]
+    left = seconds_left(metrics)
+    text = (f"epoch {last.epoch}/{job.train_config.epochs} · step {last.step:,}/{last.total_steps:,} · "
+            f"{last.samples_per_s:,.0f} samples/s")
+    if not job.finished and left is not None:
+        text += f" · about {left:,.0f} s left"
+    st.progress(min(1.0, last.step / last.total_steps), text=text)
+
+
+def _follow(epochs: list[int]) -> int:
+    """The epoch to show: the newest, unless the visitor moved the slider back during this run."""
+    me = session.visitor()
+    if me.follow_newest or session.widget_value(session.SNAPSHOT_EPOCH) not in epochs:
+        session.set_widget(session.SNAPSHOT_EPOCH, epochs[-1])
+    return session.widget_value(session.SNAPSHOT_EPOCH)
+
+
+def _on_epoch_moved() -> None:
+    me = session.visitor()
+    me.follow_newest = session.widget_value(session.SNAPSHOT_EPOCH) == me.newest_epoch
+
+
+def _aligned(job: TrainingJob, method: str, snapshots) -> list[np.ndarray] | None:
+    """The maps on common axes, cached per run; UMAP shows its progress and can be cancelled."""
+    me = session.visitor()
+    key = (id(job), method, len(snapshots))
+    if key not in me.snapshot_maps:
+        mus = [s.mu for s in snapshots]
+        if method == "umap":
+            bar = st.progress(0.0, text="Aligning UMAP maps across epochs ...")
+            st.button("Cancel", key="cancel_alignment", on_click=session.set_widget,
+                      args=("snapshot_method", "pca" if snapshots[0].mu.shape[1] > 2 else "identity"))
+            # Cancel reruns the page, which ends this run at its next progress report.
+            maps = align_snapshots(mus, method, progress=lambda f: bar.progress(
+                f, text=f"Aligning UMAP maps across epochs: {f:.0%}"))
+            bar.empty()
+        else:
+            maps = align_snapshots(mus, method)
+        me.snapshot_maps = {key: maps}
+    return me.snapshot_maps[key]
+
+
+def _snapshot_view(job: TrainingJob) -> None:
+    snapshots = job.snapshots()
+    if not snapshots:
+        st.caption("The latent map appears once the model is built.")
+        return
+    dim = snapshots[0].mu.shape[1]
+    choices = ["identity", "pca"] if dim <= 2 else ["pca"]
+    if job.finished and len(snapshots) > 1:
+        choices.append("umap")
+    if session.widget_value("snapshot_method") not in choices:
+        session.set_widget("snapshot_method", choices[0])
+    cols = st.columns([2, 3])
+    method = cols[0].radio("Map", choices, key="snapshot_method", horizontal=True, format_func=MAP_NAMES.get)
+    epochs = [s.epoch for s in snapshots]
+    session.visitor().newest_epoch = epochs[-1]
+    epoch = _follow(epochs)
+    if len(epochs) > 1:
+        cols[1].select_slider("Epoch", epochs, key=session.SNAPSHOT_EPOCH, on_change=_on_epoch_moved,
+                              format_func=lambda e: "0 (untrained)" if e == 0 else str(e))
+    maps = _aligned(job, method, snapshots)
+    x_range, y_range = common_range(maps)
+    i = epochs.index(epoch)
+    titles = ("z0", "z1") if method == "identity" else ((f"{method.upper()} 1", f"{method.upper()} 2"))
+    _draw(snapshot_chart(maps[i], snapshots[i].labels, job.dataset.label_names, x_range, y_range, titles), st,
+          width="content")
+    when = "before training" if epoch == 0 else f"at the end of epoch {epoch}"
+    st.caption(f"Test means {when} ({len(maps[i]):,} images), on axes shared by all epochs; "
+               f"{snapshots[i].active_units} of {dim} latent dimensions active.")
+
+
+def _draw(chart: LiveChart, where, width: str = "stretch") -> None:
+    """A live chart: Vega-Lite, whose data Streamlit replaces in place on each poll (see explorer.live_charts)."""
+    where.vega_lite_chart(chart.data, chart.spec, width=width)
+
+
+def _charts(metrics) -> None:
+    step, recon, kl, beta = (_series(metrics, field) for field in ("step", "recon", "kl", "beta"))
+    cols = st.columns([2, 1, 1])
+    _draw(loss_balance_chart(step, recon, kl, beta), cols[0])
+    _draw(series_chart(step, kl, "KL (unweighted), nats", "#d62728"), cols[1])
+    _draw(series_chart(step, beta, "β (KL weight)", "#2ca02c"), cols[2])
+    left, right = st.columns(2)
+    _draw(kl_heatmap_chart(step, np.array([m.kl_per_dim for m in metrics])), left)
+    ends = [m for m in metrics if m.epoch_end]
+    if ends:
+        _draw(elbo_chart(_series(ends, "epoch"), _series(ends, "test_elbo")), right)
+    else:
+        right.caption("The test ELBO appears at the end of each epoch.")
+
+
+def _numbers(job: TrainingJob, metrics) -> None:
+    last, snapshots = metrics[-1], job.snapshots()
+    cols = st.columns(4)
+    cols[0].metric("Reconstruction", f"{si(last.recon)} nats")
+    cols[1].metric("KL", f"{si(last.kl)} nats")
+    cols[2].metric("β", f"{last.beta:.2f}")
+    if snapshots:
+        newest = snapshots[-1]
+        cols[3].metric("Active dimensions", f"{newest.active_units} of {newest.mu.shape[1]}",
+                       help="Dimensions whose mean varies across the test images (variance above 0.01), at the "
+                            "newest epoch's end.")
+
+
+def _diagnoses(job: TrainingJob, metrics) -> None:
+    """Below the charts, so one appearing never shifts them."""
+    snapshots = job.snapshots()
+    found = [stall(metrics)]
+    if snapshots and snapshots[-1].epoch > 0:
+        found.append(collapse(snapshots[-1].mu))
+    for diagnosis in filter(None, found):
+        (st.warning if diagnosis.level == "warning" else st.info)(diagnosis.text)
+
+
+def live_view(job: TrainingJob) -> None:
+    metrics = job.metrics()
+    with st.container(key="train_live"):
+        _status_line(job, metrics)
+        if metrics:
+            _charts(metrics)
+            _numbers(job, metrics)
+            with st.container(key="train_diagnoses"):
+                _diagnoses(job, metrics)
+        originals, recons = job.preview()
+        if recons is not None:  # None for the moment the job's thread takes to build the model
+            pair = to_uint8(np.concatenate([originals, recons]))
+            mosaic = tile(np.stack([enlarge(im, 56) for im in pair]), columns=len(originals))
+            st.image(mosaic, caption="Fixed test images (top) and their reconstructions now (bottom)",
+                     width=min(720, mosaic.shape[1]), output_format="PNG")
+        _snapshot_view(job)
