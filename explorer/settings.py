@@ -123,10 +123,6 @@ def from_link(field: dataclasses.Field, spec: Spec, text: str) -> Any:
     return parse(field, text)
 
 
-def defaults(config_type) -> dict[str, Any]:
-    return {name: field.default for name, (field, _) in specs(config_type).items()}
-
-
 def link_names(config_type) -> dict[str, str]:
     """field name -> URL parameter, for the fields that are part of a link."""
     return {name: spec.link for name, (_, spec) in specs(config_type).items() if spec.link}

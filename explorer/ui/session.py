@@ -25,7 +25,6 @@ DATA_UPLOAD = "train_upload"
 TRAIN_DATA = "train_data"
 SAVE_NAME = "train_save_name"
 SNAPSHOT_EPOCH = "snapshot_epoch"
-PROJECTION = "proj"
 LABEL = "label"
 MAP = "latent_map"
 
