@@ -11,6 +11,7 @@ from explorer.latent import Latents, decode_latents, interpolate
 from explorer.plots import latent_map, path_map
 from explorer.projection import METHOD_LABELS, Projection, methods_for
 from explorer.ui import resources, session, sidebar, url
+from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_key, setting_widget
 
@@ -109,7 +110,7 @@ def _show_pick(tag: str, row: int, selection: Selection, latents: Latents) -> No
     images = to_uint8(np.stack([data.images[row], recon]))
     fmt = lambda v: ", ".join(f"{x:+.2f}" for x in v)  # noqa: E731
     with st.container(key=f"pick_{tag}"):
-        st.markdown(f"**{tag}** · row {row}" + (f" · label **{data.label_names[label]}**" if label is not None else ""))
+        st.markdown(f"**{tag}** · row {row}" + (f" · label **{plain(data.label_names[label])}**" if label is not None else ""))
         with st.container(horizontal=True):
             st.image(enlarge(images[0], 112), caption="image", width=112, output_format="PNG")
             st.image(enlarge(images[1], 112), caption="reconstruction", width=112, output_format="PNG")
@@ -139,7 +140,7 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
         for frame, caption in zip(frames, captions):
             st.image(frame, caption=caption, width=thumb, output_format="PNG")
     if checkpoint.model_config.conditional and label is not None:
-        st.caption(f"A conditional model: every step is decoded as A's label, {data.label_names[label]}.")
+        st.caption(f"A conditional model: every step is decoded as A's label, {plain(data.label_names[label])}.")
     left, right = st.columns([3, 2])
     path_xy = projection.transform(path)
     with left:
@@ -163,7 +164,7 @@ def render() -> None:
     st.title("Explore the latent space")
     url.show_notices()
     if selection.dataset is None:
-        st.info(selection.data_problem)
+        st.info(plain(selection.data_problem))
         return
     latents = selection.latents()
     me = session.visitor()

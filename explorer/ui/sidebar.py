@@ -10,6 +10,7 @@ from explorer.checkpoint import Checkpoint, CheckpointError, known_checkpoints, 
 from explorer.data import BUILTIN_DATASETS, ImageDataset
 from explorer.latent import Latents
 from explorer.ui import resources, session, url
+from explorer.ui.markup import plain
 
 DEFAULT_MODEL = "mnist5k-z2"
 UPLOAD_PREFIX = "uploaded: "
@@ -112,7 +113,7 @@ def model_sidebar() -> Selection:
             help="A model trained with this app or its CLI. It stays in your session only.",
         )
         if me.upload_error:
-            st.error(me.upload_error + " The current model stays in use.")
+            st.error(plain(me.upload_error) + " The current model stays in use.")
         split = st.radio("Data split", url.SPLITS, key=session.SPLIT, horizontal=True, on_change=session.clear_picks,
                          bind="query-params", persist_state="session")
     checkpoint = me.models[name] if name in me.models else resources.server_model(name, server_side[name].stat().st_mtime)
@@ -121,7 +122,7 @@ def model_sidebar() -> Selection:
     with st.sidebar:
         st.caption(
             f"{config.arch.upper()} VAE · {config.latent_dim}-D latent · {config.likelihood}"
-            f"{' · conditional' if config.conditional else ''} · trained on {checkpoint.dataset}"
+            f"{' · conditional' if config.conditional else ''} · trained on {plain(checkpoint.dataset)}"
         )
     selection = Selection(name, checkpoint, data, split, problem)
     if link is not None:

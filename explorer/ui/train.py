@@ -14,6 +14,7 @@ from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS, load_dataset_file
 from explorer.files import write_atomically
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
 from explorer.ui import resources, session, sidebar
+from explorer.ui.markup import plain
 from explorer.ui.train_live import live_view
 from explorer.ui.widgets import setting_widget
 
@@ -59,7 +60,7 @@ def _data_choice() -> None:
     st.file_uploader("Or upload your own (.npz of images, or .zip of label folders)", type=["npz", "zip"],
                      key=session.DATA_UPLOAD, on_change=_on_data_upload, max_upload_size=MAX_DATA_UPLOAD_MB)
     if me.data_upload_error:
-        st.error(me.data_upload_error + " Nothing was changed.")
+        st.error(plain(me.data_upload_error) + " Nothing was changed.")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -150,12 +151,12 @@ def _after_run(job: TrainingJob) -> None:
                    key="train_use", on_click=_use_trained, type="secondary" if diverged else "primary")
     in_use = session.widget_value(session.MODEL, "")
     if in_use.startswith(TRAINED_PREFIX):
-        cols[0].caption(f"In use: {in_use}")
+        cols[0].caption(f"In use: {plain(in_use)}")
     cols[1].text_input("Save on the server as", key=session.SAVE_NAME, placeholder="my-model")
     cols[1].button("Save", key="train_save", on_click=_save_trained)
     result = session.visitor().save_result
     if result:
-        (st.error if result[0] == "error" else st.success)(result[1])
+        (st.error if result[0] == "error" else st.success)(plain(result[1]))
     cols[2].download_button("Download (.safetensors)", _trained_bytes(job), key="train_download",
                             file_name=f"vae-{job.dataset.name.replace(' ', '_')}-z{job.model_config.latent_dim}.safetensors",
                             mime="application/octet-stream")
@@ -185,7 +186,7 @@ def render() -> None:
                    on_click=_start)
     cols[1].button("Stop", key="train_stop", disabled=not running, on_click=holder.stop)
     if me.start_error:
-        st.error(me.start_error)
+        st.error(plain(me.start_error))
     if job is None:
         st.info("Choose the data and settings, then Start. The defaults train a 2-D MNIST model in about 15 s.")
         return

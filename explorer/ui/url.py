@@ -20,6 +20,7 @@ from explorer.config import Z_LIMIT, PathConfig, ProjectionConfig, SamplingConfi
 from explorer.projection import methods_for
 from explorer.settings import Spec, describe, from_link, is_valid, link_text, specs
 from explorer.ui import session
+from explorer.ui.markup import plain
 
 LINKED = (ProjectionConfig, PathConfig, SamplingConfig)
 SPLITS = ("test", "train", "all")
@@ -59,7 +60,7 @@ def restore_model(params: dict[str, Any]) -> None:
         if name in known_checkpoints():
             session.set_widget(session.MODEL, name)
         else:
-            session.visitor().link_notices.append(f"the model {name[:60]!r} is not one of this server's models")
+            session.visitor().link_notices.append(f"the model {plain(repr(name[:60]))} is not one of this server's models")
 
 
 def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None, label_names: tuple[str, ...]) -> None:
@@ -75,7 +76,7 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
             valid = False
         if not valid:
             shown = dataclasses.replace(spec, choices=tuple(spec.names[c] for c in spec.choices)) if spec.names else spec
-            notices.append(f"{key}={text[:20]!r} is not {describe(field, shown)}")
+            notices.append(f"{key}={plain(repr(text[:20]))} is not {plain(describe(field, shown))}")
     if "picks" in params:
         try:
             picks = [int(p) for p in _one(params["picks"]).split(",") if p != ""][:2]

@@ -1,0 +1,20 @@
+"""Text from users' files and links is shown as typed: every character markdown reads as markup is escaped."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from explorer.ui.markup import plain
+
+
+@pytest.mark.parametrize("text", [
+    "![x](http://host/t.png)", "[log in again](http://host)", "<img src=x onerror=alert(1)>", "**bold** _it_ `code`",
+    "see www.example.com", "a\\b", "$x$ ~strike~ | table | # heading", "plain label 7",
+])
+def test_markup_is_escaped_and_the_text_comes_back_unchanged(text):
+    shown = plain(text)
+    assert re.sub(r"\\(.)", r"\1", shown) == text  # what markdown renders: the text as typed
+    unescaped = re.sub(r"\\.", "", shown)
+    assert not re.search(r"[\[\]()!<>*_`$~|#]", unescaped) and "://" not in unescaped and "www." not in unescaped
