@@ -61,8 +61,8 @@ class ModelConfig(_Config):
     gaussian_std: float = setting(0.1, "Decoder σ", "Gaussian only: the decoder's std (its start when learned).",
                                   low=1e-4, high=10.0)
     learn_std: bool = setting(False, "Learn the decoder's σ", "Gaussian only: learn one shared std (the σ-VAE choice).")
-    conditional: bool = setting(False, "Conditional (CVAE): give the label to encoder and decoder",
-                                "Condition encoder and decoder on the one-hot label.")
+    conditional: bool = setting(False, "Conditional (CVAE)",
+                                "A CVAE: encoder and decoder also see the one-hot label.")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -57,13 +57,15 @@ def _aligned(job: TrainingJob, method: str, snapshots) -> list[np.ndarray] | Non
     if key not in me.snapshot_maps:
         mus = [s.mu for s in snapshots]
         if method == "umap":
-            bar = st.progress(0.0, text="Aligning UMAP maps across epochs ...")
-            st.button("Cancel", key="cancel_alignment", on_click=session.set_widget,
-                      args=("snapshot_method", "pca" if snapshots[0].mu.shape[1] > 2 else "identity"))
+            working = st.empty()  # the progress bar and Cancel, gone once the maps are ready
+            with working.container():
+                bar = st.progress(0.0, text="Aligning UMAP maps across epochs ...")
+                st.button("Cancel", key="cancel_alignment", on_click=session.set_widget,
+                          args=("snapshot_method", "pca" if snapshots[0].mu.shape[1] > 2 else "identity"))
             # Cancel reruns the page, which ends this run at its next progress report.
             maps = align_snapshots(mus, method, progress=lambda f: bar.progress(
                 f, text=f"Aligning UMAP maps across epochs: {f:.0%}"))
-            bar.empty()
+            working.empty()
         else:
             maps = align_snapshots(mus, method)
         me.snapshot_maps = {key: maps}
