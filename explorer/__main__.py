@@ -98,7 +98,7 @@ def _train(args) -> int:
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import BUILTIN_DATASETS, load_dataset
     from explorer.diagnostics import collapse, stall
-    from explorer.latent import count_active_units, encode_dataset
+    from explorer.latent import count_active_units, encode_dataset, mean_kl_per_dim
     from explorer.model import create_model
     from explorer.numbers import si
     from explorer.train import train_steps
@@ -134,13 +134,13 @@ def _train(args) -> int:
         train_config=train_config,
         step_history=history,
     )
-    mu = encode_dataset(model, dataset, "test").mu
+    test = encode_dataset(model, dataset, "test")
     print(
         f"test ELBO {si(last.test_elbo)} nats/image (recon {si(last.test_recon)}, KL {si(last.test_kl)}) | "
-        f"active dimensions {count_active_units(mu)} of {model_config.latent_dim} | "
+        f"active dimensions {count_active_units(test.mu, test.logvar)} of {model_config.latent_dim} | "
         f"{metrics.samples_per_s:,.0f} samples/s | saved {out}"
     )
-    for diagnosis in filter(None, (collapse(mu), stall(steps))):
+    for diagnosis in filter(None, (collapse(mean_kl_per_dim(test.mu, test.logvar)), stall(steps))):
         print(f"{diagnosis.level}: {diagnosis.text}", file=sys.stderr)
     return 0
 

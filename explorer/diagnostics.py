@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from explorer.latent import ACTIVE_UNIT_THRESHOLD, active_units
+from explorer.latent import ACTIVE_NATS, active_units
 from explorer.train import StepMetrics
 
 STALL_EPOCHS = 5  # epochs without a better test ELBO before a run counts as stalled (early stopping's patience)
@@ -29,18 +29,19 @@ def dimension_names(mask: np.ndarray, most: int = 8) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def collapse(mu: np.ndarray) -> Diagnosis | None:
-    """Per-dimension posterior collapse, from the test means: which dimensions the model no longer uses.
+def collapse(kl_per_dim: np.ndarray) -> Diagnosis | None:
+    """Per-dimension posterior collapse, from each dimension's average KL over the test images (D,): which
+    dimensions the model no longer uses.
 
     More than half collapsed is a warning (the model is close to ignoring z); a few is normal (the KL term
     switches off what the data does not need) and only reported.
     """
-    active = active_units(mu)
+    active = active_units(kl_per_dim)
     dims, unused = len(active), int((~active).sum())
     if unused == 0:
         return None
-    text = (f"{unused} of {dims} latent dimensions have collapsed ({dimension_names(~active)}): their means do not "
-            f"vary across the test images (variance below {ACTIVE_UNIT_THRESHOLD}), so the decoder reads nothing "
+    text = (f"{unused} of {dims} latent dimensions have collapsed ({dimension_names(~active)}): each carries less "
+            f"than {ACTIVE_NATS} nats about a test image (its KL from the prior), so the decoder reads almost nothing "
             "from them.")
     if unused * 2 > dims:
         return Diagnosis("warning", f"Posterior collapse: {text} Try a smaller β, a KL warm-up, or free bits.")

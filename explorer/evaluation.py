@@ -47,7 +47,7 @@ def evaluate(
             recon += terms.recon.item() * len(x)
             kl += terms.kl.item() * len(x)
             if active_units:
-                mus.append(model.encode(x, y)[0].cpu().numpy())
+                mus.append([t.cpu().numpy() for t in model.encode(x, y)])  # (mu, logvar)
             if k > 0:
                 iwae += iwae_log_likelihood(model, x, y, k, iwae_generator).sum().item()
     n = len(index)
@@ -57,6 +57,6 @@ def evaluate(
         kl=kl / n,
         iwae=iwae / n if k > 0 else None,
         k=k,
-        active_units=count_active_units(np.concatenate(mus)) if active_units else -1,
+        active_units=count_active_units(*map(np.concatenate, zip(*mus))) if active_units else -1,
         n_images=n,
     )

@@ -12,7 +12,7 @@ import torch
 
 from explorer.config import ModelConfig, TrainConfig
 from explorer.data import ImageDataset
-from explorer.latent import count_active_units, encode_rows, reconstruct
+from explorer.latent import active_units, encode_rows, mean_kl_per_dim, reconstruct
 from explorer.model import VAE, create_model
 from explorer.train import StepMetrics, TrainingDiverged, train_steps
 
@@ -29,7 +29,11 @@ class Snapshot:
     epoch: int
     mu: np.ndarray  # (M, D) float32, the same M test images at every epoch
     labels: np.ndarray | None
-    active_units: int
+    kl_per_dim: np.ndarray  # (D,) average KL of each latent dimension over these images, nats
+
+    @property
+    def active_units(self) -> int:
+        return int(active_units(self.kl_per_dim).sum())
 
 
 class TrainingJob:
@@ -176,7 +180,7 @@ class TrainingJob:
 
     def _snapshot(self, epoch: int) -> Snapshot:
         latents = encode_rows(self.model, self.dataset, self.snapshot_rows)
-        return Snapshot(epoch, latents.mu, latents.labels, count_active_units(latents.mu))
+        return Snapshot(epoch, latents.mu, latents.labels, mean_kl_per_dim(latents.mu, latents.logvar))
 
 
 def _one_per_label(dataset: ImageDataset, rows: np.ndarray, count: int) -> np.ndarray:

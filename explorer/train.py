@@ -120,7 +120,7 @@ def train_steps(
             worst = max((abs(loss), "loss"), (abs(recon), "reconstruction"), (abs(kl), "KL"))
             if worst[0] > ceiling:
                 raise _diverged(step, epoch, f"the {worst[1]} exploded to {worst[0]:.3g} nats per image "
-                                             f"(the first step's was {first:.3g})", config)
+                                             f"(the first step's loss was {first:.3g})", config)
             optimizer.zero_grad(set_to_none=True)
             terms.total.backward()
             grad_norm = torch.nn.utils.get_total_norm([p.grad for p in parameters if p.grad is not None]).item()

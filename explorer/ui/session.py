@@ -15,6 +15,7 @@ import streamlit as st
 if TYPE_CHECKING:  # only names: streamlit_app.py imports this (through boot) before torch is loaded
     from explorer.checkpoint import Checkpoint
     from explorer.data import ImageDataset
+    from explorer.tasks import Task
 
 _VISITOR = "visitor"
 # Widget keys that code reads or presets (every other widget's value comes back from the call that draws it).
@@ -50,9 +51,10 @@ class Visitor:
     job_data_name: str | None = None  # the data set the current run trains on, as the visitor chose it
     train_configs: tuple | None = None  # (ModelConfig, TrainConfig) as last shown, for the Start callback
     polling: bool = False  # the Train page's live view is polling
-    follow_newest: bool = True  # the forming map shows the newest epoch
-    newest_epoch: int = 0  # of the current run's maps
+    browsing_job: int | None = None  # the finished run whose epochs the slider shows (id of its job)
     snapshot_maps: dict = field(default_factory=dict)  # aligned maps of the current run, by (job, method, count)
+    alignment: Task | None = None  # the aligned UMAP being computed, on its thread
+    alignment_key: tuple = ()  # what it is computed for
     link_read: bool = False  # the link was read on this visit's first run
     link_notices: list[str] = field(default_factory=list)
     sample_seed: int = 0

@@ -15,7 +15,7 @@ from explorer.files import write_atomically
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
 from explorer.ui import resources, session, sidebar
 from explorer.ui.markup import plain
-from explorer.ui.train_live import live_view
+from explorer.ui.train_live import busy, live_view
 from explorer.ui.widgets import setting_widget
 
 MAX_DATA_UPLOAD_MB = 200
@@ -91,7 +91,6 @@ def _start() -> None:
         me.start_error = str(error)
         return
     me.start_error = None
-    me.follow_newest = True  # a new run's map follows its newest epoch, whatever the slider did before
     session.job_holder().replace(job.start())
     me.job_data_name = name
 
@@ -163,11 +162,10 @@ def _after_run(job: TrainingJob) -> None:
 
 
 def _live(job: TrainingJob) -> None:
-    """Polled twice a second while the run goes on; one full rerun when it ends, to show what comes after."""
+    """Polled twice a second while the run (or the alignment of its maps) goes on; one full rerun when that
+    starts or ends, to switch the polling and show what comes after."""
     live_view(job)
-    me = session.visitor()
-    if job.finished and me.polling:
-        me.polling = False
+    if session.visitor().polling != busy(job):
         st.rerun()
 
 
@@ -190,7 +188,7 @@ def render() -> None:
     if job is None:
         st.info("Choose the data and settings, then Start. The defaults train a 2-D MNIST model in about 15 s.")
         return
-    me.polling = running
-    st.fragment(run_every=0.5 if running else None)(_live)(job)
+    me.polling = busy(job)
+    st.fragment(run_every=0.5 if me.polling else None)(_live)(job)
     if job.finished:
         _after_run(job)

@@ -11,8 +11,11 @@ from explorer.imaging import enlarge, tile, to_uint8
 from explorer.job import WAITING, TrainingJob
 from explorer.live_charts import LiveChart, elbo_chart, kl_heatmap_chart, loss_balance_chart, series_chart, snapshot_chart
 from explorer.numbers import si
+from explorer.tasks import Task
 from explorer.ui import resources, session
+from explorer.ui.markup import plain
 
+SNAPSHOT_METHOD = "snapshot_method"
 MAP_NAMES = {"identity": "as it is (z0, z1)", "pca": "PCA", "umap": "UMAP, aligned across epochs"}
 
 
@@ -37,39 +40,60 @@ def _status_line(job: TrainingJob, metrics) -> None:
     st.progress(min(1.0, last.step / last.total_steps), text=text)
 
 
-def _follow(epochs: list[int]) -> int:
-    """The epoch to show: the newest, unless the visitor moved the slider back during this run."""
-    me = session.visitor()
-    if me.follow_newest or session.widget_value(session.SNAPSHOT_EPOCH) not in epochs:
-        session.set_widget(session.SNAPSHOT_EPOCH, epochs[-1])
-    return session.widget_value(session.SNAPSHOT_EPOCH)
+def busy(job: TrainingJob) -> bool:
+    """Whether the page must keep polling: the run goes on, or its maps are being aligned."""
+    task = session.visitor().alignment
+    return not job.finished or (task is not None and not task.finished)
 
 
-def _on_epoch_moved() -> None:
+def _cancel_alignment() -> None:
     me = session.visitor()
-    me.follow_newest = session.widget_value(session.SNAPSHOT_EPOCH) == me.newest_epoch
+    if me.alignment is not None:
+        me.alignment.cancel()  # the thread stops after the epoch it is on
+        me.alignment = None
+    session.set_widget(SNAPSHOT_METHOD, "pca")
 
 
 def _aligned(job: TrainingJob, method: str, snapshots) -> list[np.ndarray] | None:
-    """The maps on common axes, cached per run; UMAP shows its progress and can be cancelled."""
+    """The maps on common axes, cached per run. UMAP aligns on a thread, with progress and Cancel: None until done."""
     me = session.visitor()
     key = (id(job), method, len(snapshots))
-    if key not in me.snapshot_maps:
-        mus = [s.mu for s in snapshots]
-        if method == "umap":
-            working = st.empty()  # the progress bar and Cancel, gone once the maps are ready
-            with working.container():
-                bar = st.progress(0.0, text="Aligning UMAP maps across epochs ...")
-                st.button("Cancel", key="cancel_alignment", on_click=session.set_widget,
-                          args=("snapshot_method", "pca" if snapshots[0].mu.shape[1] > 2 else "identity"))
-            # Cancel reruns the page, which ends this run at its next progress report.
-            maps = align_snapshots(mus, method, progress=lambda f: bar.progress(
-                f, text=f"Aligning UMAP maps across epochs: {f:.0%}"))
-            working.empty()
-        else:
-            maps = align_snapshots(mus, method)
-        me.snapshot_maps = {key: maps}
-    return me.snapshot_maps[key]
+    if key in me.snapshot_maps:
+        return me.snapshot_maps[key]
+    mus = [s.mu for s in snapshots]
+    if method == "umap":
+        if me.alignment is None or me.alignment_key != key:
+            if me.alignment is not None:
+                me.alignment.cancel()
+            me.alignment_key = key
+            me.alignment = Task(lambda progress, stop: align_snapshots(mus, "umap", progress=progress, stop=stop),
+                                name="align-umap")
+        task = me.alignment
+        if not task.finished:
+            st.progress(task.progress, text=f"Aligning UMAP maps across epochs: {task.progress:.0%}")
+            st.button("Cancel", key="cancel_alignment", on_click=_cancel_alignment)
+            return None
+        me.alignment = None
+        if task.error is not None:
+            st.error(f"The maps could not be aligned: {plain(task.error)}")
+            return None
+        maps = task.result
+    else:
+        maps = align_snapshots(mus, method)
+    me.snapshot_maps = {key: maps}
+    return maps
+
+
+def _epoch(job: TrainingJob, epochs: list[int], where) -> int:
+    """While a run goes, its newest epoch; once it ends, the visitor's pick on a slider that starts at the newest."""
+    if not job.finished:
+        return epochs[-1]
+    me = session.visitor()
+    if me.browsing_job != id(job) or session.widget_value(session.SNAPSHOT_EPOCH) not in epochs:
+        me.browsing_job = id(job)
+        session.set_widget(session.SNAPSHOT_EPOCH, epochs[-1])
+    return where.select_slider("Epoch", epochs, key=session.SNAPSHOT_EPOCH,
+                               format_func=lambda e: "0 (untrained)" if e == 0 else str(e))
 
 
 def _snapshot_view(job: TrainingJob) -> None:
@@ -81,25 +105,25 @@ def _snapshot_view(job: TrainingJob) -> None:
     choices = ["identity", "pca"] if dim <= 2 else ["pca"]
     if job.finished and len(snapshots) > 1:
         choices.append("umap")
-    if session.widget_value("snapshot_method") not in choices:
-        session.set_widget("snapshot_method", choices[0])
+    if session.widget_value(SNAPSHOT_METHOD) not in choices:
+        session.set_widget(SNAPSHOT_METHOD, choices[0])
     cols = st.columns([2, 3])
-    method = cols[0].radio("Map", choices, key="snapshot_method", horizontal=True, format_func=MAP_NAMES.get)
+    method = cols[0].radio("Map", choices, key=SNAPSHOT_METHOD, horizontal=True, format_func=MAP_NAMES.get)
     epochs = [s.epoch for s in snapshots]
-    session.visitor().newest_epoch = epochs[-1]
-    epoch = _follow(epochs)
-    if len(epochs) > 1:
-        cols[1].select_slider("Epoch", epochs, key=session.SNAPSHOT_EPOCH, on_change=_on_epoch_moved,
-                              format_func=lambda e: "0 (untrained)" if e == 0 else str(e))
+    epoch = _epoch(job, epochs, cols[1])
     maps = _aligned(job, method, snapshots)
+    if maps is None:
+        return
     x_range, y_range = common_range(maps)
     i = epochs.index(epoch)
     titles = ("z0", "z1") if method == "identity" else ((f"{method.upper()} 1", f"{method.upper()} 2"))
     _draw(snapshot_chart(maps[i], snapshots[i].labels, job.dataset.label_names, x_range, y_range, titles), st,
           width="content")
     when = "before training" if epoch == 0 else f"at the end of epoch {epoch}"
-    st.caption(f"Test means {when} ({len(maps[i]):,} images), on axes shared by all epochs; "
-               f"{snapshots[i].active_units} of {dim} latent dimensions active.")
+    st.caption(f"Test means {when} ({len(maps[i]):,} images) by {MAP_NAMES[method]}, on axes shared by all epochs; "
+               f"{snapshots[i].active_units} of {dim} latent dimensions active."
+               + ("" if job.finished else " The map follows the newest epoch; a slider over all epochs comes when "
+                                          "the run ends."))
 
 
 def _draw(chart: LiveChart, where, width: str = "stretch") -> None:
@@ -131,8 +155,8 @@ def _numbers(job: TrainingJob, metrics) -> None:
     if snapshots:
         newest = snapshots[-1]
         cols[3].metric("Active dimensions", f"{newest.active_units} of {newest.mu.shape[1]}",
-                       help="Dimensions whose mean varies across the test images (variance above 0.01), at the "
-                            "newest epoch's end.")
+                       help="Dimensions that carry more than 0.1 nats about a test image (their average KL from the "
+                            "prior), at the newest epoch's end.")
 
 
 def _diagnoses(job: TrainingJob, metrics) -> None:
@@ -140,7 +164,7 @@ def _diagnoses(job: TrainingJob, metrics) -> None:
     snapshots = job.snapshots()
     found = [stall(metrics)]
     if snapshots and snapshots[-1].epoch > 0:
-        found.append(collapse(snapshots[-1].mu))
+        found.append(collapse(snapshots[-1].kl_per_dim))
     for diagnosis in filter(None, found):
         (st.warning if diagnosis.level == "warning" else st.info)(diagnosis.text)
 

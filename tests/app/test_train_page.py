@@ -181,15 +181,30 @@ def test_the_forming_map_starts_untrained_and_follows_a_new_run(app):
     assert any("Test means before training" in c.value for c in at.caption)
     at.number_input(key="train_epochs").set_value(4).run()
     at.button(key="train_start").click().run()
-    seen = set()
     deadline = time.monotonic() + 120
     while at.button(key="train_start").proto.disabled and time.monotonic() < deadline:
-        slider = [s for s in at.select_slider if s.key == "snapshot_epoch"]
-        if slider:
-            epochs = slider[0].options
-            assert slider[0].value == int(epochs[-1].split()[0]), (slider[0].value, epochs)  # the newest, always
-            seen.add(slider[0].value)
+        captions = [c.value for c in at.caption if c.value.startswith("Test means")]
+        assert not captions or "follows the newest epoch" in captions[0]  # no slider to leave behind mid-run
         time.sleep(0.3)
         at.run()
     at.run()
-    assert at.select_slider(key="snapshot_epoch").value == 4 and seen <= {1, 2, 3, 4}
+    assert at.select_slider(key="snapshot_epoch").value == 4  # the new run's newest, not the 0 picked before
+
+
+def test_the_aligned_umap_shows_progress_can_be_cancelled_and_then_draws(app):
+    at = open_train(app, epochs=3, train_latent_dim=3)
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    at.radio(key="snapshot_method").set_value("umap").run()
+    assert any(p.proto.text.startswith("Aligning UMAP maps across epochs") for p in at.get("progress"))
+    at.button(key="cancel_alignment").click().run()
+    no_exception(at)
+    assert at.radio(key="snapshot_method").value == "pca"
+    assert not any(p.proto.text.startswith("Aligning") for p in at.get("progress"))
+    at.radio(key="snapshot_method").set_value("umap").run()
+    deadline = time.monotonic() + 120
+    while not any("by UMAP, aligned across epochs" in c.value for c in at.caption):
+        assert time.monotonic() < deadline, "the aligned maps never came"
+        time.sleep(0.5)
+        at.run()
+    assert not [b for b in at.button if b.key == "cancel_alignment"]  # gone once the maps are ready

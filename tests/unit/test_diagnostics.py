@@ -8,7 +8,7 @@ import pytest
 from explorer.config import ModelConfig, TrainConfig
 from explorer.data import load_dataset
 from explorer.diagnostics import collapse, seconds_left, stall
-from explorer.latent import count_active_units
+from explorer.latent import active_units, mean_kl_per_dim
 from explorer.model import create_model
 from explorer.train import StepMetrics, TrainingDiverged, train_steps
 
@@ -19,22 +19,22 @@ def metric(step, recon=100.0, kl=5.0, total=100, epoch=1, test_elbo=None):
                        test_elbo=test_elbo, test_recon=None if test_elbo is None else -test_elbo, test_kl=0.0)
 
 
-def means(active: int, dims: int = 16) -> np.ndarray:
-    """Test means where the first `active` dimensions vary and the rest sit at the prior's mean."""
+def kl(active: int, dims: int = 16) -> np.ndarray:
+    """Per-dimension KL where the first `active` dimensions carry information and the rest stay at the prior."""
     mu = np.zeros((500, dims), np.float32)
     mu[:, :active] = np.random.default_rng(0).normal(size=(500, active))
-    mu[:, active:] += np.random.default_rng(1).normal(scale=0.01, size=(500, dims - active))  # under 0.01 variance
-    return mu
+    mu[:, active:] += np.random.default_rng(1).normal(scale=0.15, size=(500, dims - active))  # means that wander
+    return mean_kl_per_dim(mu, np.zeros_like(mu))  # posteriors as wide as the prior
 
 
 def test_collapse_names_how_many_dimensions_and_which():
-    assert collapse(means(16)) is None
-    heavy = collapse(means(3))
+    assert collapse(kl(16)) is None
+    heavy = collapse(kl(3))
     assert heavy.level == "warning" and heavy.text.startswith("Posterior collapse: 13 of 16 latent dimensions")
     assert "z3, z4, z5, z6, z7, z8, z9, z10 and 5 more" in heavy.text and "free bits" in heavy.text
-    light = collapse(means(14))
+    light = collapse(kl(14))
     assert light.level == "info" and "2 of 16 latent dimensions have collapsed (z14 and z15)" in light.text
-    assert count_active_units(means(3)) == 3  # the one definition, as eval and the map captions count it
+    assert int(active_units(kl(3)).sum()) == 3  # the one definition, as eval and the map captions count it
 
 
 def epochs(elbos, steps_per_epoch=10):

@@ -24,10 +24,13 @@ def test_encode_dataset_returns_the_posterior_of_every_row(tiny_dataset):
     assert len(encode_dataset(model, ds, "all").index) == 50
 
 
-def test_active_units_count_dimensions_that_vary():
+def test_active_units_count_dimensions_that_carry_information():
     rng = np.random.default_rng(0)
     mu = np.concatenate([rng.normal(0, 1, (500, 3)), rng.normal(0, 0.01, (500, 2))], axis=1)
-    assert count_active_units(mu) == 3
+    assert count_active_units(mu, np.zeros_like(mu)) == 3
+    # Means that vary a little, posteriors as wide as the prior: almost nothing carried, so not active.
+    spread = rng.normal(0, 0.15, (500, 4))
+    assert count_active_units(spread, np.zeros_like(spread)) == 0
 
 
 @pytest.mark.parametrize("training", [True, False])
