@@ -35,7 +35,8 @@ NUMBER_AXIS = {"format": ".4~g"}
 
 
 def _step_axis() -> dict[str, Any]:
-    return {"field": "step", "type": "quantitative", "title": "step"}
+    # Whole steps only: one step alone otherwise reads "1.000000".
+    return {"field": "step", "type": "quantitative", "title": "step", "axis": {"format": "~s", "tickMinStep": 1}}
 
 
 def loss_balance_chart(step: np.ndarray, recon: np.ndarray, kl: np.ndarray, beta: np.ndarray,

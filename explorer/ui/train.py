@@ -186,7 +186,7 @@ def render() -> None:
     if me.start_error:
         st.error(plain(me.start_error))
     if job is None:
-        st.info("Choose the data and settings, then Start. The defaults train a 2-D MNIST model in about 15 s.")
+        st.info("Choose the data and settings, then Start. The defaults train a 2-D MNIST model in 15-30 s on 2 cores.")
         return
     me.polling = busy(job)
     st.fragment(run_every=0.5 if me.polling else None)(_live)(job)

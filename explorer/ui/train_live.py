@@ -16,6 +16,7 @@ from explorer.ui import resources, session
 from explorer.ui.markup import plain
 
 SNAPSHOT_METHOD = "snapshot_method"
+COLLAPSE_FROM_EPOCH = 3
 MAP_NAMES = {"identity": "as it is (z0, z1)", "pca": "PCA", "umap": "UMAP, aligned across epochs"}
 
 
@@ -163,7 +164,9 @@ def _diagnoses(job: TrainingJob, metrics) -> None:
     """Below the charts, so one appearing never shifts them."""
     snapshots = job.snapshots()
     found = [stall(metrics)]
-    if snapshots and snapshots[-1].epoch > 0:
+    # Collapse is judged once the run is past its first epochs (or over): right after epoch 1 a dimension the
+    # model has not yet taken up would be reported, then vanish.
+    if snapshots and snapshots[-1].epoch >= min(COLLAPSE_FROM_EPOCH, job.train_config.epochs):
         found.append(collapse(snapshots[-1].kl_per_dim))
     for diagnosis in filter(None, found):
         (st.warning if diagnosis.level == "warning" else st.info)(diagnosis.text)
