@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+!|<>~$])")  # what can open a link, an image, emphasis, code or HTML
-_AUTOLINK = re.compile(r"(?i)(://|www\.)")  # what GitHub-flavoured markdown turns into a link by itself
+# What GitHub-flavoured markdown links by itself (http://..., www...., name@host), whatever is escaped: a
+# zero-width space breaks the pattern and shows nothing.
+_AUTOLINK = re.compile(r"(?i)(?=://|www\.|@)")
+ZERO_WIDTH = "\u200b"
 
 
 def plain(text: object) -> str:
-    """Backslash-escape the characters markdown could read as markup (CommonMark's escapes)."""
+    """Backslash-escape the characters markdown could read as markup (CommonMark's escapes), and break autolinks."""
     escaped = _MARKUP.sub(r"\\\1", str(text)).replace("\n", " ")
-    return _AUTOLINK.sub(lambda m: m.group(1)[:-1] + "\\" + m.group(1)[-1], escaped)
+    return _AUTOLINK.sub(ZERO_WIDTH, escaped)
