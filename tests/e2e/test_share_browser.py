@@ -46,3 +46,15 @@ def test_a_tampered_link_shows_the_default_view_and_a_notice(page, server):
     assert page.locator("[data-testid='stSidebar'] input[aria-label='Model']").input_value() == "mnist5k-z2"
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator(STRIP).count() == 0
+
+
+def test_a_link_cannot_put_links_or_images_on_the_page(page, server):
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "127.0.0.1:9/" in r.url else None)
+    page.goto(f"{server.url}/?model=%21%5Bx%5D%28http%3A%2F%2F127.0.0.1%3A9%2Ft.png%29"
+              "&nn=%5Blog+in+again%5D%28http%3A%2F%2F127.0.0.1%3A9%2Fx%29")
+    notice = page.locator("[data-testid='stAlertContentWarning']").first
+    notice.wait_for()
+    wait_idle(page)
+    assert "![x](http" in notice.inner_text() and "[log in again](http" in notice.inner_text()  # shown as typed
+    assert notice.locator("a, img").count() == 0 and requests == []
