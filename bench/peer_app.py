@@ -42,5 +42,5 @@ else:
         with torch.no_grad():
             images = model.decode(torch.from_numpy(path)).numpy()[:, 0]
         with st.container(key="interp_strip", horizontal=True):
-            for image in [data.images[picks[0], 0], *images, data.images[picks[1], 0]]:
+            for image in [data.pixels(picks[0])[0], *images, data.pixels(picks[1])[0]]:
                 st.image(np.kron(image, np.ones((3, 3))), clamp=True)

@@ -32,7 +32,7 @@ def synthetic_set(n: int, folder: Path) -> Path:
     rng = np.random.default_rng(0)
     reps = -(-n // len(base))
     images = np.concatenate([np.roll(base.images, shift=(r % 3) - 1, axis=2) for r in range(reps)])[:n]
-    noisy = np.clip(images[:, 0] * 255 + rng.normal(0, 8, images[:, 0].shape), 0, 255).astype(np.uint8)
+    noisy = np.clip(images[:, 0] + rng.normal(0, 8, images[:, 0].shape), 0, 255).astype(np.uint8)
     path = folder / f"synthetic{n}.npz"
     np.savez(path, images=noisy, labels=np.tile(base.labels, reps)[:n])
     return path

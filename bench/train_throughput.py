@@ -100,7 +100,7 @@ def one(side: str, epochs: int, threads: int) -> float:
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     dataset = load_dataset("mnist5k")
     if side == "peer":
-        return peer_samples_per_s(torch.from_numpy(dataset.images[dataset.train_index].copy()), epochs)
+        return peer_samples_per_s(torch.from_numpy(dataset.pixels(dataset.train_index)), epochs)
     return ours_samples_per_s(dataset, epochs, "fp32" if side == "ours-fp32" else "auto")
 
 

@@ -1,4 +1,4 @@
-"""Datasets: built-in image sets and user files, validated into one ImageDataset shape."""
+"""Datasets: built-in image sets and user files (read by explorer.datafiles), validated into one ImageDataset shape."""
 
 from __future__ import annotations
 
@@ -6,44 +6,54 @@ import functools
 import gzip
 import hashlib
 import importlib.util
-import io
 import json
 import os
 import struct
 import urllib.error
 import urllib.request
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Callable
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from explorer.files import npz_bytes, write_atomically
 
 OFFLINE_CHOICES = "mnist5k, digits, or your own .npz / .zip file"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 MIN_SIDE = 4  # smaller images leave nothing for a VAE to learn
 MAX_SIDE = 256  # larger images are refused in arrays and downscaled in zips: this is a CPU tool
-ZIP_TARGET_SIDE = 64  # a zip's images are resized to their most common size, at most this on the long side
 MAX_CLASSES = 1000
 
 
 @dataclass(frozen=True)
 class DataLimits:
-    """Caps that keep one upload from exhausting a shared server."""
+    """Caps that keep one upload from exhausting a shared server, each checked before the work it limits."""
 
     max_images: int = 100_000  # images in one dataset
-    max_uncompressed_bytes: int = 512 * 2**20  # what a .zip or .npz may expand to
-    max_image_pixels: int = 4096 * 4096  # one image inside a zip, before resizing (decompression bombs)
+    max_uncompressed_bytes: int = 256 * 2**20  # what a .zip or .npz may expand to (read from its headers)
+    max_stored_bytes: int = 128 * 2**20  # the data set as kept: one byte per pixel and channel (MNIST: 55 MB)
+    max_image_pixels: int = 4096 * 4096  # one image inside a zip, before resizing (read from its header)
+    max_decoded_pixels: int = 256 * 2**20  # all of a zip's images together, before resizing
+
+    def check_stored(self, shape: tuple[int, ...], filename: str) -> None:
+        """Refuse an image array whose kept form (uint8, one byte per value) would pass the budget."""
+        stored = int(np.prod(shape, dtype=object))
+        if stored > self.max_stored_bytes:
+            raise ValueError(
+                f"{filename!r} holds images shaped {tuple(shape)}: {stored / 2**20:,.0f} MB of pixels, over the "
+                f"{self.max_stored_bytes / 2**20:,.0f} MB limit per data set. Use fewer or smaller images."
+            )
 
 
 @dataclass(frozen=True, eq=False)
 class ImageDataset:
-    """Images (N, C, H, W) float32 in [0, 1], optional integer labels, and a fixed train/test split."""
+    """Images (N, C, H, W) as 8-bit values, optional integer labels, and a fixed train/test split.
+
+    Kept as uint8, a quarter of float32's memory (a shared server holds many); `pixels` gives floats per batch.
+    """
 
     name: str
-    images: np.ndarray  # (N, C, H, W) float32, read-only
+    images: np.ndarray  # (N, C, H, W) uint8, read-only
     labels: np.ndarray | None  # (N,) int64, read-only, or None when unlabelled
     label_names: tuple[str, ...]  # one per class; empty when unlabelled
     train_index: np.ndarray  # rows of the training split
@@ -65,6 +75,10 @@ class ImageDataset:
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    def pixels(self, rows) -> np.ndarray:
+        """The images of these rows as float32 in [0, 1] (a new, writeable array)."""
+        return to_floats(self.images[rows])
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -106,6 +120,8 @@ def make_dataset(
     split: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> ImageDataset:
     """Validate raw arrays into an ImageDataset; every problem is a ValueError saying what to do."""
+    images = np.asarray(images)
+    limits.check_stored(images.shape, name)
     images = to_image_array(images)
     n = images.shape[0]
     if n > limits.max_images:
@@ -119,8 +135,16 @@ def make_dataset(
     return ImageDataset(name, images, labels, names, np.asarray(train_index), np.asarray(test_index))
 
 
+def to_floats(images: np.ndarray) -> np.ndarray:
+    """uint8 images -> float32 in [0, 1]."""
+    return images.astype(np.float32) / np.float32(255)
+
+
 def to_image_array(array: np.ndarray) -> np.ndarray:
-    """Images shaped (N, H, W), (N, H, W, C) or (N, C, H, W), 8-bit or [0, 1] floats -> (N, C, H, W) float32."""
+    """Images shaped (N, H, W), (N, H, W, C) or (N, C, H, W), 8-bit or [0, 1] floats -> (N, C, H, W) uint8.
+
+    Floats are rounded to the nearest of 256 levels: what any 8-bit image holds, and all a VAE here needs.
+    """
     array = np.asarray(array)
     if array.dtype.kind not in "uifb":
         raise ValueError(f"Images must be numbers, not {array.dtype}; save them as uint8 (0-255) or floats in [0, 1].")
@@ -151,13 +175,13 @@ def to_image_array(array: np.ndarray) -> np.ndarray:
         if low < 0 or high > 1:
             hint = " They look like 0-255 values: divide by 255 or save as uint8." if high <= 255 and low >= 0 else ""
             raise ValueError(f"Float images must lie in [0, 1]; these span [{low:g}, {high:g}].{hint}")
-        return np.ascontiguousarray(array, dtype=np.float32)
+        return np.ascontiguousarray(np.rint(array * 255), dtype=np.uint8)
     if array.dtype.kind == "b":
-        return np.ascontiguousarray(array, dtype=np.float32)
+        return np.ascontiguousarray(array, dtype=np.uint8) * np.uint8(255)
     low, high = int(array.min()), int(array.max())
     if low < 0 or high > 255:
         raise ValueError(f"Integer images must lie in 0-255; these span {low} to {high}. Rescale them to 8 bits.")
-    return np.ascontiguousarray(array, dtype=np.float32) / np.float32(255.0)
+    return np.ascontiguousarray(array, dtype=np.uint8)
 
 
 def to_labels(
@@ -332,139 +356,7 @@ def load_dataset(name_or_path: str | os.PathLike, *, limits: DataLimits = DataLi
             f"No data set or file named {key!r}. Built-ins: {', '.join(BUILTIN_DATASETS)}; "
             "or give the path of a .npz or .zip file."
         )
+    from explorer.datafiles import load_dataset_file
+
     with open(path, "rb") as handle:
         return load_dataset_file(handle, path.name, limits=limits)
-
-
-def load_dataset_file(source: BinaryIO, filename: str, *, limits: DataLimits = DataLimits()) -> ImageDataset:
-    """A user's .npz or .zip from an open binary file (an upload, say); the name picks the format."""
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".npz":
-        return _load_npz(source, filename, limits)
-    if suffix == ".zip":
-        return _load_image_zip(source, filename, limits)
-    raise ValueError(f"{filename!r} is neither a .npz array file nor a .zip of image folders; use one of those.")
-
-
-def _open_zip(source: BinaryIO, filename: str, limits: DataLimits, what: str) -> zipfile.ZipFile:
-    try:
-        archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise ValueError(f"{filename!r} is not a readable {what}; it may be damaged or of another format.") from None
-    expanded = sum(info.file_size for info in archive.infolist())
-    if expanded > limits.max_uncompressed_bytes:
-        raise ValueError(
-            f"{filename!r} expands to {expanded / 2**20:,.0f} MB, over the {limits.max_uncompressed_bytes / 2**20:,.0f} MB "
-            "limit; use fewer or smaller images."
-        )
-    return archive
-
-
-_IMAGE_KEYS = ("images", "x", "X", "x_train", "data", "arr_0")
-_LABEL_KEYS = ("labels", "y", "Y", "y_train", "targets", "arr_1")
-
-
-def _load_npz(source: BinaryIO, filename: str, limits: DataLimits) -> ImageDataset:
-    _open_zip(source, filename, limits, ".npz file")  # an .npz is a zip: check its expanded size first
-    source.seek(0)
-    try:
-        with np.load(source, allow_pickle=False) as arrays:
-            keys = list(arrays.keys())
-            image_key = next((k for k in _IMAGE_KEYS if k in keys), keys[0] if len(keys) == 1 else None)
-            if image_key is None:
-                raise ValueError(
-                    f"{filename!r} holds arrays {keys}; name the image array 'images' (and the labels 'labels')."
-                )
-            label_key = next((k for k in _LABEL_KEYS if k in keys and k != image_key), None)
-            images = arrays[image_key]
-            labels = arrays[label_key] if label_key else None
-            names = arrays["label_names"] if "label_names" in keys else None
-    except ValueError as error:
-        if "allow_pickle" in str(error) or "Object arrays" in str(error):
-            raise ValueError(
-                f"{filename!r} contains Python objects, which are never loaded (they could run code); "
-                "save plain numeric arrays with numpy.savez."
-            ) from None
-        raise
-    except (OSError, zipfile.BadZipFile, EOFError):
-        raise ValueError(f"{filename!r} could not be read as a .npz file; it may be damaged.") from None
-    return make_dataset(Path(filename).stem, images, labels, names, limits=limits)
-
-
-def _safe_member(name: str, filename: str) -> PurePosixPath:
-    """A zip entry's path, refused if it could escape the archive's folder (zip slip)."""
-    path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
-        raise ValueError(
-            f"{filename!r} has an entry {name!r} that points outside the archive's folder; "
-            "re-create the zip from a folder of label folders."
-        )
-    return path
-
-
-def _load_image_zip(source: BinaryIO, filename: str, limits: DataLimits) -> ImageDataset:
-    from PIL import Image, UnidentifiedImageError
-
-    archive = _open_zip(source, filename, limits, "zip archive")
-    entries = []
-    for info in archive.infolist():
-        path = _safe_member(info.filename, filename)
-        hidden = any(part.startswith((".", "__MACOSX")) for part in path.parts)
-        if not info.is_dir() and not hidden and path.suffix.lower() in IMAGE_SUFFIXES:
-            if len(path.parts) < 2:
-                raise ValueError(
-                    f"{filename!r} has the image {info.filename!r} outside any folder; put each image in a "
-                    "folder named after its label (e.g. cats/1.png)."
-                )
-            entries.append((path, info))
-    if not entries:
-        raise ValueError(f"{filename!r} holds no PNG or JPEG images; zip one folder per label with images inside.")
-    if len(entries) > limits.max_images:
-        raise ValueError(f"{filename!r} holds {len(entries):,} images; the limit is {limits.max_images:,}.")
-    entries.sort(key=lambda entry: str(entry[0]))
-
-    pictures, labels, budget = [], [], limits.max_uncompressed_bytes
-    for path, info in entries:
-        with archive.open(info) as member:
-            payload = member.read(budget + 1)  # do not trust the header's size: count what really comes out
-        budget -= len(payload)
-        if budget < 0:
-            raise ValueError(f"{filename!r} expands past the size limit; use fewer or smaller images.")
-        try:
-            with Image.open(io.BytesIO(payload)) as picture:
-                if picture.width * picture.height > limits.max_image_pixels:
-                    raise ValueError(
-                        f"The image {info.filename!r} in {filename!r} is {picture.width}x{picture.height} pixels, "
-                        "too large; scale it down first."
-                    )
-                pictures.append(_to_rgb(picture))
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
-            raise ValueError(
-                f"The image {info.filename!r} in {filename!r} could not be read; replace or remove it."
-            ) from None
-        labels.append(path.parts[-2])
-
-    size = _common_size([p.size for p in pictures])
-    array = np.stack([np.asarray(p if p.size == size else p.resize(size, Image.Resampling.LANCZOS)) for p in pictures])
-    if (array[..., 0] == array[..., 1]).all() and (array[..., 1] == array[..., 2]).all():
-        array = array[..., :1]  # every image is grey: keep one channel
-    return make_dataset(Path(filename).stem, array, np.asarray(labels), limits=limits)
-
-
-def _to_rgb(picture):
-    """Any Pillow mode -> RGB; transparent pixels go white (drawings are usually dark strokes on transparency)."""
-    from PIL import Image
-
-    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
-        rgba = picture.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    return picture.convert("RGB")
-
-
-def _common_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
-    """The most common (width, height), scaled down to fit ZIP_TARGET_SIDE on its long side."""
-    values, counts = np.unique(np.asarray(sizes), axis=0, return_counts=True)
-    width, height = (int(v) for v in values[np.argmax(counts)])
-    scale = min(1.0, ZIP_TARGET_SIDE / max(width, height))
-    return max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale))

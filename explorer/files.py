@@ -1,13 +1,18 @@
-"""Writing files safely: whole or not at all."""
+"""Files: written whole or not at all, and read behind one boundary that turns any failure into one message."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+_log = logging.getLogger(__name__)
 
 
 def write_atomically(path: str | os.PathLike, payload: bytes) -> Path:
@@ -36,3 +41,34 @@ def npz_bytes(**arrays: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     return buffer.getvalue()
+
+
+def _why(error: BaseException) -> str:
+    """Why a file could not be read, in words for the person who gave it (never a server path or a traceback)."""
+    if isinstance(error, zipfile.BadZipFile):
+        return "its archive is damaged (a checksum or size does not match)"
+    if isinstance(error, NotImplementedError):
+        return "it uses a compression method this app does not read; save it with standard (deflate) compression"
+    if isinstance(error, RuntimeError) and "encrypted" in str(error).lower():
+        return "it is password-protected; save it without a password"
+    if isinstance(error, RecursionError):
+        return "its contents are nested too deeply"
+    if isinstance(error, MemoryError):
+        return "it is too large to read here"
+    return "it is damaged or of another format"
+
+
+@contextlib.contextmanager
+def reading(what: str, error: type[ValueError] = ValueError):
+    """The boundary around reading a user's file: any failure leaves as one `error` saying what is wrong.
+
+    A ValueError from the reader already says what is wrong and what to do, and passes unchanged; anything else
+    (a library's own exception about a damaged file) is put in words here, and logged for the server's operator.
+    """
+    try:
+        yield
+    except ValueError:
+        raise
+    except Exception as failure:  # noqa: BLE001 - the point of the boundary: no other exception reaches a visitor
+        _log.info("could not read %s: %r", what, failure)
+        raise error(f"{what} could not be read: {_why(failure)}.") from None

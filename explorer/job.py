@@ -105,7 +105,7 @@ class TrainingJob:
         """(originals, reconstructions) of the fixed test images, each (K, C, H, W) in [0, 1]; the
         reconstructions are None until the thread has built the model."""
         with self._lock:
-            return self.dataset.images[self.preview_rows], self._preview
+            return self.dataset.pixels(self.preview_rows), self._preview
 
     def step_history(self) -> list[dict[str, Any]]:
         return [m.to_dict() for m in self.metrics()]

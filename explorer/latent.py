@@ -29,7 +29,7 @@ def batches(dataset: ImageDataset, index: np.ndarray, batch_size: int, device: t
     """Yield (x, labels) tensors over the given rows, in order."""
     for start in range(0, len(index), batch_size):
         rows = index[start : start + batch_size]
-        x = torch.from_numpy(dataset.images[rows]).to(device)  # fancy indexing copies: writeable
+        x = torch.from_numpy(dataset.pixels(rows)).to(device)
         y = torch.from_numpy(dataset.labels[rows]).to(device) if dataset.labels is not None else None
         yield x, y
 
@@ -115,7 +115,7 @@ def grid_latents(
 @torch.no_grad()
 def reconstruct(model: VAE, dataset: ImageDataset, rows: np.ndarray) -> np.ndarray:
     """Decoded posterior means of the given rows (K, C, H, W) in [0, 1]; conditional models use each row's label."""
-    x = torch.from_numpy(dataset.images[rows]).to(next(model.parameters()).device)
+    x = torch.from_numpy(dataset.pixels(rows)).to(next(model.parameters()).device)
     labels = torch.from_numpy(dataset.labels[rows]).to(x.device) if model.config.conditional else None
     with evaluating(model):
         return model.decode(model.encode(x, labels)[0], labels).cpu().numpy()

@@ -86,7 +86,7 @@ def train_steps(
     # The run's own generators (not the global RNG) make it repeatable even beside other runs in the process.
     shuffle = torch.Generator().manual_seed(config.seed)
     noise = torch.Generator(device=device).manual_seed(config.seed + 1)
-    x_train = torch.from_numpy(dataset.images[dataset.train_index]).to(device)  # (N, C, H, W)
+    x_train = torch.from_numpy(dataset.images[dataset.train_index]).to(device)  # (N, C, H, W) uint8: 1/4 the memory
     y_train = _labels_for(model, dataset, dataset.train_index, device)
     # Fused Adam: one kernel per step instead of ~8 per tensor; ~1.25x faster steps here at one thread.
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
@@ -105,7 +105,7 @@ def train_steps(
                 return
             tick = time.perf_counter()
             batch = order[i * config.batch_size : (i + 1) * config.batch_size]
-            x = x_train[batch]
+            x = x_train[batch].float() / 255  # the same division as ImageDataset.pixels
             y = y_train[batch] if y_train is not None else None
             beta = beta_at(step, config.beta, config.warmup_steps)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):

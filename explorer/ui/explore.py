@@ -107,7 +107,7 @@ def _show_pick(tag: str, row: int, selection: Selection, latents: Latents) -> No
     mu, sigma = latents.mu[i], np.exp(0.5 * latents.logvar[i])
     label = int(latents.labels[i]) if latents.labels is not None else None
     recon = decode_latents(checkpoint.model, mu[None], label)[0]
-    images = to_uint8(np.stack([data.images[row], recon]))
+    images = to_uint8(np.stack([data.pixels(row), recon]))
     fmt = lambda v: ", ".join(f"{x:+.2f}" for x in v)  # noqa: E731
     with st.container(key=f"pick_{tag}"):
         st.markdown(f"**{tag}** · row {row}" + (f" · label **{plain(data.label_names[label])}**" if label is not None else ""))
@@ -132,7 +132,7 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
     path = interpolate(latents.mu[a], latents.mu[b], steps, method)
     label = int(latents.labels[a]) if latents.labels is not None else None
     decoded = to_uint8(decode_latents(checkpoint.model, path, label))
-    ends = to_uint8(data.images[picks])
+    ends = to_uint8(data.pixels(picks))
     thumb = int(np.clip(STRIP_WIDTH / (steps + 2) - STRIP_GAP, 28, 72))  # A, the steps and B on one row
     frames = [enlarge(f, thumb) for f in (ends[0], *decoded, ends[1])]
     captions = ["A (image)", *(f"{t:.2f}" for t in np.linspace(0, 1, steps)), "B (image)"]

@@ -10,7 +10,8 @@ import streamlit as st
 
 from explorer.checkpoint import checkpoint_bytes, known_checkpoints, load_checkpoint, saved_models_dir
 from explorer.config import ModelConfig, TrainConfig
-from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS, load_dataset_file
+from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS
+from explorer.datafiles import load_dataset_file
 from explorer.files import write_atomically
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
 from explorer.ui import resources, session, sidebar
@@ -86,7 +87,7 @@ def _start() -> None:
     model_config, train_config = me.train_configs
     try:
         dataset = sidebar.dataset_named(name)
-        job = TrainingJob(dataset, model_config, train_config, slots=resources.run_slots())
+        job = TrainingJob(dataset, model_config, train_config, queue=resources.run_queue())
     except ValueError as error:
         me.start_error = str(error)
         return

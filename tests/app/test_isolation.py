@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.checkpoint import load_checkpoint, save_checkpoint
 from explorer.config import ModelConfig
-from explorer.data import load_dataset_file
+from explorer.datafiles import load_dataset_file
 from explorer.latent import encode_dataset
 from explorer.model import create_model
 from tests.app.conftest import APP, no_exception, select_points

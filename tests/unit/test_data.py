@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from explorer import data
-from explorer.data import DataLimits, load_dataset, load_dataset_file, make_dataset
+from explorer.data import DataLimits, load_dataset, make_dataset
+from explorer.datafiles import load_dataset_file
 
 
 def npz_bytes(**arrays) -> io.BytesIO:
@@ -42,8 +43,10 @@ def zip_bytes(entries: dict[str, bytes]) -> io.BytesIO:
 
 def test_mnist5k_is_the_offline_default_with_a_fixed_split():
     ds = load_dataset("mnist5k")
-    assert ds.images.shape == (5000, 1, 28, 28) and ds.images.dtype == np.float32
-    assert 0.0 == ds.images.min() and ds.images.max() == 1.0
+    assert ds.images.shape == (5000, 1, 28, 28) and ds.images.dtype == np.uint8  # kept compact
+    assert 0 == ds.images.min() and ds.images.max() == 255
+    floats = ds.pixels(np.arange(3))
+    assert floats.dtype == np.float32 and floats.max() <= 1.0 and np.array_equal(floats * 255, ds.images[:3])
     assert ds.label_names == tuple(str(i) for i in range(10))
     assert np.bincount(ds.labels).tolist() == [500] * 10
     assert len(ds.train_index) == 4000 and len(ds.test_index) == 1000
@@ -56,13 +59,13 @@ def test_mnist5k_is_the_offline_default_with_a_fixed_split():
 def test_digits_builtin():
     ds = load_dataset("digits")
     assert ds.images.shape == (1797, 1, 8, 8) and ds.num_classes == 10
-    assert ds.images.max() == 1.0
+    assert ds.images.max() == 255 and ds.pixels(slice(None)).max() == 1.0
 
 
 def test_datasets_are_read_only_so_a_cached_one_can_be_shared():
     ds = load_dataset("digits")
     with pytest.raises(ValueError):
-        ds.images[0, 0, 0, 0] = 1.0
+        ds.images[0, 0, 0, 0] = 1
 
 
 @pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
@@ -131,7 +134,7 @@ def test_npz_layouts(images, shape):
 def test_npz_uint8_is_scaled_and_labels_and_names_are_kept():
     images = np.full((4, 8, 8), 255, np.uint8)
     ds = load_dataset_file(npz_bytes(images=images, labels=[0, 1, 1, 0], label_names=["cat", "dog"]), "pets.npz")
-    assert ds.images.max() == 1.0 and ds.name == "pets"
+    assert ds.pixels(slice(None)).max() == 1.0 and ds.name == "pets"
     assert ds.labels.tolist() == [0, 1, 1, 0] and ds.label_names == ("cat", "dog")
 
 
@@ -223,7 +226,7 @@ def test_zip_of_label_folders_resized_to_the_common_size():
     ds = load_dataset_file(zip_bytes(entries), "pets.zip")
     assert ds.image_shape == (1, 20, 16)  # grey, the most common size (H=20, W=16)
     assert ds.label_names == ("cats", "dogs") and ds.labels.tolist() == [0, 0, 1]
-    assert abs(ds.images[0].mean() - 200 / 255) < 1e-6
+    assert abs(ds.pixels(0).mean() - 200 / 255) < 1e-6
 
 
 def test_zip_with_colour_images_keeps_rgb_and_downscales_large_ones():
@@ -232,7 +235,7 @@ def test_zip_with_colour_images_keeps_rgb_and_downscales_large_ones():
     ds = load_dataset_file(zip_bytes({"r/1.png": png_bytes(red), "g/2.png": png_bytes(red[..., ::-1].copy())}), "c.zip")
     assert ds.image_shape == (3, 64, 64)
     red_row = ds.label_names.index("r")  # one image per label: row i is label i (entries are sorted)
-    assert ds.images[red_row, 0].mean() > 0.99 and ds.images[red_row, 2].mean() < 0.01
+    assert ds.pixels(red_row)[0].mean() > 0.99 and ds.pixels(red_row)[2].mean() < 0.01
 
 
 BAD_ZIPS = [
@@ -252,7 +255,7 @@ def test_bad_zip_gets_one_clear_message(entries, message):
 
 
 def test_zip_that_is_not_a_zip():
-    with pytest.raises(ValueError, match=r"not a readable zip archive"):
+    with pytest.raises(ValueError, match=r"not a readable zip of images"):
         load_dataset_file(io.BytesIO(b"PK but not really"), "bad.zip")
 
 

@@ -19,7 +19,7 @@ def test_encode_dataset_returns_the_posterior_of_every_row(tiny_dataset):
     assert latents.mu.shape == latents.logvar.shape == (10, 4) and latents.mu.dtype == np.float32
     assert np.array_equal(latents.index, ds.test_index)
     assert np.array_equal(latents.labels, ds.labels[ds.test_index])
-    mu, logvar = model.encode(torch.tensor(ds.images[ds.test_index]))
+    mu, logvar = model.encode(torch.tensor(ds.pixels(ds.test_index)))
     assert np.allclose(latents.mu, mu.detach().numpy(), atol=1e-6)
     assert len(encode_dataset(model, ds, "all").index) == 50
 

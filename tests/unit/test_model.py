@@ -19,7 +19,7 @@ SMALL = dict(hidden_dims=(32,), conv_channels=(8, 16))
 def test_architectures_fit_every_shape_and_train(tiny_dataset, shape, arch, conditional):
     ds = tiny_dataset(shape, n=40)
     model = create_model(ModelConfig(arch=arch, latent_dim=3, conditional=conditional, **SMALL), shape, ds.num_classes)
-    x = torch.tensor(ds.images[:5])
+    x = torch.tensor(ds.pixels(slice(0, 5)))
     y = torch.tensor(ds.labels[:5])
     out = model(x, y)
     assert out.recon_logits.shape == (5, *shape)

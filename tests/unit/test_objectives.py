@@ -64,7 +64,7 @@ def test_iwae_with_one_sample_is_the_elbo_and_tightens_with_k(tiny_dataset):
     ds = tiny_dataset((1, 8, 8), n=96)
     model = create_model(ModelConfig(latent_dim=2, hidden_dims=(32,)), ds.image_shape)
     list(train_steps(model, ds, TrainConfig(epochs=5, batch_size=16, lr=3e-3)))
-    x = torch.tensor(ds.images[:32])
+    x = torch.tensor(ds.pixels(slice(0, 32)))
     g = lambda: torch.Generator().manual_seed(1)  # noqa: E731
     one = iwae_log_likelihood(model, x, k=1, generator=g())
     terms = elbo_terms(model, x, generator=g())

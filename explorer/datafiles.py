@@ -1,0 +1,222 @@
+"""A user's data file (.npz of arrays, or .zip of label folders of images) read into an ImageDataset.
+
+Every size is checked against DataLimits from the file's headers before the work it would cost, and any failure
+leaves as one ValueError that says what is wrong (explorer.files.reading).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+import numpy as np
+
+from explorer.data import MIN_SIDE, DataLimits, ImageDataset, make_dataset
+from explorer.files import reading
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+IMAGE_FORMATS = ("PNG", "JPEG")
+ZIP_TARGET_SIDE = 64  # a zip's images are resized to their most common size, at most this on the long side
+_READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+_MAX_NPY_HEADER = 10_000  # numpy's own default: longer headers are refused unread
+_IMAGE_KEYS = ("images", "x", "X", "x_train", "data", "arr_0")
+_LABEL_KEYS = ("labels", "y", "Y", "y_train", "targets", "arr_1")
+
+
+def load_dataset_file(source: BinaryIO, filename: str, *, limits: DataLimits = DataLimits()) -> ImageDataset:
+    """A user's .npz or .zip from an open binary file (an upload, say); the name picks the format."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in (".npz", ".zip"):
+        raise ValueError(f"{filename!r} is neither a .npz array file nor a .zip of image folders; use one of those.")
+    kind = ".npz file" if suffix == ".npz" else "zip of images"
+    with reading(f"{filename!r} (a {kind})"):
+        archive = _open_zip(source, filename, limits, kind)
+        if suffix == ".npz":
+            return _load_npz(archive, filename, limits)
+        return _load_image_zip(archive, filename, limits)
+
+
+def _open_zip(source: BinaryIO, filename: str, limits: DataLimits, kind: str) -> zipfile.ZipFile:
+    """The archive, once its directory shows nothing it could not read within the limits."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ValueError(f"{filename!r} is not a readable {kind}; it may be damaged or of another format.") from None
+    infos = archive.infolist()
+    if any(info.flag_bits & 0x1 for info in infos):
+        raise ValueError(f"{filename!r} is password-protected; save it without a password.")
+    if any(info.compress_type not in _READABLE_METHODS for info in infos):
+        raise ValueError(f"{filename!r} uses a compression method this app does not read; save it with standard "
+                         "(deflate) compression.")
+    # The sizes its directory declares: zipfile never returns more than an entry declares, so these bound the work.
+    expanded = sum(info.file_size for info in infos)
+    if expanded > limits.max_uncompressed_bytes:
+        raise ValueError(
+            f"{filename!r} expands to {expanded / 2**20:,.0f} MB, over the {limits.max_uncompressed_bytes / 2**20:,.0f} "
+            "MB limit; use fewer or smaller images."
+        )
+    return archive
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# .npz
+
+
+def _npy_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
+    """An .npz member's shape and dtype, read from its header without reading its data."""
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(member, max_header_size=_MAX_NPY_HEADER)
+    return tuple(int(s) for s in shape), dtype
+
+
+def _check_npz(archive: zipfile.ZipFile, filename: str) -> dict[str, tuple]:
+    """Every array's (shape, dtype) by key, refused before loading if it holds objects or more than it can."""
+    headers = {}
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            continue
+        shape, dtype = _npy_header(archive, info)
+        if dtype.hasobject:
+            raise ValueError(
+                f"{filename!r} contains Python objects, which are never loaded (they could run code); "
+                "save plain numeric arrays with numpy.savez."
+            )
+        if int(np.prod(shape, dtype=object)) * dtype.itemsize > info.file_size:
+            raise ValueError(f"{filename!r} is damaged: the array {info.filename[:-4]!r} claims {shape}, more data "
+                             "than the file holds.")
+        headers[info.filename[:-4]] = (shape, dtype)
+    return headers
+
+
+def _load_npz(archive: zipfile.ZipFile, filename: str, limits: DataLimits) -> ImageDataset:
+    headers = _check_npz(archive, filename)
+    keys = list(headers)
+    image_key = next((k for k in _IMAGE_KEYS if k in keys), keys[0] if len(keys) == 1 else None)
+    if image_key is None:
+        raise ValueError(f"{filename!r} holds arrays {keys[:10]}; name the image array 'images' (and the labels "
+                         "'labels').")
+    limits.check_stored(headers[image_key][0], filename)
+    label_key = next((k for k in _LABEL_KEYS if k in keys and k != image_key), None)
+    images = _npz_array(archive, image_key)
+    labels = _npz_array(archive, label_key) if label_key else None
+    names = _npz_array(archive, "label_names") if "label_names" in keys else None
+    return make_dataset(Path(filename).stem, images, labels, names, limits=limits)
+
+
+def _npz_array(archive: zipfile.ZipFile, key: str) -> np.ndarray:
+    with archive.open(key + ".npy") as member:
+        return np.lib.format.read_array(member, allow_pickle=False, max_header_size=_MAX_NPY_HEADER)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# .zip of label folders
+
+
+def _safe_member(name: str, filename: str) -> PurePosixPath:
+    """A zip entry's path, refused if it could escape the archive's folder (zip slip)."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+        raise ValueError(
+            f"{filename!r} has an entry {name!r} that points outside the archive's folder; "
+            "re-create the zip from a folder of label folders."
+        )
+    return path
+
+
+def _image_entries(archive: zipfile.ZipFile, filename: str, limits: DataLimits) -> list[tuple[PurePosixPath, zipfile.ZipInfo]]:
+    entries = []
+    for info in archive.infolist():
+        path = _safe_member(info.filename, filename)
+        hidden = any(part.startswith((".", "__MACOSX")) for part in path.parts)
+        if not info.is_dir() and not hidden and path.suffix.lower() in IMAGE_SUFFIXES:
+            if len(path.parts) < 2:
+                raise ValueError(
+                    f"{filename!r} has the image {info.filename!r} outside any folder; put each image in a "
+                    "folder named after its label (e.g. cats/1.png)."
+                )
+            entries.append((path, info))
+    if not entries:
+        raise ValueError(f"{filename!r} holds no PNG or JPEG images; zip one folder per label with images inside.")
+    if len(entries) > limits.max_images:
+        raise ValueError(f"{filename!r} holds {len(entries):,} images; the limit is {limits.max_images:,}.")
+    return sorted(entries, key=lambda entry: str(entry[0]))
+
+
+def _unreadable(info: zipfile.ZipInfo, filename: str) -> ValueError:
+    return ValueError(f"The image {info.filename!r} in {filename!r} could not be read; replace or remove it.")
+
+
+def _sizes(archive: zipfile.ZipFile, entries, filename: str, limits: DataLimits) -> list[tuple[int, int]]:
+    """Every image's (width, height) from its header, checked against the per-image and total pixel budgets
+    before any image is decoded (a small PNG can decode to hundreds of MB)."""
+    from PIL import Image, UnidentifiedImageError
+
+    sizes, total = [], 0
+    for _, info in entries:
+        try:
+            with archive.open(info) as member, Image.open(member, formats=IMAGE_FORMATS) as picture:
+                width, height = picture.size
+        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+            raise _unreadable(info, filename) from None
+        if width * height > limits.max_image_pixels:
+            raise ValueError(f"The image {info.filename!r} in {filename!r} is {width}x{height} pixels, too large; "
+                             "scale it down first.")
+        total += width * height
+        if total > limits.max_decoded_pixels:
+            raise ValueError(
+                f"The images in {filename!r} add up to more than {limits.max_decoded_pixels / 2**20:,.0f} million "
+                "pixels, over the limit per upload; scale them down (64 pixels a side is plenty here) or use fewer."
+            )
+        sizes.append((width, height))
+    return sizes
+
+
+def _load_image_zip(archive: zipfile.ZipFile, filename: str, limits: DataLimits) -> ImageDataset:
+    """Each image decoded and resized to the common size at once, so only one full-size image is held at a time."""
+    from PIL import Image, UnidentifiedImageError
+
+    entries = _image_entries(archive, filename, limits)
+    size = _common_size(_sizes(archive, entries, filename, limits))
+    pictures, labels = [], []
+    for path, info in entries:
+        try:
+            with archive.open(info) as member:
+                payload = member.read()  # at most the declared size, which the directory check bounded
+            with Image.open(io.BytesIO(payload), formats=IMAGE_FORMATS) as picture:
+                if picture.width * picture.height > limits.max_image_pixels:  # the header changed since: refuse
+                    raise _unreadable(info, filename)
+                picture.draft(None, size)  # JPEG decodes at a fraction of full size when it is much larger
+                flat = _flatten(picture)
+                pictures.append(np.asarray(flat if flat.size == size else flat.resize(size, Image.Resampling.LANCZOS)))
+        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+            raise _unreadable(info, filename) from None
+        labels.append(path.parts[-2])
+    if any(p.ndim == 3 for p in pictures):  # some colour: every image gets three channels
+        pictures = [p if p.ndim == 3 else np.repeat(p[..., None], 3, axis=2) for p in pictures]
+    array = np.stack(pictures)
+    if array.ndim == 4 and (array[..., 0] == array[..., 1]).all() and (array[..., 1] == array[..., 2]).all():
+        array = array[..., :1]  # colour files that are all grey: keep one channel
+    return make_dataset(Path(filename).stem, array, np.asarray(labels), limits=limits)
+
+
+def _flatten(picture):
+    """Any Pillow mode -> L (grey) or RGB; transparent pixels go white (drawings are often strokes on transparency)."""
+    from PIL import Image
+
+    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+        rgba = picture.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return picture.convert("L" if picture.mode in ("1", "L", "I", "I;16", "F") else "RGB")
+
+
+def _common_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
+    """The most common (width, height), scaled down to fit ZIP_TARGET_SIDE on its long side."""
+    values, counts = np.unique(np.asarray(sizes), axis=0, return_counts=True)
+    width, height = (int(v) for v in values[np.argmax(counts)])
+    scale = min(1.0, ZIP_TARGET_SIDE / max(width, height))
+    return max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale))
