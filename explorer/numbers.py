@@ -1,4 +1,4 @@
-"""Numbers formatted to fit a metric or a caption: 153.7, 12,346, 3.067e+09."""
+"""Numbers formatted to fit a metric or a caption: 153.7, 12,346, 3.067e+09, 2nd, 40 s."""
 
 from __future__ import annotations
 
@@ -15,3 +15,18 @@ def si(value: float, digits: int = 4) -> str:
         return f"{value:.{digits - 1}e}"
     text = f"{value:,.{max(0, digits - 1 - math.floor(math.log10(abs(value))))}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th ... 11th, 12th, 13th ... 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def duration(seconds: float) -> str:
+    """'40 s', '12 min', '2.5 h': a wait in the unit a person reads at a glance."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
