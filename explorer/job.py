@@ -12,8 +12,10 @@ import torch
 
 from explorer.config import ModelConfig, TrainConfig
 from explorer.data import ImageDataset
+from explorer.diagnostics import seconds_left
 from explorer.latent import active_units, encode_rows, mean_kl_per_dim, reconstruct
 from explorer.model import VAE, create_model
+from explorer.runqueue import RunQueue, Standing, Ticket
 from explorer.train import StepMetrics, TrainingDiverged, train_steps
 
 PREVIEW_EVERY_S = 0.4  # reconstructions of the fixed images are refreshed at most this often
@@ -39,8 +41,8 @@ class Snapshot:
 class TrainingJob:
     """Trains a fresh model on a thread; the page reads copies of its state under a lock.
 
-    `slots` (a semaphore shared by the server) caps concurrent runs: a job waits for a slot, and a stop
-    while waiting ends it without training.
+    `queue` (shared by the server; None: no cap) caps concurrent runs: a job takes its place in line when it
+    starts, waits its turn on its thread, and a stop while waiting ends it without training.
     """
 
     def __init__(
@@ -48,7 +50,7 @@ class TrainingJob:
         dataset: ImageDataset,
         model_config: ModelConfig,
         train_config: TrainConfig,
-        slots: threading.Semaphore | None = None,
+        queue: RunQueue | None = None,
         preview_count: int = 8,
     ):
         self.dataset = dataset
@@ -60,7 +62,8 @@ class TrainingJob:
         with torch.device("meta"):
             VAE(model_config, dataset.image_shape, dataset.num_classes)
         self.model: VAE | None = None  # set when the thread starts
-        self._slots = slots
+        self._queue = queue
+        self._ticket: Ticket | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="training-job", daemon=True)
@@ -78,12 +81,18 @@ class TrainingJob:
 
     # --- control -------------------------------------------------------------------------------------------
     def start(self) -> TrainingJob:
+        """Take a place in line now, in the caller (so it is the order visitors pressed Start), then run."""
+        if self._queue is not None:
+            samples = self.train_config.epochs * len(self.dataset.train_index)
+            self._ticket = self._queue.enter(samples, self._seconds_left)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         """Ask the run to end; it stops before its next step (or leaves the queue), keeping what it learned."""
         self._stop.set()
+        if self._ticket is not None:
+            self._queue.cancel(self._ticket)  # wakes the thread if it is waiting its turn
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -107,6 +116,15 @@ class TrainingJob:
         with self._lock:
             return self.dataset.pixels(self.preview_rows), self._preview
 
+    def standing(self) -> Standing | None:
+        """Its place in line and estimated wait while it waits for a slot; None otherwise."""
+        return self._queue.standing(self._ticket) if self._ticket is not None else None
+
+    def _seconds_left(self) -> float | None:
+        with self._lock:
+            newest = self._metrics[-1:]  # the pace so far is all seconds_left reads: no copy of the whole run
+        return seconds_left(newest)
+
     def step_history(self) -> list[dict[str, Any]]:
         return [m.to_dict() for m in self.metrics()]
 
@@ -124,21 +142,17 @@ class TrainingJob:
             if not self._take_slot():
                 self._finish(STOPPED, "Stopped before it started.")
                 return
-            try:
-                self._train()
-            finally:
-                if self._slots is not None:
-                    self._slots.release()
+            self._train()
         except Exception as error:  # noqa: BLE001 - any failure must end the job visibly, never silently
             self._finish(FAILED, f"The run failed: {error}")
+        finally:
+            if self._ticket is not None:
+                self._queue.leave(self._ticket)  # the slot (or the place in line) is never kept by an ended run
 
     def _take_slot(self) -> bool:
-        if self._slots is None:
-            return True
-        while not self._stop.is_set():
-            if self._slots.acquire(timeout=0.2):
-                return True
-        return False
+        if self._ticket is not None and not self._queue.wait(self._ticket):
+            return False
+        return not self._stop.is_set()
 
     def _train(self) -> None:
         self.status = RUNNING
@@ -152,6 +166,8 @@ class TrainingJob:
                     preview = reconstruct(self.model, self.dataset, self.preview_rows)
                     last_preview = now
                 snapshot = self._snapshot(metrics.epoch) if metrics.epoch_end else None
+                if self._queue is not None:
+                    self._queue.report_speed(metrics.samples_per_s)  # sizes the runs waiting behind
                 with self._lock:
                     self._metrics.append(metrics)
                     if preview is not None:

@@ -19,6 +19,7 @@ from explorer.embedfile import embedding_path, load_embedding
 from explorer.export import latents_csv, projector_zip
 from explorer.latent import Latents, encode_dataset
 from explorer.projection import Projection, project, warm_up_projections
+from explorer.runqueue import RunQueue
 from explorer.runtime import configure_threads
 
 WARM_UP_DELAY_S = 8.0
@@ -167,6 +168,6 @@ def max_runs() -> int:
 
 
 @st.cache_resource
-def run_slots() -> threading.BoundedSemaphore:
-    """The server-wide cap on concurrent training runs (one semaphore shared by every visitor)."""
-    return threading.BoundedSemaphore(max_runs())
+def run_queue() -> RunQueue:
+    """The server-wide line for training runs: at most max_runs() train at once, the rest wait in turn."""
+    return RunQueue(max_runs())

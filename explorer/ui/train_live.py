@@ -8,11 +8,12 @@ import streamlit as st
 from explorer.alignment import align_snapshots, common_range
 from explorer.diagnostics import collapse, seconds_left, stall
 from explorer.imaging import enlarge, tile, to_uint8
-from explorer.job import WAITING, TrainingJob
+from explorer.job import TrainingJob
 from explorer.live_charts import LiveChart, elbo_chart, kl_heatmap_chart, loss_balance_chart, series_chart, snapshot_chart
-from explorer.numbers import si
+from explorer.numbers import duration, ordinal, si
+from explorer.runqueue import Standing
 from explorer.tasks import Task
-from explorer.ui import resources, session
+from explorer.ui import session
 from explorer.ui.markup import plain
 
 SNAPSHOT_METHOD = "snapshot_method"
@@ -24,10 +25,18 @@ def _series(metrics, field: str) -> np.ndarray:
     return np.array([getattr(m, field) for m in metrics], dtype=np.float64)
 
 
+def _waiting_text(standing: Standing) -> str:
+    where = "next" if standing.place == 1 else ordinal(standing.place)
+    slots = "the one training slot" if standing.slots == 1 else f"one of the {standing.slots} training slots"
+    wait = ("the runs ahead have not reported their speed yet" if standing.wait_s is None
+            else f"about {duration(standing.wait_s)}")
+    return f"Waiting: you are {where} in line for {slots} on this server; {wait}."
+
+
 def _status_line(job: TrainingJob, metrics) -> None:
-    if job.status == WAITING:
-        st.info(f"Waiting for a free slot: at most {resources.max_runs()} runs train at once on this server. "
-                "It starts as soon as another run ends.")
+    standing = job.standing()
+    if standing is not None:
+        st.info(_waiting_text(standing))
         return
     if not metrics:
         st.progress(0.0, text="Starting ...")

@@ -124,21 +124,27 @@ def test_uploaded_data_trains_and_its_map_shows_in_this_session(app):
     assert "12 test images" in at.caption[0].value
 
 
-def test_a_full_server_shows_waiting_until_a_slot_frees(app):
-    slots = resources.run_slots()
-    taken = [slots.acquire(timeout=5) for _ in range(resources.max_runs())]
+def test_a_full_server_shows_the_place_in_line_until_a_slot_frees(app):
+    queue = resources.run_queue()
+    taken = [queue.enter() for _ in range(queue.capacity)]  # every slot busy, ...
+    ahead = queue.enter()  # ... and another visitor already in line
     try:
         at = open_train(app, epochs=1)
         at.button(key="train_start").click().run()
         time.sleep(0.5)
         at.run()
-        assert any("Waiting for a free slot" in i.value for i in at.info)
+        waiting = [i.value for i in at.info if i.value.startswith("Waiting:")]
+        slots = "the one training slot" if queue.capacity == 1 else f"one of the {queue.capacity} training slots"
+        assert waiting and waiting[0].startswith(f"Waiting: you are 2nd in line for {slots} on this server; ")
+        queue.leave(ahead)
+        at.run()
+        assert any(i.value.startswith("Waiting: you are next in line") for i in at.info)
     finally:
-        for ok in taken:
-            if ok:
-                slots.release()
+        for ticket in (*taken, ahead):
+            queue.leave(ticket)
     at = wait_until_finished(at)
     assert [s.value for s in at.success] == ["Training finished."]
+    assert not any(i.value.startswith("Waiting:") for i in at.info)
 
 
 def test_the_forming_map_has_a_slider_over_epochs_and_a_choice_of_projection(app):

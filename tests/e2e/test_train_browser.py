@@ -90,7 +90,7 @@ def test_the_cap_queues_a_second_visitor_and_closing_a_tab_ends_its_run(browser,
         first.wait_for_function("() => /step [1-9]/.test(document.body.innerText)")
         second.goto(url)
         second.locator(".st-key-train_start button").click()
-        second.wait_for_selector("text=Waiting for a free slot")
+        second.wait_for_selector("text=Waiting: you are next in line")
         first.context.close()  # the first visitor leaves mid-run
         second.wait_for_function("() => /step [1-9]/.test(document.body.innerText)")
     except Exception:

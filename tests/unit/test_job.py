@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -13,6 +12,7 @@ from explorer.config import ModelConfig, TrainConfig
 from explorer.job import DIVERGED, DONE, RUNNING, STOPPED, WAITING, TrainingJob
 from explorer.latent import reconstruct
 from explorer.model import create_model
+from explorer.runqueue import RunQueue
 from explorer.alignment import align_snapshots, common_range
 
 SMALL = ModelConfig(latent_dim=2, hidden_dims=(32,))
@@ -60,28 +60,65 @@ def test_stop_ends_the_run_within_a_second_and_keeps_the_model(tiny_dataset):
 
 def test_the_cap_queues_a_second_run_until_a_slot_frees(tiny_dataset):
     ds = tiny_dataset(n=100)
-    slots = threading.BoundedSemaphore(1)
-    first = TrainingJob(ds, SMALL, TrainConfig(epochs=1000, batch_size=16), slots=slots).start()
+    queue = RunQueue(1)
+    first = TrainingJob(ds, SMALL, TrainConfig(epochs=1000, batch_size=16), queue=queue).start()
     wait_for(lambda: first.status == RUNNING)
-    second = TrainingJob(ds, SMALL, TrainConfig(epochs=1, batch_size=16), slots=slots).start()
+    second = TrainingJob(ds, SMALL, TrainConfig(epochs=1, batch_size=16), queue=queue).start()
     time.sleep(0.5)
     assert second.status == WAITING and second.metrics() == []
+    assert second.standing().place == 1 and first.standing() is None
     first.stop()
     second.join(30)
     assert second.status == DONE and len(second.metrics()) == 5
+    assert queue.running == 0 and second.standing() is None  # both slots given back
+
+
+def test_queued_runs_start_in_the_order_start_was_pressed(tiny_dataset):
+    ds = tiny_dataset(n=100)
+    queue = RunQueue(1)
+    holder = queue.enter()  # another visitor's run, holding the only slot
+    earlier = TrainingJob(ds, SMALL, TrainConfig(epochs=1000, batch_size=16), queue=queue).start()
+    later = TrainingJob(ds, SMALL, TrainConfig(epochs=1000, batch_size=16), queue=queue).start()
+    # The places are fixed in start(), before either thread has built its model and asked for a slot.
+    assert earlier.standing().place == 1 and later.standing().place == 2
+    wait_for(lambda: len(later.snapshots()) == 1)  # the later thread is waiting too
+    queue.leave(holder)
+    wait_for(lambda: earlier.status == RUNNING)
+    assert later.status == WAITING and later.standing().place == 1
+    earlier.stop()
+    wait_for(lambda: later.status == RUNNING)
+    later.stop()
+    for job in (earlier, later):
+        job.join(10)
+    assert queue.running == 0
+
+
+def test_a_waiting_run_is_told_its_place_and_an_estimate_once_speed_is_known(tiny_dataset):
+    ds = tiny_dataset(n=100)
+    queue = RunQueue(1)
+    TrainingJob(ds, SMALL, TrainConfig(epochs=1, batch_size=16), queue=queue).start().join(30)  # measures speed
+    holder = queue.enter(seconds_left=lambda: 50.0)
+    job = TrainingJob(ds, SMALL, TrainConfig(epochs=1), queue=queue).start()
+    standing = job.standing()
+    assert (standing.place, standing.slots, standing.wait_s) == (1, 1, 50.0)
+    job.stop()
+    job.join(5)
+    queue.leave(holder)
 
 
 def test_stopping_a_queued_run_ends_it_without_training(tiny_dataset):
     ds = tiny_dataset(n=100)
-    slots = threading.BoundedSemaphore(1)
-    slots.acquire()
-    job = TrainingJob(ds, SMALL, TrainConfig(epochs=1), slots=slots).start()
+    queue = RunQueue(1)
+    holder = queue.enter()
+    job = TrainingJob(ds, SMALL, TrainConfig(epochs=1), queue=queue).start()
+    behind = queue.enter()
     time.sleep(0.3)
     job.stop()
     job.join(5)
     assert job.status == STOPPED and job.metrics() == [] and "before it started" in job.message
-    assert slots.acquire(blocking=False) is False  # the queued job never took (or leaked) a slot
-    slots.release()
+    assert queue.running == 1 and queue.place(behind) == 1  # it left the line, and never took (or leaked) a slot
+    queue.leave(holder)
+    assert queue.place(behind) is None
 
 
 def test_a_diverging_run_ends_with_the_reason_and_finite_weights(tiny_dataset):
