@@ -6,10 +6,14 @@ A checkpoint is data, never code: nothing here unpickles, and every field is che
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
+import logging
 import os
+import re
 import struct
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,14 +25,18 @@ from safetensors.torch import save as save_tensors
 
 from explorer import __version__
 from explorer.config import ModelConfig, TrainConfig
-from explorer.files import write_atomically
+from explorer.files import reading, write_atomically, write_new
 from explorer.model import VAE
 
 FORMAT_NAME = "vae-latent-explorer"
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 512 * 2**20  # ours are a few MB; refuse to read anything absurd
+MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit on the JSON header
 MAX_HISTORY_ROWS = 2000  # per-step history is thinned to this many rows to keep the header small
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # names of saved models: safe as file names
+_SAVING = threading.Lock()  # one save at a time in this process: the case-insensitive check, then the link
+_log = logging.getLogger(__name__)
 
 
 class CheckpointError(ValueError):
@@ -125,7 +133,8 @@ def load_checkpoint(source: str | os.PathLike | bytes, name: str | None = None) 
         if path.stat().st_size > MAX_CHECKPOINT_BYTES:
             raise CheckpointError(f"{name} is larger than any checkpoint of this app; it is not loaded.")
         payload = path.read_bytes()
-    return _parse(payload, name)
+    with reading(name, CheckpointError):
+        return _parse(payload, name)
 
 
 def _header(payload: bytes, name: str) -> dict[str, Any]:
@@ -152,14 +161,14 @@ def _header(payload: bytes, name: str) -> dict[str, Any]:
 def _parse(payload: bytes, name: str) -> Checkpoint:
     header = _header(payload, name)
     meta = header.get("__metadata__") or {}
-    if meta.get("format") != FORMAT_NAME:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise CheckpointError(
             f"{name} is a .safetensors file, but not one written by VAE Latent Explorer (its metadata lacks the "
             "model description); train a model with this app or its CLI."
         )
     try:
         version = int(meta["format_version"])
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, TypeError, OverflowError):
         raise CheckpointError(f"{name} has no readable format version; it is damaged.") from None
     if version > FORMAT_VERSION:
         raise CheckpointError(
@@ -177,8 +186,11 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
         # A shape-only model on the meta device: checks the description without allocating what it claims.
         with torch.device("meta"):
             skeleton = VAE(model_config, image_shape, num_classes)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise CheckpointError(f"{name} has damaged or inconsistent metadata ({error}); it cannot be loaded.") from None
+    except RecursionError:
+        raise CheckpointError(f"{name} has damaged metadata (nested too deeply); it cannot be loaded.") from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
+        raise CheckpointError(f"{name} has damaged or inconsistent metadata ({_short_reason(error)}); it cannot be "
+                              "loaded.") from None
 
     expected = {k: list(t.shape) for k, t in skeleton.state_dict().items()}
     found = {k: v.get("shape") for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
@@ -199,6 +211,7 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
     # the process-wide RNG that another thread may just have seeded to build its own model.
     skeleton.load_state_dict(tensors, assign=True)
     model = skeleton.eval()
+    _check_outputs(model, name)
     return Checkpoint(
         model=model,
         model_config=model_config,
@@ -213,6 +226,25 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
     )
 
 
+def _short_reason(error: Exception) -> str:
+    """An exception's words, cut to one short line (metadata can be megabytes)."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+@torch.no_grad()
+def _check_outputs(model: VAE, name: str) -> None:
+    """Refuse weights that are finite but so large that the model's outputs overflow: such a model would give
+    every page NaN maps and blank images, far from the file that caused them."""
+    probe = torch.rand((4, *model.image_shape), generator=torch.Generator().manual_seed(0))
+    labels = torch.zeros(4, dtype=torch.long) if model.config.conditional else None
+    mu, logvar = model.encode(probe, labels)
+    decoded = model.decode(mu, labels)
+    if not all(torch.isfinite(t).all() for t in (mu, logvar, decoded)):
+        raise CheckpointError(f"{name}'s weights are so large that the model's outputs overflow to infinity or NaN; "
+                              "it cannot be used.")
+
+
 def bundled_checkpoints() -> dict[str, Path]:
     """The checkpoints shipped with the app, by name (file stem), sorted."""
     return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.safetensors"))}
@@ -225,10 +257,61 @@ def saved_models_dir() -> Path:
 
 
 def known_checkpoints() -> dict[str, Path]:
-    """Every server-side checkpoint by name: the bundled ones, then saved ones (which never shadow a bundled name)."""
+    """Every server-side checkpoint by name: the bundled ones, then saved ones (which never shadow a bundled name).
+
+    A saved file whose header is not a checkpoint of this app (damaged, or put there by hand) is left out, so no
+    visitor is offered a model that cannot load.
+    """
     known = bundled_checkpoints()
     folder = saved_models_dir()
     if folder.is_dir():
         for path in sorted(folder.glob("*.safetensors")):
-            known.setdefault(path.stem, path)
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if path.stem not in known and _listable(str(path), stat.st_mtime_ns, stat.st_size):
+                known[path.stem] = path
     return known
+
+
+@functools.lru_cache(maxsize=1024)
+def _listable(path: str, modified_ns: int, size: int) -> bool:
+    """Whether a file's header describes a checkpoint of this app (read once per version of the file)."""
+    try:
+        if size > MAX_CHECKPOINT_BYTES:
+            raise CheckpointError("larger than any checkpoint of this app")
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            length = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+            if length > MAX_HEADER_BYTES:
+                raise CheckpointError("its header is too large")
+            header = _header(head + handle.read(length), Path(path).name)
+        meta = header.get("__metadata__")
+        if not (isinstance(meta, dict) and meta.get("format") == FORMAT_NAME):
+            raise CheckpointError("it was not written by this app")
+        return True
+    except (OSError, ValueError, RecursionError) as error:
+        _log.warning("not listing %s: %s", path, error)
+        return False
+
+
+def save_new_model(name: str, payload: bytes) -> Path:
+    """Save checkpoint bytes in the saved-models folder under a new name; a ValueError says why not.
+
+    Names are unique regardless of case (a case-insensitive disk would mix them up, and so would people), and the
+    file is created exclusively, so two visitors saving one name at once cannot both succeed.
+    """
+    if not NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"{name!r} is not a usable name. Use 1 to 64 letters, digits, '-', '_' or '.', starting "
+                         "with a letter or digit.")
+    folder = saved_models_dir()
+    taken = f"A model named {name!r} already exists (names count as the same in any case); choose another name."
+    with _SAVING:
+        names = {n.lower() for n in bundled_checkpoints()} | {p.stem.lower() for p in folder.glob("*.safetensors")}
+        if name.lower() in names:
+            raise ValueError(taken)
+        try:
+            return write_new(folder / f"{name}.safetensors", payload)
+        except FileExistsError:
+            raise ValueError(taken) from None

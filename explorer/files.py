@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -15,25 +16,63 @@ import numpy as np
 _log = logging.getLogger(__name__)
 
 
-def write_atomically(path: str | os.PathLike, payload: bytes) -> Path:
-    """Write to a temp file in the same folder, flush it to disk, then rename it into place.
+TEMP_SUFFIX = ".tmp"
 
-    A crash mid-write leaves the old file (or none) under the real name, never half a file.
-    """
-    path = Path(path)
+
+def _written_temp(path: Path, payload: bytes) -> str:
+    """The payload in a hidden temp file beside `path`, flushed to disk (the caller moves or links it into place)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX, delete=False)
     try:
         with handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(handle.name, 0o644)  # temp files are private (0600); these are ordinary files
-        os.replace(handle.name, path)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+    return handle.name
+
+
+def write_atomically(path: str | os.PathLike, payload: bytes) -> Path:
+    """Write to a temp file in the same folder, flush it to disk, then rename it into place.
+
+    A crash mid-write leaves the old file (or none) under the real name, never half a file.
+    """
+    path = Path(path)
+    temp = _written_temp(path, payload)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return path
+
+
+def write_new(path: str | os.PathLike, payload: bytes) -> Path:
+    """Like write_atomically, but only if nothing has that name: a hard link fails if the name exists, so two
+    writers racing for one name cannot both succeed (FileExistsError for the second)."""
+    path = Path(path)
+    temp = _written_temp(path, payload)
+    try:
+        os.link(temp, path)
+    finally:
+        Path(temp).unlink(missing_ok=True)
+    return path
+
+
+def remove_stale_temps(folder: str | os.PathLike, older_than_s: float = 600.0) -> int:
+    """Delete the temp files a crash mid-write left in a folder (not ones a live writer may still be filling)."""
+    count, now = 0, time.time()
+    for temp in Path(folder).glob(f".*{TEMP_SUFFIX}"):
+        try:
+            if now - temp.stat().st_mtime > older_than_s:
+                temp.unlink()
+                count += 1
+        except OSError:
+            pass  # gone already, or not ours to delete
+    return count
 
 
 def npz_bytes(**arrays: np.ndarray) -> bytes:

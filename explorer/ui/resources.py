@@ -12,11 +12,12 @@ from typing import Callable
 
 import streamlit as st
 
-from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
+from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
 from explorer.config import ProjectionConfig
 from explorer.data import ImageDataset, load_dataset
 from explorer.embedfile import embedding_path, load_embedding
 from explorer.export import latents_csv, projector_zip
+from explorer.files import remove_stale_temps
 from explorer.latent import Latents, encode_dataset
 from explorer.projection import Projection, project, warm_up_projections
 from explorer.runqueue import RunQueue
@@ -38,6 +39,7 @@ def start_up() -> int:
     import pandas  # noqa: F401
 
     # Delayed a little: the first visitor's first map should not share the CPU with numba's compiler.
+    remove_stale_temps(saved_models_dir())  # what a crash mid-save left behind
     timer = threading.Timer(WARM_UP_DELAY_S, _warm_up)
     timer.daemon = True  # never holds up the server's shutdown
     timer.start()

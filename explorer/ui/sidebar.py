@@ -87,7 +87,21 @@ def _dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | 
         return None, f"The data this model was trained on could not be loaded: {error}"
     if data.image_shape != checkpoint.image_shape:
         return None, f"{name!r} has {data.image_shape} images but the model expects {checkpoint.image_shape}."
+    if checkpoint.model_config.conditional and data.num_classes != checkpoint.model.num_classes:
+        return None, (f"This model is conditioned on {checkpoint.model.num_classes} classes but {name!r} has "
+                      f"{data.num_classes}, so there is no map to show. The Generate page works without data.")
     return data, None
+
+
+def _server_model(name: str, modified: float) -> Checkpoint:
+    """A server-side model; one that fails to load (damaged on disk after it was listed) gets one message, and the
+    visitor chooses another."""
+    try:
+        return resources.server_model(name, modified)
+    except (ValueError, OSError):
+        st.error(f"The model {plain(repr(name))} could not be loaded; it may be damaged. Choose another model in "
+                 "the sidebar.")
+        st.stop()
 
 
 def model_sidebar() -> Selection:
@@ -116,7 +130,7 @@ def model_sidebar() -> Selection:
             st.error(plain(me.upload_error) + " The current model stays in use.")
         split = st.radio("Data split", url.SPLITS, key=session.SPLIT, horizontal=True, on_change=session.clear_picks,
                          bind="query-params", persist_state="session")
-    checkpoint = me.models[name] if name in me.models else resources.server_model(name, server_side[name].stat().st_mtime)
+    checkpoint = me.models[name] if name in me.models else _server_model(name, server_side[name].stat().st_mtime)
     data, problem = _dataset_for(checkpoint, trusted=name not in me.models)
     config = checkpoint.model_config
     with st.sidebar:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import io
-import re
 
 import streamlit as st
 
-from explorer.checkpoint import checkpoint_bytes, known_checkpoints, load_checkpoint, saved_models_dir
+from explorer.checkpoint import checkpoint_bytes, load_checkpoint, save_new_model
 from explorer.config import ModelConfig, TrainConfig
 from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS
 from explorer.datafiles import load_dataset_file
-from explorer.files import write_atomically
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
 from explorer.ui import resources, session, sidebar
 from explorer.ui.markup import plain
@@ -20,7 +17,6 @@ from explorer.ui.train_live import busy, live_view
 from explorer.ui.widgets import setting_widget
 
 MAX_DATA_UPLOAD_MB = 200
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 SESSION_DATA_PREFIX = "upload: "  # names of a visitor's uploaded data sets (never file paths)
 TRAINED_PREFIX = "trained: "
 DATA_NAMES = {"mnist5k": "mnist5k (5,000 MNIST digits, 28x28)", "digits": "digits (1,797 digits, 8x8)",
@@ -42,7 +38,7 @@ def _on_data_upload() -> None:
     if upload is None:
         return
     try:
-        dataset = load_dataset_file(io.BytesIO(upload.getvalue()), upload.name)
+        dataset = load_dataset_file(upload, upload.name)  # the upload is a file in memory: read it, never copy it
     except ValueError as error:
         me.data_upload_error = f"{upload.name}: {error}"
         return
@@ -124,17 +120,13 @@ def _save_trained() -> None:
     me.save_result = None
     if job is None or not job.finished:
         return
-    if not NAME_PATTERN.fullmatch(name):
-        message = "Use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit."
-        me.save_result = ("error", f"{name!r} is not a usable name. {message}")
-        return
-    if name in known_checkpoints():  # the bundled models and every saved one
-        me.save_result = ("error", f"A model named {name!r} already exists; choose another name.")
-        return
     try:
-        write_atomically(saved_models_dir() / f"{name}.safetensors", _trained_bytes(job))
+        save_new_model(name, _trained_bytes(job))
+    except ValueError as error:
+        me.save_result = ("error", str(error))
+        return
     except OSError as error:
-        me.save_result = ("error", f"Could not save: {error}")
+        me.save_result = ("error", f"Could not save ({error.strerror or 'the disk refused'}); try again later.")
         return
     me.save_result = ("success", f"Saved as {name!r}: it is in the model list for everyone.")
 

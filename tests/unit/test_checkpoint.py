@@ -182,3 +182,90 @@ def test_bundled_checkpoints_load(name):
     assert loaded.dataset == "mnist5k" and loaded.image_shape == (1, 28, 28)
     assert loaded.model_config.latent_dim == int(name.split("-z")[1])
     assert loaded.history["epochs"], "bundled models carry their training history"
+
+
+# --- the saved-models folder, shared by every visitor ------------------------------------------------------------
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "saved"
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(folder))
+    return folder
+
+
+def test_two_saves_of_one_new_name_at_once_one_wins(trained, models_dir):
+    import threading
+
+    payloads = [checkpoint_bytes(trained[0], dataset=who) for who in ("first", "second")]
+    start, results = threading.Barrier(2), {}
+
+    def save(i):
+        start.wait()
+        try:
+            results[i] = ckpt.save_new_model("shared", payloads[i])
+        except ValueError as error:
+            results[i] = error
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = [i for i, r in results.items() if isinstance(r, Path)]
+    assert len(won) == 1 and "already exists" in str(results[1 - won[0]])
+    assert load_checkpoint(models_dir / "shared.safetensors").dataset == ("first", "second")[won[0]]
+
+
+def test_a_name_that_differs_only_in_case_is_taken(trained, models_dir):
+    payload = checkpoint_bytes(trained[0], dataset="x")
+    ckpt.save_new_model("Shared-A", payload)
+    for name in ("shared-a", "SHARED-A", "MNIST5K-Z2"):
+        with pytest.raises(ValueError, match=r"already exists \(names count as the same in any case\)"):
+            ckpt.save_new_model(name, payload)
+    with pytest.raises(ValueError, match=r"not a usable name"):
+        ckpt.save_new_model("../escape", payload)
+    assert sorted(p.name for p in models_dir.iterdir()) == ["Shared-A.safetensors"]
+
+
+def test_the_link_never_overwrites_even_past_the_name_check(trained, models_dir, monkeypatch):
+    """Another server process can create the name after this one's check: the hard link still refuses."""
+    payload = checkpoint_bytes(trained[0], dataset="mine")
+    models_dir.mkdir()
+    original = ckpt.write_new
+
+    def sneak_in(path, data):
+        Path(path).write_bytes(b"another process's model")
+        return original(path, data)
+
+    monkeypatch.setattr(ckpt, "write_new", sneak_in)
+    with pytest.raises(ValueError, match="already exists"):
+        ckpt.save_new_model("late", payload)
+    assert (models_dir / "late.safetensors").read_bytes() == b"another process's model"
+    assert [p.name for p in models_dir.iterdir()] == ["late.safetensors"]  # no temp file left
+
+
+def test_damaged_files_in_the_models_folder_are_not_listed(trained, models_dir):
+    models_dir.mkdir()
+    good = checkpoint_bytes(trained[0], dataset="x")
+    (models_dir / "good.safetensors").write_bytes(good)
+    (models_dir / "garbage.safetensors").write_bytes(os.urandom(300))
+    (models_dir / "empty.safetensors").write_bytes(b"")
+    (models_dir / "foreign.safetensors").write_bytes(save_tensors({"w": torch.zeros(3)}))
+    (models_dir / "pickle.safetensors").write_bytes(pickle.dumps({"a": 1}))
+    known = ckpt.known_checkpoints()
+    assert "good" in known and not {"garbage", "empty", "foreign", "pickle"} & set(known)
+    (models_dir / "garbage.safetensors").write_bytes(good)  # repaired: listed again (the check is per version)
+    assert "garbage" in ckpt.known_checkpoints()
+
+
+def test_stale_temp_files_are_removed_and_fresh_ones_kept(tmp_path):
+    from explorer.files import remove_stale_temps
+
+    stale, fresh = tmp_path / ".a.safetensors.x1.tmp", tmp_path / ".b.safetensors.x2.tmp"
+    for path in (stale, fresh):
+        path.write_bytes(b"half a model")
+    os.utime(stale, (0, 0))
+    (tmp_path / "kept.safetensors").write_bytes(b"x")
+    assert remove_stale_temps(tmp_path, older_than_s=600) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "kept.safetensors"]

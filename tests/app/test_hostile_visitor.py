@@ -1,0 +1,112 @@
+"""What a hostile visitor's files and links do to the pages: one message each, and the previous state stays."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from explorer.checkpoint import checkpoint_bytes
+from explorer.config import ModelConfig
+from explorer.model import create_model
+from tests.app.conftest import APP, no_exception
+
+
+@pytest.fixture
+def own_models(tmp_path, monkeypatch, models_dir):
+    """A models folder of one good saved model, a damaged file and one whose weights are cut off after its header."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    good = (models_dir / "digits-cvae.safetensors").read_bytes()
+    (folder / "good.safetensors").write_bytes(good)
+    (folder / "corrupt.safetensors").write_bytes(b"\x00" * 64)
+    (folder / "cut.safetensors").write_bytes(good[: len(good) - 5000])
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(folder))
+    return folder
+
+
+def visit(page: str | None = None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    if page:
+        at.switch_page(page)
+    return at.run()
+
+
+def texts(at: AppTest) -> list[str]:
+    return [e.value for e in (*at.error, *at.warning, *at.info)]
+
+
+def test_a_damaged_model_file_is_not_offered_nor_opened_by_a_link(own_models):
+    at = visit(model="corrupt")
+    no_exception(at)
+    options = at.selectbox(key="model_name").options
+    assert "good" in options and "corrupt" not in options
+    assert any("not one of this server" in t for t in texts(at))
+    assert at.selectbox(key="model_name").value == "mnist5k-z2"
+
+
+def test_a_model_damaged_after_its_header_gets_one_message(own_models):
+    at = visit()
+    at.selectbox(key="model_name").set_value("cut").run()
+    no_exception(at)
+    assert [t for t in texts(at) if "could not be loaded" in t] == [
+        "The model 'cut' could not be loaded; it may be damaged. Choose another model in the sidebar."]
+    at.selectbox(key="model_name").set_value("good").run()  # and the visitor goes on
+    no_exception(at)
+    assert not any("could not be loaded" in t for t in texts(at))
+
+
+def upload_model(at: AppTest, model, name: str, dataset: str = "digits") -> AppTest:
+    payload = checkpoint_bytes(model, dataset=dataset)
+    return at.file_uploader(key="upload_checkpoint").set_value((name, payload, "application/octet-stream")).run()
+
+
+def test_a_conditional_model_whose_classes_do_not_match_its_data_gets_a_message(app):
+    model = create_model(ModelConfig(latent_dim=2, hidden_dims=(8,), conditional=True), (1, 8, 8), 3)
+    at = upload_model(app(), model, "three.safetensors")
+    no_exception(at)
+    assert at.selectbox(key="model_name").value == "uploaded: three.safetensors"
+    assert any("conditioned on 3 classes but 'digits' has 10" in t for t in texts(at))
+
+
+def test_huge_finite_weights_are_refused_at_upload(app):
+    model = create_model(ModelConfig(latent_dim=16, hidden_dims=(8,)), (1, 8, 8), 0)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.fill_(3e38)
+    at = upload_model(app(), model, "huge.safetensors")
+    no_exception(at)
+    assert any("outputs overflow" in e.value for e in at.error)
+    assert at.selectbox(key="model_name").value == "mnist5k-z2" and len(at.get("plotly_chart")) == 1
+
+
+def test_a_data_upload_with_a_bad_crc_is_one_message_and_changes_nothing(app):
+    buffer = io.BytesIO()
+    np.savez(buffer, images=np.zeros((6, 8, 8), np.uint8))
+    data = bytearray(buffer.getvalue())
+    data[data.index(b"PK\x01\x02") + 16] ^= 0xFF  # the first entry's CRC, in the directory zipfile checks against
+    at = app("explorer/ui/pages/train.py")
+    before = at.selectbox(key="train_data").value
+    at.file_uploader(key="train_upload").set_value(("bad.npz", bytes(data), "application/octet-stream")).run()
+    no_exception(at)
+    assert len(at.error) == 1 and "could not be read: its archive is damaged" in at.error[0].value
+    assert at.error[0].value.endswith("Nothing was changed.")
+    assert at.selectbox(key="train_data").value == before
+
+
+def test_a_zip_entry_that_is_encrypted_is_named(app):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a/1.png", b"x")
+    data = bytearray(buffer.getvalue())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        data[data.index(signature) + offset] |= 1
+    at = app("explorer/ui/pages/train.py")
+    at.file_uploader(key="train_upload").set_value(("secret.zip", bytes(data), "application/zip")).run()
+    no_exception(at)
+    assert any("'secret.zip' is password-protected" in e.value for e in at.error)
