@@ -12,6 +12,7 @@ from typing import Callable
 
 import streamlit as st
 
+from explorer.budget import Ledger
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
 from explorer.config import ProjectionConfig
 from explorer.data import ImageDataset, load_dataset
@@ -173,3 +174,9 @@ def max_runs() -> int:
 def run_queue() -> RunQueue:
     """The server-wide line for training runs: at most max_runs() train at once, the rest wait in turn."""
     return RunQueue(max_runs())
+
+
+@st.cache_resource
+def ledger() -> Ledger:
+    """What every visitor keeps in memory (uploads, models), under one server-wide budget."""
+    return Ledger()

@@ -7,6 +7,9 @@ places that must read or preset a widget's value before it renders go through `w
 
 from __future__ import annotations
 
+import gc
+import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +62,10 @@ class Visitor:
     link_notices: list[str] = field(default_factory=list)
     sample_seed: int = 0
     plotly_prefetched: bool = False
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)  # this visitor in the server's memory ledger
+    holdings: list[tuple[tuple[str, str], int]] = field(default_factory=list)  # ((kind, name), bytes), oldest first
+    memory_notice: str | None = None  # what was let go to keep within the budgets, shown once
+    visits: int = 0  # connections of this session: a reconnect within the grace period keeps its uploads
 
 
 def visitor() -> Visitor:
@@ -82,10 +89,30 @@ def keep_widget(key: str) -> None:
         st.session_state[key] = st.session_state[key]
 
 
-def add_model(name: str, checkpoint: Checkpoint) -> None:
-    """Add an uploaded or freshly trained model to this visitor's list and switch to it (call from a callback)."""
+def hold(kind: str, name: str, item: Checkpoint | ImageDataset) -> None:
+    """Keep a model ("models") or data set ("datasets") in this session within the memory budgets: the visitor's
+    oldest are let go to make room, with a notice; a ValueError says why when it cannot fit at all."""
+    from explorer.budget import PER_VISITOR_BYTES, nbytes
+    from explorer.ui.resources import ledger
+
     me = visitor()
-    me.models = {**me.models, name: checkpoint}
+    held = [(what, size) for what, size in me.holdings if what != (kind, name)]  # the same name is replaced
+    size = nbytes(item)
+    dropped = ledger().admit(me.key, held, size, PER_VISITOR_BYTES)
+    me.models = {n: m for n, m in me.models.items() if ("models", n) not in dropped}
+    me.datasets = {n: d for n, d in me.datasets.items() if ("datasets", n) not in dropped}
+    me.holdings = [(what, s) for what, s in held if what not in dropped] + [((kind, name), size)]
+    setattr(me, kind, {**getattr(me, kind), name: item})
+    if dropped:
+        names = ", ".join(repr(n) for _, n in dropped)
+        me.memory_notice = (f"To make room, this session let go of {names} (each visitor keeps up to "
+                            f"{PER_VISITOR_BYTES // 2**20} MB of uploads and models in the server's memory).")
+
+
+def add_model(name: str, checkpoint: Checkpoint) -> None:
+    """Add an uploaded or freshly trained model to this visitor's list and switch to it (call from a callback);
+    a ValueError if it does not fit the memory budget."""
+    hold("models", name, checkpoint)
     set_widget(MODEL, name)
     clear_picks()
 
@@ -113,3 +140,40 @@ class JobHolder:
 @st.cache_resource(scope="session", on_release=JobHolder.stop)
 def job_holder() -> JobHolder:
     return JobHolder()
+
+
+LEAVE_GRACE_S = 30.0  # a reconnect within this keeps the visitor's uploads (network blips); later they are let go
+
+
+class _Presence:
+    """Held in a session-scoped cache, which Streamlit releases when the visitor's connection closes. The session
+    itself is kept a while longer for a reconnect, so its uploads and models are let go here, after a grace
+    period, and the memory handed back (the server skips the full collection after script runs, for speed)."""
+
+    def __init__(self, me: Visitor):
+        me.visits += 1
+        self.visitor, self.visit = me, me.visits
+
+    def leave(self) -> None:
+        timer = threading.Timer(LEAVE_GRACE_S, self._let_go)
+        timer.daemon = True
+        timer.start()
+
+    def _let_go(self) -> None:
+        me = self.visitor
+        if me.visits != self.visit:
+            return  # the visitor came back: their session goes on
+        from explorer.ui.resources import ledger
+
+        me.models, me.datasets, me.holdings, me.snapshot_maps = {}, {}, [], {}
+        if me.alignment is not None:
+            me.alignment.cancel()
+        ledger().release(me.key)
+        me.memory_notice = "This session was idle after its page closed, so its uploads and trained models were let go."
+        gc.collect()
+
+
+@st.cache_resource(scope="session", on_release=_Presence.leave, show_spinner=False)
+def presence() -> _Presence:
+    """Call on every run: registers this visit, so its memory is handed back once the visitor leaves."""
+    return _Presence(visitor())

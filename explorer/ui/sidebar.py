@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.checkpoint import Checkpoint, CheckpointError, known_checkpoints, load_checkpoint
+from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset
 from explorer.latent import Latents
 from explorer.ui import resources, session, url
@@ -62,11 +62,9 @@ def _on_upload() -> None:
     if upload is None:
         return
     try:
-        checkpoint = load_checkpoint(upload.getvalue(), name=upload.name)
-    except CheckpointError as error:
+        session.add_model(UPLOAD_PREFIX + upload.name, load_checkpoint(upload.getvalue(), name=upload.name))
+    except ValueError as error:  # CheckpointError, or the memory budget
         me.upload_error = str(error)
-        return
-    session.add_model(UPLOAD_PREFIX + upload.name, checkpoint)
 
 
 def _dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:
@@ -107,6 +105,7 @@ def _server_model(name: str, modified: float) -> Checkpoint:
 def model_sidebar() -> Selection:
     """Choose the model and split; on a visit's first run, read the link."""
     resources.start_up()
+    session.presence()
     session.keep_widget(session.MODEL)
     link = url.first_visit()
     if link is not None:
@@ -128,6 +127,9 @@ def model_sidebar() -> Selection:
         )
         if me.upload_error:
             st.error(plain(me.upload_error) + " The current model stays in use.")
+        if me.memory_notice:
+            st.warning(plain(me.memory_notice))
+            me.memory_notice = None
         split = st.radio("Data split", url.SPLITS, key=session.SPLIT, horizontal=True, on_change=session.clear_picks,
                          bind="query-params", persist_state="session")
     checkpoint = me.models[name] if name in me.models else _server_model(name, server_side[name].stat().st_mtime)

@@ -37,13 +37,13 @@ def _on_data_upload() -> None:
     me.data_upload_error = None
     if upload is None:
         return
+    name = SESSION_DATA_PREFIX + upload.name
     try:
-        dataset = load_dataset_file(upload, upload.name)  # the upload is a file in memory: read it, never copy it
-    except ValueError as error:
+        # The upload is a file in memory: read in place, never copied.
+        session.hold("datasets", name, load_dataset_file(upload, upload.name))
+    except ValueError as error:  # the file, or the memory budget
         me.data_upload_error = f"{upload.name}: {error}"
         return
-    name = SESSION_DATA_PREFIX + upload.name
-    me.datasets = {**me.datasets, name: dataset}
     session.set_widget(session.TRAIN_DATA, name)
 
 
@@ -109,7 +109,10 @@ def _use_trained() -> None:
         return
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
     name = f"{TRAINED_PREFIX}{job.dataset.name} z{job.model_config.latent_dim} {stamp}"
-    session.add_model(name, load_checkpoint(_trained_bytes(job), name=name))
+    try:
+        session.add_model(name, load_checkpoint(_trained_bytes(job), name=name))
+    except ValueError as error:  # the memory budget
+        session.visitor().save_result = ("error", str(error))
 
 
 def _save_trained() -> None:

@@ -110,3 +110,43 @@ def test_a_zip_entry_that_is_encrypted_is_named(app):
     at.file_uploader(key="train_upload").set_value(("secret.zip", bytes(data), "application/zip")).run()
     no_exception(at)
     assert any("'secret.zip' is password-protected" in e.value for e in at.error)
+
+
+def npz_upload(at: AppTest, name: str, images: np.ndarray) -> AppTest:
+    buffer = io.BytesIO()
+    np.savez(buffer, images=images)
+    return at.file_uploader(key="train_upload").set_value((name, buffer.getvalue(), "application/octet-stream")).run()
+
+
+def test_a_visitor_over_their_budget_lets_go_of_the_oldest_with_a_notice(app, monkeypatch):
+    from explorer import budget
+
+    monkeypatch.setattr(budget, "PER_VISITOR_BYTES", 100_000)
+    at = app("explorer/ui/pages/train.py")
+    at = npz_upload(at, "first.npz", np.zeros((600, 8, 8), np.uint8))  # 43 KB each, with the split's indices
+    at = npz_upload(at, "second.npz", np.ones((600, 8, 8), np.uint8))
+    no_exception(at)
+    assert not at.sidebar.warning
+    at = npz_upload(at, "third.npz", np.ones((600, 8, 8), np.uint8))
+    no_exception(at)
+    assert set(at.session_state["visitor"].datasets) == {"upload: second.npz", "upload: third.npz"}
+    assert any("let go of 'upload: first.npz'" in w.value for w in at.sidebar.warning)
+    at = npz_upload(at, "huge.npz", np.ones((2000, 8, 8), np.uint8))
+    assert any("each visitor can keep 0 MB" in e.value and "Nothing was changed" in e.value for e in at.error)
+    assert at.selectbox(key="train_data").value == "upload: third.npz"
+
+
+def test_a_visitor_who_leaves_has_their_uploads_let_go(app):
+    from explorer.ui import resources, session
+
+    at = npz_upload(app("explorer/ui/pages/train.py"), "mine.npz", np.zeros((50, 8, 8), np.uint8))
+    me = at.session_state["visitor"]
+    assert me.datasets and resources.ledger().held() >= 50 * 64
+    came_back = session._Presence(me)
+    stale = session._Presence.__new__(session._Presence)
+    stale.visitor, stale.visit = me, me.visits - 1
+    stale._let_go()  # an earlier visit's timer: the visitor came back since, so nothing goes
+    assert me.datasets
+    came_back._let_go()
+    assert me.datasets == {} and me.holdings == [] and "let go" in me.memory_notice
+    assert resources.ledger().admit(me.key, [], 0, 1) == []  # nothing of theirs counted any more
