@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 
 import numpy as np
 import plotly.graph_objects as go
@@ -27,7 +28,8 @@ def _groups(n: int, labels: np.ndarray | None, label_names: tuple[str, ...]):
     for i, name in enumerate(label_names):
         mask = labels == i
         if mask.any():
-            yield name, label_colour(i), mask
+            # Plotly renders a little HTML in names (<a href> makes a live link): a label from a user's file is text.
+            yield html.escape(name), label_colour(i), mask
 
 
 def _square_layout(fig: go.Figure, axis_titles: tuple[str, str], height: int, uirevision: str = "keep") -> go.Figure:

@@ -136,7 +136,7 @@ def _save_trained() -> None:
 
 def _after_run(job: TrainingJob) -> None:
     show = {DONE: st.success, STOPPED: st.warning, DIVERGED: st.error, FAILED: st.error}[job.status]
-    show(job.message)
+    show(plain(job.message))  # a failure's words can carry a data set's (file) name
     if job.status == FAILED or not job.metrics():
         return
     diverged = job.status == DIVERGED

@@ -63,3 +63,11 @@ def test_image_helpers():
     assert Image.open(io.BytesIO(png_bytes(mosaic))).size == (9, 4)
     gif = Image.open(io.BytesIO(gif_bytes(np.stack([as_bytes[0], as_bytes[1], as_bytes[0]]))))
     assert gif.format == "GIF" and gif.n_frames == 4  # forth and back: 0, 1, 2, 1
+
+
+def test_label_names_from_a_users_file_are_text_in_the_figures():
+    names = ('<a href="http://host/x">log in</a>', "![x](http://host/t.png)", "<img src=x onerror=alert(1)>")
+    fig = latent_map(np.zeros((3, 2), np.float32), np.array([0, 1, 2]), names, np.arange(3))
+    shown = [t.name for t in fig.data] + [t.hovertemplate for t in fig.data]
+    assert not any("<a" in s or "<img" in s for s in shown)
+    assert fig.data[0].name == "&lt;a href=&quot;http://host/x&quot;&gt;log in&lt;/a&gt;"  # Plotly shows the text
