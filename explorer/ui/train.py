@@ -16,7 +16,7 @@ from explorer.ui.markup import plain
 from explorer.ui.train_live import busy, live_view
 from explorer.ui.widgets import setting_widget
 
-MAX_DATA_UPLOAD_MB = 200
+MAX_DATA_UPLOAD_MB = 100  # the raw upload stays in the server's memory while the widget holds it
 SESSION_DATA_PREFIX = "upload: "  # names of a visitor's uploaded data sets (never file paths)
 TRAINED_PREFIX = "trained: "
 DATA_NAMES = {"mnist5k": "mnist5k (5,000 MNIST digits, 28x28)", "digits": "digits (1,797 digits, 8x8)",
