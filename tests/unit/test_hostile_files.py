@@ -65,24 +65,29 @@ def _corrupt_first_crc(payload: bytes) -> bytes:
     return bytes(data)
 
 
-def _set_flag(payload: bytes, bit: int) -> bytes:
+def _every_header(payload: bytes, local: int, central: int, change) -> bytes:
+    """`change(data, at)` applied at a field of every local header (offset `local`) and directory entry (`central`)."""
     data = bytearray(payload)
-    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+    for signature, offset in ((b"PK\x03\x04", local), (b"PK\x01\x02", central)):
         start = 0
         while (at := data.find(signature, start)) >= 0:
-            data[at + offset] |= bit
+            change(data, at + offset)
             start = at + 4
     return bytes(data)
+
+
+def _set_flag(payload: bytes, bit: int) -> bytes:
+    def set_bit(data, at):
+        data[at] |= bit
+
+    return _every_header(payload, 6, 8, set_bit)
 
 
 def _set_method(payload: bytes, method: int) -> bytes:
-    data = bytearray(payload)
-    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
-        start = 0
-        while (at := data.find(signature, start)) >= 0:
-            data[at + offset : at + offset + 2] = struct.pack("<H", method)
-            start = at + 4
-    return bytes(data)
+    def set_method(data, at):
+        data[at : at + 2] = struct.pack("<H", method)
+
+    return _every_header(payload, 8, 10, set_method)
 
 
 @pytest.mark.parametrize("name, payload", [("data.zip", GOOD_ZIP), ("data.npz", GOOD_NPZ)])
