@@ -140,6 +140,14 @@ def to_floats(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / np.float32(255)
 
 
+def _floats_to_uint8(array: np.ndarray, rows: int = 4096) -> np.ndarray:
+    """[0, 1] floats -> uint8, a block of rows at a time: the float temporaries stay small whatever the data."""
+    out = np.empty(array.shape, np.uint8)
+    for start in range(0, array.shape[0], rows):
+        out[start : start + rows] = np.rint(array[start : start + rows] * 255)
+    return out
+
+
 def to_image_array(array: np.ndarray) -> np.ndarray:
     """Images shaped (N, H, W), (N, H, W, C) or (N, C, H, W), 8-bit or [0, 1] floats -> (N, C, H, W) uint8.
 
@@ -175,7 +183,7 @@ def to_image_array(array: np.ndarray) -> np.ndarray:
         if low < 0 or high > 1:
             hint = " They look like 0-255 values: divide by 255 or save as uint8." if high <= 255 and low >= 0 else ""
             raise ValueError(f"Float images must lie in [0, 1]; these span [{low:g}, {high:g}].{hint}")
-        return np.ascontiguousarray(np.rint(array * 255), dtype=np.uint8)
+        return _floats_to_uint8(array)
     if array.dtype.kind == "b":
         return np.ascontiguousarray(array, dtype=np.uint8) * np.uint8(255)
     low, high = int(array.min()), int(array.max())
