@@ -6,7 +6,7 @@ Every visitor waits for the Explore map; K of them then start a short run on the
 another (each once the last one's page shows it in line or running, so the order of presses is known).
 Prints visitors served, time to map, the most runs seen training at once against the cap, whether waiting
 runs started in the order pressed, and the server's RSS (its process and children): before, at peak, and for
-60 s after every tab has closed. Unless --cold, one visitor comes and goes first and the server's background
+--linger seconds (60) after every tab has closed. Unless --cold, one visitor comes and goes first and the server's background
 warm-up finishes, so the baseline holds the shared caches a running server keeps.
 """
 

@@ -157,9 +157,15 @@ def _after_run(job: TrainingJob) -> None:
                             mime="application/octet-stream")
 
 
-def _live(job: TrainingJob) -> None:
+def _live() -> None:
     """Polled twice a second while the run (or the alignment of its maps) goes on; one full rerun when that
-    starts or ends, to switch the polling and show what comes after."""
+    starts or ends, to switch the polling and show what comes after.
+
+    It takes no arguments: Streamlit keeps a fragment's arguments with the session, which outlives the
+    visitor's tab by minutes, and a run (its data and model) should not."""
+    job = session.job_holder().job
+    if job is None:
+        return
     live_view(job)
     if session.visitor().polling != busy(job):
         st.rerun()
@@ -185,6 +191,6 @@ def render() -> None:
         st.info("Choose the data and settings, then Start. The defaults train a 2-D MNIST model in 15-30 s on 2 cores.")
         return
     me.polling = busy(job)
-    st.fragment(run_every=0.5 if me.polling else None)(_live)(job)
+    st.fragment(run_every=0.5 if me.polling else None)(_live)()
     if job.finished:
         _after_run(job)
