@@ -9,7 +9,7 @@ import numpy as np
 
 MB = 2**20
 PER_VISITOR_BYTES = 192 * MB  # one data set at its largest (128 MB of pixels) and a few models
-SERVER_BYTES = 768 * MB  # every visitor's together: with the ~0.7 GB a warm server needs, under 1.5 GB
+SERVER_BYTES = 512 * MB  # all visitors together: with a warm server (~0.7 GB) and uploads being read, under 1.5 GB
 
 
 def nbytes(item: Any) -> int:

@@ -29,7 +29,8 @@ def _groups(n: int, labels: np.ndarray | None, label_names: tuple[str, ...]):
         mask = labels == i
         if mask.any():
             # Plotly renders a little HTML in names (<a href> makes a live link): a label from a user's file is text.
-            yield html.escape(name), label_colour(i), mask
+            # Quotes stay as they are: Plotly shows &quot; literally, and outside a tag they are harmless.
+            yield html.escape(name, quote=False), label_colour(i), mask
 
 
 def _square_layout(fig: go.Figure, axis_titles: tuple[str, str], height: int, uirevision: str = "keep") -> go.Figure:

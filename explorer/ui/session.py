@@ -66,6 +66,7 @@ class Visitor:
     key: str = field(default_factory=lambda: uuid.uuid4().hex)  # this visitor in the server's memory ledger
     holdings: list[tuple[tuple[str, str], int]] = field(default_factory=list)  # ((kind, name), bytes), oldest first
     memory_notice: str | None = None  # what was let go to keep within the budgets, shown once
+    uploads_read: dict[str, int] = field(default_factory=dict)  # files read per upload widget (its key changes)
     visits: int = 0  # connections of this session: a reconnect within the grace period keeps its uploads
 
 

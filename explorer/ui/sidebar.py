@@ -9,11 +9,12 @@ import streamlit as st
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset
 from explorer.latent import Latents
-from explorer.ui import resources, session, url
+from explorer.ui import resources, session, uploads, url
 from explorer.ui.markup import plain
 
 DEFAULT_MODEL = "mnist5k-z2"
 UPLOAD_PREFIX = "uploaded: "
+SESSION_DATA_PREFIX = "upload: "  # names of a visitor's uploaded data sets (never file paths)
 MAX_CHECKPOINT_UPLOAD_MB = 64
 
 
@@ -54,27 +55,22 @@ def dataset_named(name: str) -> ImageDataset:
     return mine[name] if name in mine else resources.shared_dataset(name)
 
 
-def _on_upload() -> None:
+def _on_upload(key: str) -> None:
     """Callback: load an uploaded checkpoint; on failure keep the current model and remember the message."""
-    upload = session.widget_value(session.CHECKPOINT_UPLOAD)
-    me = session.visitor()
-    me.upload_error = None
-    if upload is None:
-        return
-    try:
-        session.add_model(UPLOAD_PREFIX + upload.name, load_checkpoint(upload.getvalue(), name=upload.name))
-    except ValueError as error:  # CheckpointError, or the memory budget
-        me.upload_error = str(error)
+    session.visitor().upload_error = uploads.read(key, session.CHECKPOINT_UPLOAD, lambda upload: session.add_model(
+        UPLOAD_PREFIX + upload.name, load_checkpoint(upload.getvalue(), name=upload.name)))
 
 
 def _dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:
     """The data a model was trained on, if it can be had here.
 
-    Built-in names always; a file path only for server-side (trusted) checkpoints: a visitor's upload
-    never makes the server open a path.
+    Built-in names always; a file path only for server-side (trusted) checkpoints, and never one a visitor
+    named: neither an uploaded checkpoint nor a saved model trained on a visitor's upload makes the server open a
+    path.
     """
     name = checkpoint.dataset
-    if not (trusted or name in BUILTIN_DATASETS or name in session.visitor().datasets):
+    mine = name in session.visitor().datasets
+    if not (mine or name in BUILTIN_DATASETS or (trusted and not name.startswith(SESSION_DATA_PREFIX))):
         return None, (
             f"This model was trained on {name!r}, which is not available here, so there is no map to show. "
             "The Generate page works without data."
@@ -121,8 +117,9 @@ def model_sidebar() -> Selection:
     with st.sidebar:
         name = st.selectbox("Model", names, key=session.MODEL, on_change=session.clear_picks)
         st.file_uploader(
-            "Or upload a checkpoint (.safetensors)", type=["safetensors"], key=session.CHECKPOINT_UPLOAD,
-            on_change=_on_upload, max_upload_size=MAX_CHECKPOINT_UPLOAD_MB,
+            "Or upload a checkpoint (.safetensors)", type=["safetensors"],
+            key=(key := uploads.key(session.CHECKPOINT_UPLOAD)), on_change=_on_upload, args=(key,),
+            max_upload_size=MAX_CHECKPOINT_UPLOAD_MB,
             help="A model trained with this app or its CLI. It stays in your session only.",
         )
         if me.upload_error:

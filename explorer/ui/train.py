@@ -11,13 +11,12 @@ from explorer.config import ModelConfig, TrainConfig
 from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS
 from explorer.datafiles import load_dataset_file
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
-from explorer.ui import resources, session, sidebar
+from explorer.ui import resources, session, sidebar, uploads
 from explorer.ui.markup import plain
 from explorer.ui.train_live import busy, live_view
 from explorer.ui.widgets import setting_widget
 
-MAX_DATA_UPLOAD_MB = 100  # the raw upload stays in the server's memory while the widget holds it
-SESSION_DATA_PREFIX = "upload: "  # names of a visitor's uploaded data sets (never file paths)
+MAX_DATA_UPLOAD_MB = 64  # all of MNIST as uint8 is 55 MB; an upload is in memory while it is read
 TRAINED_PREFIX = "trained: "
 DATA_NAMES = {"mnist5k": "mnist5k (5,000 MNIST digits, 28x28)", "digits": "digits (1,797 digits, 8x8)",
               "mnist": "mnist (70,000, downloads once)", "fashion-mnist": "fashion-mnist (70,000, downloads once)"}
@@ -30,21 +29,15 @@ COLUMNS = ((ModelConfig, ("arch", "latent_dim")), (ModelConfig, ("likelihood", "
 # Data choice
 
 
-def _on_data_upload() -> None:
+def _on_data_upload(key: str) -> None:
     """Callback: validate an uploaded .npz / .zip with the library; a bad file changes nothing."""
-    upload = session.widget_value(session.DATA_UPLOAD)
-    me = session.visitor()
-    me.data_upload_error = None
-    if upload is None:
-        return
-    name = SESSION_DATA_PREFIX + upload.name
-    try:
-        # The upload is a file in memory: read in place, never copied.
-        session.hold("datasets", name, load_dataset_file(upload, upload.name))
-    except ValueError as error:  # the file, or the memory budget
-        me.data_upload_error = f"{upload.name}: {error}"
-        return
-    session.set_widget(session.TRAIN_DATA, name)
+
+    def use(upload) -> None:
+        name = sidebar.SESSION_DATA_PREFIX + upload.name
+        session.hold("datasets", name, load_dataset_file(upload, upload.name))  # read in place, never copied
+        session.set_widget(session.TRAIN_DATA, name)
+
+    session.visitor().data_upload_error = uploads.read(key, session.DATA_UPLOAD, use)
 
 
 def _data_choice() -> None:
@@ -55,7 +48,8 @@ def _data_choice() -> None:
     st.selectbox("Data", options, key=session.TRAIN_DATA, format_func=lambda n: DATA_NAMES.get(n, n),
                  persist_state="session")
     st.file_uploader("Or upload your own (.npz of images, or .zip of label folders)", type=["npz", "zip"],
-                     key=session.DATA_UPLOAD, on_change=_on_data_upload, max_upload_size=MAX_DATA_UPLOAD_MB)
+                     key=(key := uploads.key(session.DATA_UPLOAD)), on_change=_on_data_upload, args=(key,),
+                     max_upload_size=MAX_DATA_UPLOAD_MB)
     if me.data_upload_error:
         st.error(plain(me.data_upload_error) + " Nothing was changed.")
 

@@ -115,7 +115,8 @@ def test_a_zip_entry_that_is_encrypted_is_named(app):
 def npz_upload(at: AppTest, name: str, images: np.ndarray) -> AppTest:
     buffer = io.BytesIO()
     np.savez(buffer, images=images)
-    return at.file_uploader(key="train_upload").set_value((name, buffer.getvalue(), "application/octet-stream")).run()
+    uploader = next(u for u in at.get("file_uploader") if u.key.startswith("train_upload"))  # a new key per file
+    return uploader.set_value((name, buffer.getvalue(), "application/octet-stream")).run()
 
 
 def test_a_visitor_over_their_budget_lets_go_of_the_oldest_with_a_notice(app, monkeypatch):
@@ -150,3 +151,26 @@ def test_a_visitor_who_leaves_has_their_uploads_let_go(app):
     came_back._let_go()
     assert me.datasets == {} and me.holdings == [] and "let go" in me.memory_notice
     assert resources.ledger().admit(me.key, [], 0, 1) == []  # nothing of theirs counted any more
+
+
+def test_a_read_upload_is_let_go_and_its_widget_drawn_afresh(app):
+    """Streamlit holds an upload's bytes while its widget holds the file: once read, the widget is replaced."""
+    at = npz_upload(app("explorer/ui/pages/train.py"), "a.npz", np.zeros((50, 8, 8), np.uint8))
+    assert [u.key for u in at.main.get("file_uploader")] == ["train_upload-1"] and at.file_uploader(key="train_upload-1").value is None
+    assert "train_upload" not in at.session_state  # the old widget's state, which held the file, is gone
+    at = npz_upload(at, "bad.npz", np.full((5, 8, 8), 300, np.int64))  # a refused file is let go as well
+    assert [u.key for u in at.main.get("file_uploader")] == ["train_upload-2"]
+    assert any("bad.npz: Integer images must lie in 0-255" in e.value for e in at.error)
+    assert at.selectbox(key="train_data").value == "upload: a.npz"
+
+
+def test_a_saved_model_trained_on_an_upload_never_makes_the_server_open_that_name(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (tmp_path / "secret.npz").write_bytes(b"never read")
+    model = create_model(ModelConfig(latent_dim=2, hidden_dims=(8,)), (1, 8, 8), 0)
+    (folder / "theirs.safetensors").write_bytes(checkpoint_bytes(model, dataset=f"upload: {tmp_path}/secret.npz"))
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(folder))
+    at = visit(model="theirs")
+    no_exception(at)
+    assert any("which is not available here, so there is no map to show" in t for t in texts(at))

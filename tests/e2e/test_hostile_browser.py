@@ -17,7 +17,7 @@ def _damaged_npz() -> bytes:
 
 def test_a_damaged_upload_and_a_markup_file_name_get_one_plain_message(page, server):
     page.goto(f"{server.url}/train")
-    chooser = page.locator(".st-key-train_upload input[type='file']")
+    chooser = page.locator("[class*='st-key-train_upload'] input[type='file']")
     chooser.set_input_files({"name": "[log in](http:__host)_![x](t).npz", "mimeType": "application/octet-stream",
                              "buffer": _damaged_npz()})
     alert = page.locator("[data-testid='stAlertContentError']")

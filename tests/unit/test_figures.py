@@ -70,4 +70,4 @@ def test_label_names_from_a_users_file_are_text_in_the_figures():
     fig = latent_map(np.zeros((3, 2), np.float32), np.array([0, 1, 2]), names, np.arange(3))
     shown = [t.name for t in fig.data] + [t.hovertemplate for t in fig.data]
     assert not any("<a" in s or "<img" in s for s in shown)
-    assert fig.data[0].name == "&lt;a href=&quot;http://host/x&quot;&gt;log in&lt;/a&gt;"  # Plotly shows the text
+    assert fig.data[0].name == '&lt;a href="http://host/x"&gt;log in&lt;/a&gt;'  # Plotly shows the text

@@ -18,4 +18,4 @@ def test_streamlit_reads_our_settings():
     assert result.returncode == 0, result.stderr
     # No full garbage collection after every script run: ~0.2 s holding the GIL per run, twice a second while
     # the training page polls, starved the run's thread (a default run took ~33 s instead of ~15 s on 2 cores).
-    assert result.stdout.strip().splitlines()[-1] == "[False, 100, 'none']"
+    assert result.stdout.strip().splitlines()[-1] == "[False, 64, 'none']"
