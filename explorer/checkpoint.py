@@ -306,12 +306,13 @@ def save_new_model(name: str, payload: bytes) -> Path:
         raise ValueError(f"{name!r} is not a usable name. Use 1 to 64 letters, digits, '-', '_' or '.', starting "
                          "with a letter or digit.")
     folder = saved_models_dir()
-    taken = f"A model named {name!r} already exists (names count as the same in any case); choose another name."
     with _SAVING:
-        names = {n.lower() for n in bundled_checkpoints()} | {p.stem.lower() for p in folder.glob("*.safetensors")}
-        if name.lower() in names:
-            raise ValueError(taken)
+        names = [*bundled_checkpoints(), *(p.stem for p in folder.glob("*.safetensors"))]
+        existing = {n.lower(): n for n in names}.get(name.lower())
+        if existing is not None:
+            case = " (names count as the same in any case)" if existing != name else ""
+            raise ValueError(f"A model named {existing!r} already exists{case}; choose another name.")
         try:
             return write_new(folder / f"{name}.safetensors", payload)
         except FileExistsError:
-            raise ValueError(taken) from None
+            raise ValueError(f"A model named {name!r} already exists; choose another name.") from None

@@ -50,6 +50,7 @@ class Visitor:
     datasets: dict[str, ImageDataset] = field(default_factory=dict)  # uploaded data sets, by display name
     upload_error: str | None = None  # the last checkpoint upload's problem
     data_upload_error: str | None = None
+    data_upload_note: str | None = None  # what the last data upload was read as (and what was let go for it)
     start_error: str | None = None
     save_result: tuple[str, str] | None = None  # ("error" | "success", message)
     job_data_name: str | None = None  # the data set the current run trains on, as the visitor chose it
@@ -91,9 +92,9 @@ def keep_widget(key: str) -> None:
         st.session_state[key] = st.session_state[key]
 
 
-def hold(kind: str, name: str, item: Checkpoint | ImageDataset) -> None:
+def hold(kind: str, name: str, item: Checkpoint | ImageDataset) -> str | None:
     """Keep a model ("models") or data set ("datasets") in this session within the memory budgets: the visitor's
-    oldest are let go to make room, with a notice; a ValueError says why when it cannot fit at all."""
+    oldest are let go to make room, and the notice saying so returned; a ValueError says why when it cannot fit."""
     from explorer.budget import PER_VISITOR_BYTES, nbytes
     from explorer.ui.resources import ledger
 
@@ -105,16 +106,17 @@ def hold(kind: str, name: str, item: Checkpoint | ImageDataset) -> None:
     me.datasets = {n: d for n, d in me.datasets.items() if ("datasets", n) not in dropped}
     me.holdings = [(what, s) for what, s in held if what not in dropped] + [((kind, name), size)]
     setattr(me, kind, {**getattr(me, kind), name: item})
-    if dropped:
-        names = ", ".join(repr(n) for _, n in dropped)
-        me.memory_notice = (f"To make room, this session let go of {names} (each visitor keeps up to "
-                            f"{PER_VISITOR_BYTES // 2**20} MB of uploads and models in the server's memory).")
+    if not dropped:
+        return None
+    names = ", ".join(repr(n) for _, n in dropped)
+    return (f"To make room, this session let go of {names} (each visitor keeps up to "
+            f"{PER_VISITOR_BYTES // 2**20} MB of uploads and models in the server's memory).")
 
 
 def add_model(name: str, checkpoint: Checkpoint) -> None:
     """Add an uploaded or freshly trained model to this visitor's list and switch to it (call from a callback);
     a ValueError if it does not fit the memory budget."""
-    hold("models", name, checkpoint)
+    visitor().memory_notice = hold("models", name, checkpoint)  # shown in the sidebar, beside the model list
     set_widget(MODEL, name)
     clear_picks()
 

@@ -32,12 +32,25 @@ COLUMNS = ((ModelConfig, ("arch", "latent_dim")), (ModelConfig, ("likelihood", "
 def _on_data_upload(key: str) -> None:
     """Callback: validate an uploaded .npz / .zip with the library; a bad file changes nothing."""
 
+    me = session.visitor()
+    me.data_upload_note = None
+
     def use(upload) -> None:
         name = sidebar.SESSION_DATA_PREFIX + upload.name
-        session.hold("datasets", name, load_dataset_file(upload, upload.name))  # read in place, never copied
+        dataset = load_dataset_file(upload, upload.name)  # read in place, never copied
+        let_go = session.hold("datasets", name, dataset)
         session.set_widget(session.TRAIN_DATA, name)
+        me.data_upload_note = " ".join(filter(None, (_described(upload.name, dataset), let_go)))
 
-    session.visitor().data_upload_error = uploads.read(key, session.DATA_UPLOAD, use)
+    me.data_upload_error = uploads.read(key, session.DATA_UPLOAD, use)
+
+
+def _described(filename: str, dataset) -> str:
+    c, h, w = dataset.image_shape
+    classes = dataset.label_names
+    named = f"{len(classes)} classes ({', '.join(classes[:5])}{', ...' if len(classes) > 5 else ''})" if classes else "no labels"
+    return (f"Read {filename}: {len(dataset):,} images of {w}x{h} pixels, {'RGB' if c == 3 else 'grey'}, {named}; "
+            f"{len(dataset.train_index):,} to train on, {len(dataset.test_index):,} to test.")
 
 
 def _data_choice() -> None:
@@ -52,6 +65,8 @@ def _data_choice() -> None:
                      max_upload_size=MAX_DATA_UPLOAD_MB)
     if me.data_upload_error:
         st.error(plain(me.data_upload_error) + " Nothing was changed.")
+    elif me.data_upload_note:
+        st.success(plain(me.data_upload_note))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -182,7 +197,9 @@ def render() -> None:
     if me.start_error:
         st.error(plain(me.start_error))
     if job is None:
-        st.info("Choose the data and settings, then Start. The defaults train a 2-D MNIST model in 15-30 s on 2 cores.")
+        default = session.widget_value(session.TRAIN_DATA) == "mnist5k"
+        st.info("Choose the data and settings, then Start."
+                + (" The defaults train a 2-D MNIST model in 15-30 s on 2 cores." if default else ""))
         return
     me.polling = busy(job)
     st.fragment(run_every=0.5 if me.polling else None)(_live)()
