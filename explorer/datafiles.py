@@ -6,6 +6,7 @@ leaves as one ValueError that says what is wrong (explorer.files.reading).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -146,22 +147,26 @@ def _image_entries(archive: zipfile.ZipFile, filename: str, limits: DataLimits) 
     return sorted(entries, key=lambda entry: str(entry[0]))
 
 
-def _unreadable(info: zipfile.ZipInfo, filename: str) -> ValueError:
-    return ValueError(f"The image {info.filename!r} in {filename!r} could not be read; replace or remove it.")
+@contextlib.contextmanager
+def _image_of(info: zipfile.ZipInfo, filename: str):
+    """Around reading one image of a zip: Pillow's failures on it become one message naming it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        yield
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise ValueError(f"The image {info.filename!r} in {filename!r} could not be read; replace or remove it.") from None
 
 
 def _sizes(archive: zipfile.ZipFile, entries, filename: str, limits: DataLimits) -> list[tuple[int, int]]:
     """Every image's (width, height) from its header, checked against the per-image and total pixel budgets
     before any image is decoded (a small PNG can decode to hundreds of MB)."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     sizes, total = [], 0
     for _, info in entries:
-        try:
-            with archive.open(info) as member, Image.open(member, formats=IMAGE_FORMATS) as picture:
-                width, height = picture.size
-        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-            raise _unreadable(info, filename) from None
+        with _image_of(info, filename), archive.open(info) as member, Image.open(member, formats=IMAGE_FORMATS) as picture:
+            width, height = picture.size
         if width * height > limits.max_image_pixels:
             raise ValueError(f"The image {info.filename!r} in {filename!r} is {width}x{height} pixels, too large; "
                              "scale it down first.")
@@ -177,23 +182,19 @@ def _sizes(archive: zipfile.ZipFile, entries, filename: str, limits: DataLimits)
 
 def _load_image_zip(archive: zipfile.ZipFile, filename: str, limits: DataLimits) -> ImageDataset:
     """Each image decoded and resized to the common size at once, so only one full-size image is held at a time."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     entries = _image_entries(archive, filename, limits)
     size = _common_size(_sizes(archive, entries, filename, limits))
     pictures, labels = [], []
     for path, info in entries:
-        try:
+        with _image_of(info, filename):
             with archive.open(info) as member:
                 payload = member.read()  # at most the declared size, which the directory check bounded
-            with Image.open(io.BytesIO(payload), formats=IMAGE_FORMATS) as picture:
-                if picture.width * picture.height > limits.max_image_pixels:  # the header changed since: refuse
-                    raise _unreadable(info, filename)
+            with Image.open(io.BytesIO(payload), formats=IMAGE_FORMATS) as picture:  # the header _sizes checked
                 picture.draft(None, size)  # JPEG decodes at a fraction of full size when it is much larger
                 flat = _flatten(picture)
                 pictures.append(np.asarray(flat if flat.size == size else flat.resize(size, Image.Resampling.LANCZOS)))
-        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-            raise _unreadable(info, filename) from None
         labels.append(path.parts[-2])
     if any(p.ndim == 3 for p in pictures):  # some colour: every image gets three channels
         pictures = [p if p.ndim == 3 else np.repeat(p[..., None], 3, axis=2) for p in pictures]
