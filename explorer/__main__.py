@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m explorer", description="Train, evaluate and encode VAEs.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = commands.add_parser("train", help="train a VAE and save it as a .safetensors checkpoint")
+    train = commands.add_parser("train", help="train a VAE (or, with --kind ae, a plain autoencoder) and save it as a .safetensors checkpoint")
     train.add_argument("--data", default="mnist5k", help="built-in name (mnist5k, digits, mnist, fashion-mnist) or a .npz/.zip path")
     add_settings(train, ModelConfig)
     add_settings(train, TrainConfig)
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings(embed, ProjectionConfig)
     embed.add_argument("--out", help="where to write the .npz (default: beside the checkpoint, as the app looks for it)")
 
-    encode = commands.add_parser("encode", help="write the latent means and log-variances of a data split")
+    encode = commands.add_parser("encode", help="write the latent means and log-variances (an autoencoder's codes) of a data split")
     encode.add_argument("checkpoint")
     encode.add_argument("--out", required=True, help="latents.npz or latents.csv")
     encode.add_argument("--data", help="data set to encode (default: the one it was trained on)")
@@ -98,9 +98,8 @@ def _train(args) -> int:
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import BUILTIN_DATASETS, load_dataset
     from explorer.diagnostics import collapse, stall
-    from explorer.latent import count_active_units, encode_dataset, mean_kl_per_dim
+    from explorer.latent import encode_dataset, mean_kl_per_dim
     from explorer.model import create_model
-    from explorer.numbers import si
     from explorer.train import train_steps
 
     out = Path(args.out)
@@ -117,14 +116,13 @@ def _train(args) -> int:
             history.append(metrics.to_dict())
             steps.append(metrics)
             last = metrics if metrics.epoch_end else last
-            bar.set_postfix(
-                epoch=metrics.epoch,
-                recon=f"{metrics.recon:.1f}",
-                kl=f"{metrics.kl:.2f}",
-                beta=f"{metrics.beta:.2f}",
-                test_elbo=f"{last.test_elbo:.2f}" if last else "-",
-                refresh=False,
-            )
+            shown = dict(epoch=metrics.epoch, recon=f"{metrics.recon:.1f}")
+            if model.is_vae:  # an autoencoder has no KL term and no ELBO
+                shown.update(kl=f"{metrics.kl:.2f}", beta=f"{metrics.beta:.2f}",
+                             test_elbo=f"{last.test_elbo:.2f}" if last else "-")
+            else:
+                shown.update(test_recon=f"{last.test_recon:.2f}" if last else "-")
+            bar.set_postfix(shown, refresh=False)
             bar.update(1)
     save_checkpoint(
         out,
@@ -135,14 +133,23 @@ def _train(args) -> int:
         step_history=history,
     )
     test = encode_dataset(model, dataset, "test")
-    print(
-        f"test ELBO {si(last.test_elbo)} nats/image (recon {si(last.test_recon)}, KL {si(last.test_kl)}) | "
-        f"active dimensions {count_active_units(test.mu, test.logvar)} of {model_config.latent_dim} | "
-        f"{metrics.samples_per_s:,.0f} samples/s | saved {out}"
-    )
-    for diagnosis in filter(None, (collapse(mean_kl_per_dim(test.mu, test.logvar)), stall(steps))):
+    print(f"{_summary(last, test)} | {metrics.samples_per_s:,.0f} samples/s | saved {out}")
+    found = [stall(steps)] + ([collapse(mean_kl_per_dim(test.mu, test.logvar))] if model.is_vae else [])
+    for diagnosis in filter(None, found):
         print(f"{diagnosis.level}: {diagnosis.text}", file=sys.stderr)
     return 0
+
+
+def _summary(last, test) -> str:
+    """The test split's scores at the end of training: a VAE's ELBO terms and active dimensions, an AE's
+    reconstruction."""
+    from explorer.latent import count_active_units
+    from explorer.numbers import si
+
+    if test.logvar is None:
+        return f"test reconstruction {si(last.test_recon)} nats/image (an autoencoder: no KL term)"
+    return (f"test ELBO {si(last.test_elbo)} nats/image (recon {si(last.test_recon)}, KL {si(last.test_kl)}) | "
+            f"active dimensions {count_active_units(test.mu, test.logvar)} of {test.mu.shape[1]}")
 
 
 def _load_for_scoring(args):
@@ -168,23 +175,30 @@ def _load_for_scoring(args):
 
 def _eval(args) -> int:
     from explorer.evaluation import evaluate
+    from explorer.objectives import NO_LIKELIHOOD
 
     if args.k < 0:
         return _fail("--k must be 0 (no IWAE) or more")
     checkpoint, dataset = _load_for_scoring(args)
     scores = evaluate(checkpoint.model, dataset, args.split, k=args.k, seed=args.seed)
     config = checkpoint.model_config
+    kind = "" if checkpoint.model.is_vae else "autoencoder, "
     rows = [
-        ("checkpoint", f"{args.checkpoint} ({config.arch}, z={config.latent_dim}, {config.likelihood}"
+        ("checkpoint", f"{args.checkpoint} ({kind}{config.arch}, z={config.latent_dim}, {config.likelihood}"
                        f"{', conditional' if config.conditional else ''}, trained on {checkpoint.dataset})"),
         ("data", f"{dataset.name}, {args.split} split, {scores.n_images:,} images"),
-        (f"{args.split} ELBO", f"{scores.elbo:.2f} nats/image"),
-        ("reconstruction", f"{scores.recon:.2f} nats/image"),
-        ("KL", f"{scores.kl:.2f} nats/image"),
     ]
+    if scores.elbo is None:
+        rows += [("reconstruction", f"{scores.recon:.2f} nats/image"),
+                 ("ELBO, KL, log p(x)", f"not defined: {NO_LIKELIHOOD}")]
+    else:
+        rows += [(f"{args.split} ELBO", f"{scores.elbo:.2f} nats/image"),
+                 ("reconstruction", f"{scores.recon:.2f} nats/image"),
+                 ("KL", f"{scores.kl:.2f} nats/image")]
     if scores.iwae is not None:
         rows.append((f"IWAE log p(x), k={scores.k}", f"{scores.iwae:.2f} nats/image"))
-    rows.append(("active units", f"{scores.active_units} of {config.latent_dim}"))
+    if scores.active_units >= 0:
+        rows.append(("active units", f"{scores.active_units} of {config.latent_dim}"))
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"{label:<{width}}  {value}")
@@ -203,8 +217,10 @@ def _encode(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
         extra = {"labels": latents.labels} if latents.labels is not None else {}
-        np.savez(out, mu=latents.mu, logvar=latents.logvar, index=latents.index,
-                 label_names=np.asarray(dataset.label_names, dtype=str), **extra)
+        if latents.logvar is not None:  # an autoencoder's code has no variance
+            extra["logvar"] = latents.logvar
+        np.savez(out, mu=latents.mu, index=latents.index, label_names=np.asarray(dataset.label_names, dtype=str),
+                 **extra)
     else:
         out.write_text(latents_csv(latents, dataset.label_names))
     print(f"wrote {len(latents.index):,} latent vectors ({latents.mu.shape[1]}-D, {args.split} split) to {out}")

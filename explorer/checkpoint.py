@@ -91,7 +91,7 @@ def checkpoint_bytes(
     epochs = [
         {k: row[k] for k in ("epoch", "step", "test_elbo", "test_recon", "test_kl")}
         for row in steps
-        if row.get("test_elbo") is not None
+        if row.get("test_recon") is not None
     ]
     metadata = {
         "format": FORMAT_NAME,
@@ -240,7 +240,7 @@ def _check_outputs(model: VAE, name: str) -> None:
     labels = torch.zeros(4, dtype=torch.long) if model.config.conditional else None
     mu, logvar = model.encode(probe, labels)
     decoded = model.decode(mu, labels)
-    if not all(torch.isfinite(t).all() for t in (mu, logvar, decoded)):
+    if not all(torch.isfinite(t).all() for t in (mu, logvar, decoded) if t is not None):
         raise CheckpointError(f"{name}'s weights are so large that the model's outputs overflow to infinity or NaN; "
                               "it cannot be used.")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from explorer.settings import normalise, setting, validate
 
+KINDS = ("vae", "ae")
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -48,6 +49,9 @@ class _Config:
 class ModelConfig(_Config):
     """What the VAE looks like; every shape beyond these comes from the data."""
 
+    kind: str = setting("vae", "Model kind", "vae: each image encodes to a Gaussian bubble, trained on the ELBO; "
+                        "ae: a plain autoencoder, each image to one point, trained on reconstruction alone.",
+                        choices=KINDS, names={"vae": "VAE", "ae": "Autoencoder"})
     arch: str = setting("mlp", "Architecture", "mlp: dense layers; conv: strided convolutions, then dense layers.",
                         choices=ARCHITECTURES, names={"mlp": "MLP", "conv": "Conv"})
     latent_dim: int = setting(2, "Latent dimensions", "Size of z. 2 gives a map with no projection; more reconstructs better.",

@@ -49,17 +49,21 @@ def collapse(kl_per_dim: np.ndarray) -> Diagnosis | None:
 
 
 def stall(metrics: list[StepMetrics], patience: int = STALL_EPOCHS) -> Diagnosis | None:
-    """The per-epoch test ELBO has not improved for `patience` epochs (batch noise plays no part)."""
+    """The per-epoch test ELBO (an autoencoder's: its test reconstruction) has not improved for `patience` epochs
+    (batch noise plays no part)."""
     ends = [m for m in metrics if m.epoch_end]
     if len(ends) <= patience:
         return None
-    elbo = np.array([m.test_elbo for m in ends])
-    before, recent = elbo[:-patience].max(), elbo[-patience:].max()
+    vae = ends[0].test_elbo is not None
+    score = np.array([m.test_elbo if vae else -m.test_recon for m in ends])  # higher is better
+    before, recent = score[:-patience].max(), score[-patience:].max()
     if recent > before + STALL_GAIN * abs(before):
         return None
-    best = ends[int(np.argmax(elbo))]
-    return Diagnosis("info", f"The test ELBO has not improved for {patience} epochs (best {best.test_elbo:.1f} nats "
-                             f"at epoch {best.epoch}): more epochs will not help; a larger model or a smaller β might.")
+    best = ends[int(np.argmax(score))]
+    what = f"test ELBO has not improved for {patience} epochs (best {best.test_elbo:.1f} nats" if vae else (
+        f"test reconstruction has not improved for {patience} epochs (best {best.test_recon:.1f} nats")
+    return Diagnosis("info", f"The {what} at epoch {best.epoch}): more epochs will not help; a larger model "
+                             f"{'or a smaller β ' if vae else ''}might.")
 
 
 def seconds_left(metrics: list[StepMetrics]) -> float | None:

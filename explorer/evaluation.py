@@ -14,12 +14,12 @@ from explorer.objectives import elbo_terms, iwae_log_likelihood
 
 
 class Evaluation(NamedTuple):
-    elbo: float  # mean ELBO per image in nats (higher is better): -(recon + kl)
+    elbo: float | None  # mean ELBO per image in nats (higher is better): -(recon + kl); None for an autoencoder
     recon: float  # mean -log p(x|z), nats per image
-    kl: float  # mean KL(q(z|x) || p(z)), nats per image
+    kl: float | None  # mean KL(q(z|x) || p(z)), nats per image; None for an autoencoder
     iwae: float | None  # mean IWAE log p(x) estimate, nats per image (None when k == 0)
     k: int  # importance samples behind iwae
-    active_units: int  # latent dimensions in use
+    active_units: int  # latent dimensions in use (-1: not counted, or an autoencoder's, where KL is undefined)
     n_images: int
 
 
@@ -34,6 +34,9 @@ def evaluate(
     per-epoch check does not need it.
     """
     index = dataset.split_index(split)
+    if k > 0 and not model.is_vae:
+        k = 0  # an autoencoder has no likelihood bound: eval says so rather than failing
+    active_units = active_units and model.is_vae
     device = next(model.parameters()).device
     # Separate streams: the ELBO does not depend on k, so it matches the one reported at the end of training.
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -52,9 +55,9 @@ def evaluate(
                 iwae += iwae_log_likelihood(model, x, y, k, iwae_generator).sum().item()
     n = len(index)
     return Evaluation(
-        elbo=-(recon + kl) / n,
+        elbo=-(recon + kl) / n if model.is_vae else None,
         recon=recon / n,
-        kl=kl / n,
+        kl=kl / n if model.is_vae else None,
         iwae=iwae / n if k > 0 else None,
         k=k,
         active_units=count_active_units(*map(np.concatenate, zip(*mus))) if active_units else -1,

@@ -17,8 +17,9 @@ def _label_text(latents: Latents, label_names: tuple[str, ...], i: int) -> tuple
 
 
 def latents_csv(latents: Latents, label_names: tuple[str, ...], with_logvar: bool = True) -> str:
-    """One row per image: dataset row, label, label name, the means (and log-variances)."""
+    """One row per image: dataset row, label, label name, the means (and log-variances, where the model has them)."""
     dims = range(latents.mu.shape[1])
+    with_logvar = with_logvar and latents.logvar is not None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["index", "label", "label_name", *(f"mu_{d}" for d in dims),

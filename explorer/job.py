@@ -31,11 +31,12 @@ class Snapshot:
     epoch: int
     mu: np.ndarray  # (M, D) float32, the same M test images at every epoch
     labels: np.ndarray | None
-    kl_per_dim: np.ndarray  # (D,) average KL of each latent dimension over these images, nats
+    kl_per_dim: np.ndarray | None  # (D,) average KL of each latent dimension over these images, nats; None: an AE
 
     @property
-    def active_units(self) -> int:
-        return int(active_units(self.kl_per_dim).sum())
+    def active_units(self) -> int | None:
+        """Dimensions in use; None for an autoencoder, which has no KL to tell them by."""
+        return None if self.kl_per_dim is None else int(active_units(self.kl_per_dim).sum())
 
 
 class TrainingJob:
@@ -196,7 +197,8 @@ class TrainingJob:
 
     def _snapshot(self, epoch: int) -> Snapshot:
         latents = encode_rows(self.model, self.dataset, self.snapshot_rows)
-        return Snapshot(epoch, latents.mu, latents.labels, mean_kl_per_dim(latents.mu, latents.logvar))
+        kl = None if latents.logvar is None else mean_kl_per_dim(latents.mu, latents.logvar)
+        return Snapshot(epoch, latents.mu, latents.labels, kl)
 
 
 def _one_per_label(dataset: ImageDataset, rows: np.ndarray, count: int) -> np.ndarray:

@@ -20,7 +20,7 @@ ACTIVE_NATS = 0.1
 
 class Latents(NamedTuple):
     mu: np.ndarray  # (N, D) float32 posterior means
-    logvar: np.ndarray  # (N, D) float32 posterior log-variances
+    logvar: np.ndarray | None  # (N, D) float32 posterior log-variances; None for an autoencoder
     labels: np.ndarray | None  # (N,) int64, or None for unlabelled data
     index: np.ndarray  # (N,) rows of the dataset these came from
 
@@ -48,9 +48,10 @@ def encode_rows(model: VAE, dataset: ImageDataset, index: np.ndarray, batch_size
         for x, y in batches(dataset, index, batch_size, device):
             mu, logvar = model.encode(x, y if model.config.conditional else None)
             mus.append(mu.cpu())
-            logvars.append(logvar.cpu())
+            if logvar is not None:
+                logvars.append(logvar.cpu())
     labels = dataset.labels[index] if dataset.labels is not None else None
-    return Latents(torch.cat(mus).numpy(), torch.cat(logvars).numpy(), labels, index)
+    return Latents(torch.cat(mus).numpy(), torch.cat(logvars).numpy() if logvars else None, labels, index)
 
 
 def active_units(kl_per_dim: np.ndarray, threshold: float = ACTIVE_NATS) -> np.ndarray:
@@ -66,6 +67,14 @@ def count_active_units(mu: np.ndarray, logvar: np.ndarray) -> int:
 def mean_kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """Average KL(q(z_d|x) || N(0, 1)) per dimension (D,): how much each dimension carries, in nats."""
     return (0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)).mean(axis=0)
+
+
+def dimension_weights(latents: Latents) -> tuple[np.ndarray, str]:
+    """How much each latent dimension carries (D,) and what that is: a VAE's mean KL per dimension, in nats; an
+    autoencoder's spread of codes (their standard deviation), as it has no KL."""
+    if latents.logvar is None:
+        return latents.mu.std(axis=0), "spread"
+    return mean_kl_per_dim(latents.mu, latents.logvar), "KL"
 
 
 def interpolate(z0: np.ndarray, z1: np.ndarray, steps: int, method: str = "linear") -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The VAE: MLP or convolutional encoder/decoder with a diagonal Gaussian posterior, optionally label-conditioned."""
+"""The VAE: MLP or convolutional encoder/decoder with a diagonal Gaussian posterior, optionally label-conditioned;
+the same networks with a deterministic encoder make the plain autoencoder (kind "ae")."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from explorer.runtime import seed_everything
 class VAEOutput(NamedTuple):
     recon_logits: torch.Tensor  # (B, C, H, W) decoder output before the sigmoid
     mu: torch.Tensor  # (B, D) posterior means
-    logvar: torch.Tensor  # (B, D) posterior log-variances
-    z: torch.Tensor  # (B, D) one reparameterised sample
+    logvar: torch.Tensor | None  # (B, D) posterior log-variances; None for an autoencoder (its code is a point)
+    z: torch.Tensor  # (B, D) one reparameterised sample (an autoencoder's: its code)
 
 
 def _dense(sizes: list[int]) -> nn.Sequential:
@@ -32,7 +33,10 @@ def _dense(sizes: list[int]) -> nn.Sequential:
 
 
 class VAE(nn.Module):
-    """q(z|x[,y]) = N(mu, diag(exp(logvar))), p(z) = N(0, I), p(x|z[,y]) Bernoulli or Gaussian per pixel."""
+    """q(z|x[,y]) = N(mu, diag(exp(logvar))), p(z) = N(0, I), p(x|z[,y]) Bernoulli or Gaussian per pixel.
+
+    With config.kind "ae" the encoder gives one point z = mu per image and no variance: a plain autoencoder.
+    """
 
     def __init__(self, config: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__()
@@ -79,7 +83,8 @@ class VAE(nn.Module):
 
         encoder_sizes = [n_features + n_cond, *config.hidden_dims]
         self.encoder_dense = _dense(encoder_sizes)
-        self.to_mu_logvar = nn.Linear(encoder_sizes[-1], 2 * config.latent_dim)
+        # (The name is kept for an autoencoder, whose layer gives mu alone: checkpoints of both read the same way.)
+        self.to_mu_logvar = nn.Linear(encoder_sizes[-1], (2 if self.is_vae else 1) * config.latent_dim)
         decoder_sizes = [config.latent_dim + n_cond, *reversed(config.hidden_dims)]
         self.decoder_dense = _dense(decoder_sizes)
         self.to_features = nn.Linear(decoder_sizes[-1], n_features)
@@ -92,6 +97,11 @@ class VAE(nn.Module):
     def latent_dim(self) -> int:
         return self.config.latent_dim
 
+    @property
+    def is_vae(self) -> bool:
+        """False for a plain autoencoder: no posterior variance, no KL term, no likelihood bound."""
+        return self.config.kind == "vae"
+
     def _condition(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         if not self.config.conditional:
             return h
@@ -99,14 +109,17 @@ class VAE(nn.Module):
             raise ValueError("This conditional VAE needs a label for every image it encodes or decodes.")
         return torch.cat([h, F.one_hot(labels.long(), self.num_classes).to(h.dtype)], dim=1)
 
-    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, C, H, W) in [0, 1] -> mu, logvar, each (B, D)."""
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x (B, C, H, W) in [0, 1] -> mu, logvar, each (B, D); an autoencoder's logvar is None."""
         h = x
         if self.config.arch == "conv":
             for conv in self.encoder_convs:
                 h = F.relu(conv(h))
         h = self.encoder_dense(self._condition(h.flatten(1), labels))
-        mu, logvar = self.to_mu_logvar(h).float().chunk(2, dim=1)  # float32 even under bf16 autocast: KL needs it
+        out = self.to_mu_logvar(h).float()  # float32 even under bf16 autocast: KL needs it
+        if not self.is_vae:
+            return out, None
+        mu, logvar = out.chunk(2, dim=1)
         return mu, logvar
 
     def decode_logits(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -130,7 +143,7 @@ class VAE(nn.Module):
         self, x: torch.Tensor, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
     ) -> VAEOutput:
         mu, logvar = self.encode(x, labels)
-        z = mu + sample_noise(mu, generator) * torch.exp(0.5 * logvar)  # reparameterisation trick
+        z = mu if logvar is None else mu + sample_noise(mu, generator) * torch.exp(0.5 * logvar)  # reparameterisation
         return VAEOutput(self.decode_logits(z, labels), mu, logvar, z)
 
 

@@ -11,7 +11,9 @@ from torch.nn import functional as F
 from explorer.model import VAE, sample_noise
 
 LOG_2PI = math.log(2 * math.pi)
-MIN_LOG_STD = math.log(1e-3)  # a learned Gaussian std may not shrink to 0, where the likelihood is unbounded
+MIN_LOG_STD = math.log(1e-3)
+NO_LIKELIHOOD = ("an autoencoder encodes each image to one point, not a distribution: it has no KL term, so no ELBO, "
+                 "and no bound on log p(x)")  # a learned Gaussian std may not shrink to 0, where the likelihood is unbounded
 
 
 class LossTerms(NamedTuple):
@@ -52,9 +54,13 @@ def elbo_terms(
     free_bits: float = 0.0,
     generator: torch.Generator | None = None,
 ) -> LossTerms:
-    """One-sample ELBO terms for a batch; total is what training minimises."""
+    """One-sample ELBO terms for a batch; total is what training minimises (an autoencoder's: reconstruction alone,
+    its KL reported as 0: it has no posterior to compare with the prior)."""
     out = model(x, labels, generator)
     recon = reconstruction_nll(model, out.recon_logits, x).mean()
+    if out.logvar is None:
+        zero = recon.new_zeros(())
+        return LossTerms(recon, recon, zero, recon.new_zeros(out.mu.shape[1]))
     kl_dims = kl_per_dimension(out.mu, out.logvar).mean(dim=0)  # (D,)
     kl = kl_dims.sum()
     # Free bits: dimensions under the floor cost a constant, so the optimiser is not pushed to collapse them.
@@ -71,6 +77,8 @@ def iwae_log_likelihood(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """log p(x) estimate per image (B,) with k importance samples (Burda et al. 2016); k=1 is the ELBO."""
+    if not model.is_vae:
+        raise ValueError(NO_LIKELIHOOD)
     mu, logvar = model.encode(x, labels)
     std = torch.exp(0.5 * logvar)
     weights = []

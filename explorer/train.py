@@ -45,13 +45,13 @@ class StepMetrics:
     grad_norm: float  # global gradient norm before the update
     samples_per_s: float  # training images per second so far (evaluation time excluded)
     elapsed_s: float  # wall time since the run began
-    test_elbo: float | None = None  # epoch end only: mean test ELBO per image (nats, higher is better)
-    test_recon: float | None = None
+    test_elbo: float | None = None  # epoch end only: mean test ELBO per image (nats, higher is better); never an AE's
+    test_recon: float | None = None  # epoch end only
     test_kl: float | None = None
 
     @property
     def epoch_end(self) -> bool:
-        return self.test_elbo is not None
+        return self.test_recon is not None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

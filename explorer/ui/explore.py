@@ -104,7 +104,7 @@ def _position(latents: Latents, row: int) -> int:
 def _show_pick(tag: str, row: int, selection: Selection, latents: Latents) -> None:
     checkpoint, data = selection.checkpoint, selection.dataset
     i = _position(latents, row)
-    mu, sigma = latents.mu[i], np.exp(0.5 * latents.logvar[i])
+    mu = latents.mu[i]
     label = int(latents.labels[i]) if latents.labels is not None else None
     recon = decode_latents(checkpoint.model, mu[None], label)[0]
     images = to_uint8(np.stack([data.pixels(row), recon]))
@@ -114,7 +114,10 @@ def _show_pick(tag: str, row: int, selection: Selection, latents: Latents) -> No
         with st.container(horizontal=True):
             st.image(enlarge(images[0], 112), caption="image", width=112, output_format="PNG")
             st.image(enlarge(images[1], 112), caption="reconstruction", width=112, output_format="PNG")
-        st.caption(f"mean μ = [{fmt(mu)}]  \nσ = [{fmt(sigma)}]")
+        if latents.logvar is None:
+            st.caption(f"code z = [{fmt(mu)}]  \nAn autoencoder encodes each image to this one point: no σ.")
+        else:
+            st.caption(f"mean μ = [{fmt(mu)}]  \nσ = [{fmt(np.exp(0.5 * latents.logvar[i]))}]")
 
 
 def _path_controls() -> PathConfig:
@@ -173,7 +176,7 @@ def render() -> None:
     latent_dim = selection.checkpoint.model_config.latent_dim
     config = _projection_controls(latent_dim)
     ellipses = False
-    if config.method == "identity":
+    if config.method == "identity" and latents.logvar is not None:
         ellipses = st.checkbox(
             f"Draw posteriors as ±1σ ellipses ({min(ELLIPSE_SAMPLE, len(latents.mu))} points)", key="show_sigma",
             help="The reconstruction term pushes these bubbles apart; the KL term packs them around the origin.",

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer.config import Z_LIMIT, SamplingConfig
 from explorer.imaging import enlarge, tile, to_uint8
-from explorer.latent import decode_latents, grid_latents, mean_kl_per_dim, prior_samples
+from explorer.latent import decode_latents, dimension_weights, grid_latents, prior_samples
 from explorer.plots import manifold_figure
 from explorer.ui import session, sidebar, url
 from explorer.ui.sidebar import Selection
@@ -45,7 +45,7 @@ def _label_choice(selection: Selection) -> int | None:
                         persist_state="session")
 
 
-def _sliders(selection: Selection, label: int | None, kl: np.ndarray) -> np.ndarray:
+def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray, str]) -> np.ndarray:
     model = selection.checkpoint.model
     latent_dim = model.latent_dim
     picked, _ = _picked_mean(selection)
@@ -56,11 +56,13 @@ def _sliders(selection: Selection, label: int | None, kl: np.ndarray) -> np.ndar
                    help="Pick a point on the Explore page first." if picked is None else None)
     cols[1].button("Reset to 0", key="reset_sliders", on_click=_set_sliders, args=(np.zeros(latent_dim),))
     left, right = st.columns([3, 2])
+    kl, what = weights
+    unit = " nats" if what == "KL" else ""
     order = np.argsort(-kl, kind="stable")  # most informative dimension first
     z = np.zeros((1, latent_dim), np.float32)
     with left:
         for d in order:
-            z[0, d] = st.slider(f"z{d} · KL {kl[d]:.2f} nats", -Z_LIMIT, Z_LIMIT, 0.0, step=Z_STEP,
+            z[0, d] = st.slider(f"z{d} · {what} {kl[d]:.2f}{unit}", -Z_LIMIT, Z_LIMIT, 0.0, step=Z_STEP,
                                 key=session.z_key(int(d)), bind="query-params", persist_state="session")
     image = to_uint8(decode_latents(model, z, label))[0]
     with right, st.container(key="slider_decode"):
@@ -86,6 +88,7 @@ def _prior_grid(selection: Selection, label: int | None) -> SamplingConfig:
 
 
 def _manifold(selection: Selection, label: int | None, kl: np.ndarray) -> SamplingConfig:
+    """The decoded grid; kl (D,) orders the dimensions to choose from, most informative first."""
     model = selection.checkpoint.model
     latent_dim = model.latent_dim
     st.subheader("The decoded manifold")
@@ -129,15 +132,14 @@ def render() -> None:
     url.show_notices()
     label = _label_choice(selection)
     if selection.dataset is not None:
-        latents = selection.latents()
-        kl = mean_kl_per_dim(latents.mu, latents.logvar)
+        weights = dimension_weights(selection.latents())
     else:
-        kl = np.zeros(selection.checkpoint.model_config.latent_dim)
-    z = _sliders(selection, label, kl)
+        weights = np.zeros(selection.checkpoint.model_config.latent_dim), "KL"
+    z = _sliders(selection, label, weights)
     st.divider()
     samples = _prior_grid(selection, label)
     st.divider()
-    grid = _manifold(selection, label, kl)
+    grid = _manifold(selection, label, weights[0])
     link = {session.z_key(d): f"{v:g}" for d, v in enumerate(z) if v != 0.0}
     if label:
         link[session.LABEL] = selection.condition_names[label]

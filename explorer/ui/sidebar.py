@@ -134,7 +134,7 @@ def model_sidebar() -> Selection:
     config = checkpoint.model_config
     with st.sidebar:
         st.caption(
-            f"{config.arch.upper()} VAE · {config.latent_dim}-D latent · {config.likelihood}"
+            f"{config.arch.upper()} {'VAE' if config.kind == 'vae' else 'autoencoder'} · {config.latent_dim}-D latent · {config.likelihood}"
             f"{' · conditional' if config.conditional else ''} · trained on {plain(checkpoint.dataset)}"
         )
     selection = Selection(name, checkpoint, data, split, problem)
