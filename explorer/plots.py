@@ -33,6 +33,21 @@ def _groups(n: int, labels: np.ndarray | None, label_names: tuple[str, ...]):
             yield html.escape(name, quote=False), label_colour(i), mask
 
 
+PRIOR_RADII = (1.0, 2.0, 3.0)  # the prior N(0, I)'s 1σ, 2σ and 3σ circles: 39%, 86% and 99% of its mass in 2-D
+
+
+def add_prior_circles(fig: go.Figure, centre: tuple[float, float] = (0.0, 0.0), radii=PRIOR_RADII) -> go.Figure:
+    """The prior's 1σ/2σ/3σ circles (dashed grey, labelled on the right) under a map in latent units."""
+    t = np.linspace(0, 2 * np.pi, 97)
+    for r in radii:
+        fig.add_trace(go.Scatter(x=centre[0] + r * np.cos(t), y=centre[1] + r * np.sin(t), mode="lines",
+                                 line=dict(color="rgba(90,90,90,0.7)", width=1.2, dash="dash"), hoverinfo="skip",
+                                 showlegend=False, name=f"prior {r:g}σ"))
+        fig.add_annotation(x=centre[0] + r, y=centre[1], text=f"{r:g}σ", showarrow=False, xanchor="left",
+                           font=dict(size=10, color="rgb(90,90,90)"))
+    return fig
+
+
 def _square_layout(fig: go.Figure, axis_titles: tuple[str, str], height: int, uirevision: str = "keep") -> go.Figure:
     fig.update_layout(
         xaxis_title=axis_titles[0],
