@@ -12,6 +12,7 @@ try:
         st.Page("explorer/ui/pages/explore.py", title="Explore", url_path="explore", default=True),
         st.Page("explorer/ui/pages/generate.py", title="Generate", url_path="generate"),
         st.Page("explorer/ui/pages/train.py", title="Train", url_path="train"),
+        st.Page("explorer/ui/pages/compare.py", title="Compare", url_path="compare"),
     ]).run()
 finally:
     prefetch.empty()

@@ -48,6 +48,15 @@ def add_prior_circles(fig: go.Figure, centre: tuple[float, float] = (0.0, 0.0), 
     return fig
 
 
+def add_picks(fig: go.Figure, points: np.ndarray, names: str = "AB") -> go.Figure:
+    """The picked points (K, 2) as labelled stars over a map."""
+    fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers+text", name="picks", text=list(names[:len(points)]),
+                             textposition="top center", marker=dict(size=14, color="crimson", symbol="star",
+                                                                    line=dict(color="white", width=1)),
+                             hoverinfo="skip"))
+    return fig
+
+
 def _square_layout(fig: go.Figure, axis_titles: tuple[str, str], height: int, uirevision: str = "keep") -> go.Figure:
     fig.update_layout(
         xaxis_title=axis_titles[0],
@@ -120,8 +129,7 @@ def path_map(
     fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path" if exact else "path (approx.)",
                              line=dict(color="black", width=2), marker=dict(size=6, color="black"),
                              hovertemplate="step %{pointNumber}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=ends[:, 0], y=ends[:, 1], mode="markers+text", name="picks", text=["A", "B"],
-                             textposition="top center", marker=dict(size=13, color="crimson", symbol="star")))
+    add_picks(fig, ends)
     return _square_layout(fig, axis_titles, height)
 
 

@@ -14,9 +14,11 @@ import streamlit as st
 
 from explorer.budget import Ledger
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
+from explorer.compare import PriorFit, prior_fit
 from explorer.config import ProjectionConfig
 from explorer.data import ImageDataset, load_dataset
 from explorer.embedfile import embedding_path, load_embedding
+from explorer.evaluation import Evaluation, evaluate
 from explorer.export import latents_csv, projector_zip
 from explorer.files import remove_stale_temps
 from explorer.latent import Latents, encode_dataset
@@ -87,6 +89,16 @@ def _exports(weights: str, data: str, split: str, _latents: Latents, label_names
 def exports(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents) -> tuple[str, bytes]:
     """The CSV and Embedding Projector zip of a model's latents, made once per (weights, data, split)."""
     return _exports(checkpoint.fingerprint, dataset.fingerprint, split, rows, dataset.label_names)
+
+
+@st.cache_resource(show_spinner="Scoring the model ...", max_entries=16)
+def _scores(weights: str, data: str, split: str, _checkpoint: Checkpoint, _dataset: ImageDataset, _rows: Latents):
+    return evaluate(_checkpoint.model, _dataset, split, active_units=False), prior_fit(_rows, _dataset.num_classes)
+
+
+def scores(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents) -> tuple[Evaluation, PriorFit]:
+    """A model's ELBO terms on a split, and how its encoded data fits the prior, once per (weights, data, split)."""
+    return _scores(checkpoint.fingerprint, dataset.fingerprint, split, checkpoint, dataset, rows)
 
 
 class _ProjectionCache:

@@ -32,6 +32,7 @@ SAVE_NAME = "train_save_name"
 SNAPSHOT_EPOCH = "snapshot_epoch"
 LABEL = "label"
 MAP = "latent_map"
+COMPARE_MODELS = ("compare_a", "compare_b")  # the Compare page's two model choices (also its link parameters)
 
 
 def z_key(d: int) -> str:
@@ -45,6 +46,8 @@ class Visitor:
 
     picks: list[int] = field(default_factory=list)  # dataset rows picked on the map, oldest first, at most two
     last_selection: tuple = ()  # the map's last selection, to act on changes only
+    compare_picks: list[int] | None = None  # the Compare page's two data rows (None: its default pair)
+    compare_selections: dict[str, tuple] = field(default_factory=dict)  # each Compare map's last selection
     selection_note: str | None = None
     models: dict[str, Checkpoint] = field(default_factory=dict)  # uploaded and trained models, by display name
     datasets: dict[str, ImageDataset] = field(default_factory=dict)  # uploaded data sets, by display name

@@ -61,7 +61,7 @@ def _on_upload(key: str) -> None:
         UPLOAD_PREFIX + upload.name, load_checkpoint(upload.getvalue(), name=upload.name)))
 
 
-def _dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:
+def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:
     """The data a model was trained on, if it can be had here.
 
     Built-in names always; a file path only for server-side (trusted) checkpoints, and never one a visitor
@@ -87,28 +87,41 @@ def _dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | 
     return data, None
 
 
-def _server_model(name: str, modified: float) -> Checkpoint:
-    """A server-side model; one that fails to load (damaged on disk after it was listed) gets one message, and the
-    visitor chooses another."""
+def model_named(name: str) -> Checkpoint:
+    """One of the visitor's models, or a server-side one; a server model that fails to load (damaged on disk after it
+    was listed) gets one message, and the visitor chooses another."""
+    me = session.visitor()
+    if name in me.models:
+        return me.models[name]
     try:
-        return resources.server_model(name, modified)
+        return resources.server_model(name, known_checkpoints()[name].stat().st_mtime)
     except (ValueError, OSError):
         st.error(f"The model {plain(repr(name))} could not be loaded; it may be damaged. Choose another model in "
                  "the sidebar.")
         st.stop()
 
 
-def model_sidebar() -> Selection:
-    """Choose the model and split; on a visit's first run, read the link."""
+def model_names() -> list[str]:
+    """The models this visitor can choose: the server's, then their own."""
+    return list(known_checkpoints()) + list(session.visitor().models)
+
+
+def page_start() -> dict | None:
+    """What every page does first: the server's start-up, this visit's presence, the sidebar's model kept while a
+    page does not draw it; returns the link's parameters on a visit's first run."""
     resources.start_up()
     session.presence()
     session.keep_widget(session.MODEL)
-    link = url.first_visit()
+    return url.first_visit()
+
+
+def model_sidebar() -> Selection:
+    """Choose the model and split; on a visit's first run, read the link."""
+    link = page_start()
     if link is not None:
         url.restore_model(link)
     me = session.visitor()
-    server_side = known_checkpoints()
-    names = list(server_side) + list(me.models)
+    names = model_names()
     if not names:
         st.error("No models found: train one with 'python -m explorer train' into checkpoints/.")
         st.stop()
@@ -129,8 +142,8 @@ def model_sidebar() -> Selection:
             me.memory_notice = None
         split = st.radio("Data split", url.SPLITS, key=session.SPLIT, horizontal=True, on_change=session.clear_picks,
                          bind="query-params", persist_state="session")
-    checkpoint = me.models[name] if name in me.models else _server_model(name, server_side[name].stat().st_mtime)
-    data, problem = _dataset_for(checkpoint, trusted=name not in me.models)
+    checkpoint = model_named(name)
+    data, problem = dataset_for(checkpoint, trusted=name not in me.models)
     config = checkpoint.model_config
     with st.sidebar:
         st.caption(

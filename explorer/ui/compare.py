@@ -1,0 +1,258 @@
+"""The Compare page: two models side by side against the prior, by default a plain autoencoder and a VAE, to show why
+a VAE: where each puts the data, what its prior samples look like, the path between two images, and the region the
+data occupies decoded."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from explorer.checkpoint import Checkpoint
+from explorer.compare import Plane, PriorFit, plane_for, region, region_grid
+from explorer.data import ImageDataset
+from explorer.evaluation import Evaluation
+from explorer.imaging import enlarge, tile, to_uint8
+from explorer.latent import Latents, decode_latents, interpolate, prior_samples
+from explorer.plots import add_picks, add_prior_circles, latent_map, manifold_figure
+from explorer.ui import resources, session, sidebar
+from explorer.ui.markup import plain
+
+# The lesson: an autoencoder beside a VAE trained the same way. The 16-D pair is the default because it shows it at a
+# glance: in 2-D the autoencoder's decoder bends smoothly across its gaps, so its prior samples are blends of the few
+# digits crowded at the origin rather than noise; in 16-D they are noise.
+PAIRS = {"16-D": ("mnist5k-ae-z16", "mnist5k-z16"), "2-D": ("mnist5k-ae-z2", "mnist5k-z2")}
+DEFAULTS = PAIRS["16-D"]
+SPLIT = "test"
+PRIOR_SAMPLES = 36
+PATH_STEPS = 9
+GRID_SIZE = 15
+SAMPLE_SEED = 0  # both models decode the same prior draws (when their latents have the same size)
+
+
+class Side(NamedTuple):
+    """One model of the two, with what the page draws for it."""
+
+    tag: str  # "A" or "B"
+    name: str
+    checkpoint: Checkpoint
+    latents: Latents
+    plane: Plane
+    points: np.ndarray  # (N, 2) the latent means on the plane
+    scores: Evaluation
+    fit: PriorFit
+
+
+def _set_pair(pair: tuple[str, str]) -> None:
+    for key, name in zip(session.COMPARE_MODELS, pair):
+        session.set_widget(key, name)
+
+
+def _choose_models() -> tuple[str, str]:
+    names = sidebar.model_names()
+    pairs = {label: pair for label, pair in PAIRS.items() if set(pair) <= set(names)}
+    if pairs:
+        with st.container(horizontal=True):
+            for label, pair in pairs.items():
+                st.button(f"Autoencoder vs VAE, {label}", key=f"compare_pair_{label}", on_click=_set_pair, args=(pair,),
+                          help=f"{pair[0]} beside {pair[1]}: the same data, network, epochs and seed.")
+    cols = st.columns(2)
+    chosen = []
+    for col, key, tag, default in zip(cols, session.COMPARE_MODELS, "AB", DEFAULTS):
+        default = default if default in names else names[0]
+        if session.widget_value(key, default) not in names:  # a model of this session, let go since
+            session.set_widget(key, default)
+        chosen.append(col.selectbox(f"Model {tag}", names, index=names.index(default), key=key, bind="query-params",
+                                    persist_state="session"))
+    return chosen[0], chosen[1]
+
+
+def _data(a: Checkpoint, b: Checkpoint, names: tuple[str, str]) -> ImageDataset | None:
+    """The data both are shown on: A's training data, else B's (the two share an image shape)."""
+    problems = []
+    for checkpoint, name in zip((a, b), names):
+        data, problem = sidebar.dataset_for(checkpoint, trusted=name not in session.visitor().models)
+        if data is not None and all(not c.model_config.conditional or c.model.num_classes == data.num_classes
+                                    for c in (a, b)):
+            return data
+        problems.append(problem or f"{checkpoint.dataset!r} has a different number of classes.")
+    st.info("There is no data to compare these two models on: " + plain(" ".join(problems)))
+    return None
+
+
+def _side(tag: str, name: str, checkpoint: Checkpoint, data: ImageDataset) -> Side:
+    latents = resources.latents(checkpoint, data, SPLIT)
+    plane = plane_for(latents.mu)
+    scores, fit = resources.scores(checkpoint, data, SPLIT, latents)
+    return Side(tag, name, checkpoint, latents, plane, plane.to_plane(latents.mu), scores, fit)
+
+
+def _default_picks(latents: Latents) -> list[int]:
+    """A 0 and a 1 when the data has such labels (far apart in both models), else the first two images."""
+    if latents.labels is not None and {0, 1} <= set(latents.labels.tolist()):
+        return [int(latents.index[np.argmax(latents.labels == label)]) for label in (0, 1)]
+    return [int(r) for r in latents.index[:2]]
+
+
+def _picks(latents: Latents) -> list[int]:
+    me = session.visitor()
+    known = set(latents.index.tolist())
+    if me.compare_picks is None or not all(r in known for r in me.compare_picks):
+        me.compare_picks = _default_picks(latents)
+    return me.compare_picks
+
+
+def _take_click(key: str, event) -> None:
+    """A single clicked point on either map replaces the older of the two picks (read before the maps are drawn,
+    so both show the same picks)."""
+    rows = [int(p["customdata"]) for p in (event["selection"]["points"] if event else []) if "customdata" in p]
+    me = session.visitor()
+    if tuple(rows) == me.compare_selections.get(key, ()):
+        return  # the chart re-sends its selection on every rerun: act on changes only
+    me.compare_selections[key] = tuple(rows)
+    if len(rows) == 1 and rows[0] not in me.compare_picks:
+        me.compare_picks = [*me.compare_picks[-1:], rows[0]]
+
+
+def _map_key(side: Side) -> str:
+    return f"compare_map_{side.tag.lower()}"
+
+
+def _position(latents: Latents, rows: list[int]) -> np.ndarray:
+    return np.searchsorted(latents.index, rows)
+
+
+def _label(checkpoint: Checkpoint) -> int | None:
+    return 0 if checkpoint.model_config.conditional else None  # conditional models decode free z as label 0
+
+
+def _kind(checkpoint: Checkpoint) -> str:
+    config = checkpoint.model_config
+    what = "VAE" if config.kind == "vae" else "autoencoder"
+    return f"{config.arch.upper()} {what}, {config.latent_dim}-D"
+
+
+def _numbers(sides: list[Side]) -> None:
+    measures = {
+        "model": lambda s: f"{plain(s.name)} ({_kind(s.checkpoint)})",
+        "reconstruction, nats/image": lambda s: f"{s.scores.recon:.1f}",
+        "KL from the prior, nats/image": lambda s: "none: a point, no bubble" if s.scores.kl is None else f"{s.scores.kl:.1f}",
+        "prior covered by the data": lambda s: f"{s.fit.covered:.0%}",
+        "data inside the prior's 99% ball": lambda s: f"{s.fit.inside:.0%}",
+        "gap from the prior (Gaussian fit), nats": lambda s: f"{s.fit.gap_nats:.1f}",
+        "prior samples' labels off the data's mix": lambda s: "-" if s.fit.label_gap is None else f"{s.fit.label_gap:.0%}",
+    }
+    st.table(pd.DataFrame({s.tag: [show(s) for show in measures.values()] for s in sides}, index=list(measures)))
+    st.caption(
+        "Lower reconstruction is better; the KL term is what a VAE pays for its bubbles. The rest compare one draw per "
+        "test image from its bubble (an autoencoder's: its point) with the prior N(0, I): the share of prior samples "
+        "that land near some encoded image (about 95% when the two match), the share of images where prior samples "
+        "land, the KL of a Gaussian fitted to them from N(0, I) (0 when they match), and how unlike the data's label "
+        "mix the labels of the images nearest to prior samples are (0% when sampling reaches every class as often as "
+        "the data holds it)."
+    )
+
+
+def _pair(title: str, caption: str):
+    st.subheader(title)
+    st.caption(caption)
+    return st.columns(2)
+
+
+def _maps(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
+    cols = _pair("Where each model puts the data",
+                 "Test images' codes (a VAE's means) with the prior's 1σ, 2σ and 3σ circles. The KL term pulls a VAE's "
+                 "codes into the circles; an autoencoder has no such term, so its clusters spread out and leave gaps. "
+                 "Click a point on either map to pick it for the path below.")
+    for col, side in zip(cols, sides):
+        fig = latent_map(side.points, side.latents.labels, data.label_names, side.latents.index, side.plane.titles,
+                         height=440, uirevision=f"compare-{side.checkpoint.fingerprint[:12]}")
+        add_prior_circles(fig)
+        add_picks(fig, side.points[_position(side.latents, picks)])
+        with col:
+            st.markdown(f"**{side.tag}**: {plain(side.name)}")
+            st.plotly_chart(fig, key=_map_key(side), on_select="rerun", selection_mode="points")
+            if side.latents.mu.shape[1] > 2:
+                st.caption("More than 2 dimensions: the plane of the codes' two principal directions, through the "
+                           "origin, so the prior's circles keep their size.")
+
+
+def _prior_samples(sides: list[Side]) -> None:
+    cols = _pair("Samples from the prior N(0, I)",
+                 "What a model generates: z drawn from N(0, I), decoded (the same draws for both). A VAE's KL term "
+                 "packs its codes into the prior, so its samples look like data. An autoencoder's codes sit wherever "
+                 "training left them: prior samples land where no image was encoded and decode to noise (in 16-D), "
+                 "or on the few digits crowded at the origin (in 2-D).")
+    for col, side in zip(cols, sides):
+        z = prior_samples(PRIOR_SAMPLES, side.latents.mu.shape[1], seed=SAMPLE_SEED)
+        images = to_uint8(decode_latents(side.checkpoint.model, z, _label(side.checkpoint)))
+        mosaic = tile(np.stack([enlarge(im, 48) for im in images]), columns=int(np.sqrt(PRIOR_SAMPLES)))
+        col.image(mosaic, caption=f"{side.tag}: {PRIOR_SAMPLES} prior samples", width=min(400, mosaic.shape[1]),
+                  output_format="PNG")
+
+
+def _paths(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
+    names = [f"row {r}" + (f" ({plain(data.label_names[data.labels[r]])})" if data.labels is not None else "")
+             for r in picks]
+    cols = _pair(f"The path from {names[0]} to {names[1]}",
+                 "The same two test images, encoded by each model, and the straight line between their codes decoded. "
+                 "A VAE's bubbles overlap along the way, so every step decodes to something digit-like; an "
+                 "autoencoder's line can cross empty space its decoder never saw.")
+    ends = to_uint8(data.pixels(picks))
+    for col, side in zip(cols, sides):
+        a, b = side.latents.mu[_position(side.latents, picks)]
+        decoded = to_uint8(decode_latents(side.checkpoint.model, interpolate(a, b, PATH_STEPS), _label(side.checkpoint)))
+        frames = np.stack([enlarge(f, 40) for f in (ends[0], *decoded, ends[1])])
+        col.image(tile(frames, columns=len(frames), pad=4), caption=f"{side.tag}: image A, {PATH_STEPS} decoded steps, "
+                  "image B", width="stretch", output_format="PNG")
+
+
+def _regions(sides: list[Side], data: ImageDataset) -> None:
+    cols = _pair("Decoding the whole region the data occupies",
+                 f"A {GRID_SIZE}x{GRID_SIZE} grid over the square the codes span, each point decoded, with the codes "
+                 "drawn over it (in more than 2-D, on the plane of the map above, the other dimensions at 0). The "
+                 "reconstruction term alone trains an autoencoder's decoder only at its codes: between and away from "
+                 "them it extrapolates, and draws noise where no code is near.")
+    for col, side in zip(cols, sides):
+        x_range, y_range = region(side.points)
+        grid = region_grid(x_range, y_range, GRID_SIZE)
+        images = to_uint8(decode_latents(side.checkpoint.model, side.plane.from_plane(grid), _label(side.checkpoint)))
+        mosaic = tile(images, columns=GRID_SIZE, pad=0)
+        half = (x_range[1] - x_range[0]) / 2 / (GRID_SIZE - 1)  # image cells are centred on the grid points
+        fig = manifold_figure(mosaic, (x_range[0] - half, x_range[1] + half), (y_range[0] - half, y_range[1] + half),
+                              side.points, side.latents.labels, data.label_names, side.plane.titles, height=440)
+        add_prior_circles(fig)
+        col.plotly_chart(fig, key=f"compare_region_{side.tag.lower()}")
+
+
+def render() -> None:
+    sidebar.page_start()
+    st.title("Compare two models")
+    st.caption("Why a VAE and not a plain autoencoder: an autoencoder maps each image to a point and leaves gaps "
+               "between its clusters; a VAE maps each image to a small Gaussian bubble, and its KL term packs the "
+               "bubbles into one ball that covers the prior, so samples from N(0, I) decode to plausible images.")
+    names = _choose_models()
+    a, b = (sidebar.model_named(name) for name in names)
+    if a.image_shape != b.image_shape:
+        st.error(f"These two models take different images ({a.image_shape} and {b.image_shape}, as channels, height, "
+                 "width). Choose two models of the same image shape.")
+        return
+    data = _data(a, b, names)
+    if data is None:
+        return
+    sides = [_side(tag, name, checkpoint, data) for tag, name, checkpoint in zip("AB", names, (a, b))]
+    _picks(sides[0].latents)
+    for side in sides:
+        key = _map_key(side)
+        _take_click(key, session.widget_value(key))
+    picks = _picks(sides[0].latents)
+    _prior_samples(sides)
+    _numbers(sides)
+    _maps(sides, data, picks)
+    _regions(sides, data)
+    _paths(sides, data, picks)
+    if any(s.checkpoint.model_config.conditional for s in sides):
+        st.caption("Conditional models decode every free z (prior samples, paths, grids) as the first label, "
+                   f"{plain(data.label_names[0]) if data.label_names else '0'}.")
