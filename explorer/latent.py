@@ -77,6 +77,47 @@ def dimension_weights(latents: Latents) -> tuple[np.ndarray, str]:
     return mean_kl_per_dim(latents.mu, latents.logvar), "KL"
 
 
+def density_grid(mu: np.ndarray, logvar: np.ndarray | None = None, n: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Cell centres (n,), (n,) of a square grid around the origin that holds the prior's 3σ circle and every
+    2-D mean with 2σ of its bubble around it, so both densities are drawn whole on the same axes."""
+    sigma = np.exp(0.5 * logvar) if logvar is not None else np.zeros_like(mu)
+    reach = max(3.5, float(np.max(np.abs(mu) + 2 * sigma, initial=0.0)))
+    xs = np.linspace(-reach, reach, n)
+    return xs, xs.copy()
+
+
+def aggregate_density(mu: np.ndarray, logvar: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The aggregate posterior q(z) = (1/N) sum_i N(z; mu_i, diag sigma_i^2) of 2-D posteriors on the grid
+    xs x ys: (len(ys), len(xs)), row j at ys[j].
+
+    A diagonal Gaussian factorises, N(z; mu, diag s^2) = N(x; mu_x, s_x) N(y; mu_y, s_y), so the sum over
+    images is one matrix product of the per-axis densities: (ny, N) @ (N, nx), no (N, ny, nx) array.
+    """
+    mu, logvar = np.asarray(mu, np.float64), np.asarray(logvar, np.float64)
+    if mu.ndim != 2 or mu.shape[1] != 2 or logvar.shape != mu.shape:
+        raise ValueError(f"The aggregate density is drawn for 2-D latents, not means of shape {mu.shape}.")
+    sigma = np.exp(0.5 * logvar)  # (N, 2)
+    px = _normal_pdf(np.asarray(xs, np.float64)[None], mu[:, :1], sigma[:, :1])  # (N, nx)
+    py = _normal_pdf(np.asarray(ys, np.float64)[None], mu[:, 1:], sigma[:, 1:])  # (N, ny)
+    return py.T @ px / len(mu)
+
+
+def point_histogram(points: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """A histogram of 2-D points on the cells centred at xs x ys (evenly spaced), as a density (per unit area):
+    all an autoencoder's codes give, with no σ to spread them. (len(ys), len(xs))."""
+    def edges(c):
+        half = (c[1] - c[0]) / 2
+        return np.append(c - half, c[-1] + half)
+
+    counts, _, _ = np.histogram2d(points[:, 1], points[:, 0], bins=(edges(np.asarray(ys)), edges(np.asarray(xs))))
+    area = (xs[1] - xs[0]) * (ys[1] - ys[0])
+    return counts / max(len(points), 1) / area
+
+
+def _normal_pdf(x, mu, sigma):
+    return np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+
+
 def interpolate(z0: np.ndarray, z1: np.ndarray, steps: int, method: str = "linear") -> np.ndarray:
     """(steps, D) points from z0 to z1 inclusive, on a straight line or a great circle (slerp, White 2016).
 

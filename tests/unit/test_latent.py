@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
 
 from explorer.config import ModelConfig
 from explorer.evaluation import evaluate
-from explorer.latent import count_active_units, decode_latents, encode_dataset, reconstruct
+from explorer.latent import (
+    aggregate_density, count_active_units, decode_latents, density_grid, encode_dataset, point_histogram, reconstruct,
+)
 from explorer.model import create_model, evaluating
 
 
@@ -47,3 +51,61 @@ def test_inference_helpers_leave_the_models_mode_as_they_found_it(tiny_dataset, 
     with pytest.raises(RuntimeError), evaluating(model):
         raise RuntimeError("mid-way")
     assert model.training is training
+
+
+def _cell(xs, ys) -> float:
+    return float((xs[1] - xs[0]) * (ys[1] - ys[0]))
+
+
+def test_the_aggregate_posterior_is_a_density_that_peaks_at_a_lone_mean():
+    rng = np.random.default_rng(0)
+    mu = rng.normal(0, 1.5, (200, 2)).astype(np.float32)
+    logvar = rng.normal(-1, 0.3, (200, 2)).astype(np.float32)
+    xs = ys = np.linspace(-12, 12, 241)
+    q = aggregate_density(mu, logvar, xs, ys)
+    assert q.shape == (241, 241) and (q >= 0).all()
+    assert q.sum() * _cell(xs, ys) == pytest.approx(1.0, abs=1e-3)
+    one = aggregate_density(np.array([[1.0, -2.0]]), np.log(np.array([[0.25, 0.04]])), xs, ys)
+    row, col = np.unravel_index(np.argmax(one), one.shape)  # rows run along y, columns along x
+    assert (xs[col], ys[row]) == (pytest.approx(1.0), pytest.approx(-2.0))
+    assert one.max() == pytest.approx(1 / (2 * np.pi * 0.5 * 0.2), rel=1e-6)  # the peak of N(mu, diag(.25, .04))
+
+
+def test_unit_bubbles_at_prior_draws_make_a_density_close_to_the_priors():
+    """Means drawn from N(0, I) with σ = 1 give q = N(0, 2I), the prior smeared once more; means from N(0, 0)
+    would give the prior itself. Both are checked against their closed forms."""
+    mu = np.random.default_rng(1).standard_normal((4000, 2))
+    xs = ys = np.linspace(-5, 5, 51)
+    q = aggregate_density(mu, np.zeros_like(mu), xs, ys)
+    r2 = xs[None, :] ** 2 + ys[:, None] ** 2
+    assert np.abs(q - np.exp(-r2 / 4) / (4 * np.pi)).max() < 0.006  # N(0, 2I), peak 0.080
+    prior = np.exp(-r2 / 2) / (2 * np.pi)
+    assert np.abs(aggregate_density(np.zeros((1, 2)), np.zeros((1, 2)), xs, ys) - prior).max() < 1e-12
+
+
+def test_aggregate_density_is_fast_and_refuses_other_than_2d():
+    rng = np.random.default_rng(0)
+    mu, logvar = rng.normal(size=(1000, 2)), rng.normal(-2, 0.5, (1000, 2))
+    xs, ys = density_grid(mu, logvar, 60)
+    start = time.perf_counter()
+    aggregate_density(mu, logvar, xs, ys)
+    assert time.perf_counter() - start < 0.3
+    with pytest.raises(ValueError, match="2-D latents"):
+        aggregate_density(np.zeros((5, 3)), np.zeros((5, 3)), xs, ys)
+
+
+def test_the_density_grid_holds_the_prior_and_every_bubble():
+    xs, ys = density_grid(np.zeros((3, 2)), np.zeros((3, 2)))
+    assert len(xs) == len(ys) == 60 and xs[0] == -3.5 and xs[-1] == 3.5  # the prior's 3σ circle, with a margin
+    xs, _ = density_grid(np.array([[9.0, 0.0]]), np.log(np.array([[4.0, 1.0]])), 30)
+    assert len(xs) == 30 and xs[-1] == pytest.approx(13.0)  # the far mean, with 2σ of its bubble
+    xs, _ = density_grid(np.array([[0.0, -20.0]]), None)  # an autoencoder's codes: no σ
+    assert xs[0] == -20.0
+
+
+def test_an_autoencoders_points_histogram_is_a_density_too():
+    points = np.array([[0.1, 0.1], [0.1, 0.1], [-2.0, 1.0], [50.0, 0.0]])  # the last one falls off the grid
+    xs = ys = np.linspace(-3, 3, 7)
+    h = point_histogram(points, xs, ys)
+    assert h.shape == (7, 7) and h.sum() * _cell(xs, ys) == pytest.approx(0.75)
+    assert h[3, 3] == pytest.approx(0.5) and h[4, 1] == pytest.approx(0.25)  # row: y = 0 and 1; column: x = 0, -2
