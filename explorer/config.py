@@ -18,6 +18,7 @@ MAX_WIDTH = 8192  # per dense layer; also bounds what a foreign checkpoint's met
 MAX_CHANNELS = 1024
 MAX_LAYERS = 8
 PROJECTIONS = ("identity", "pca", "umap", "tsne")
+MARKS = ("points", "bubbles", "both")  # how a 2-D map of a VAE draws each image: its mean, its ±1σ bubble, or both
 Z_LIMIT = 4.0  # the latent sliders span +/- this: under the prior N(0, 1) all but 6e-5 of z
 
 
@@ -135,6 +136,15 @@ class ProjectionConfig(_Config):
     def key(self) -> tuple:
         """What the map depends on (a cache key): other methods' parameters, and the seed of PCA, do not count."""
         return (self.method, tuple(sorted(self.params.items())), self.random_seed)
+
+
+@dataclass(frozen=True)
+class MapConfig(_Config):
+    """How a 2-D map of a VAE draws each image: its posterior's mean, its ±1σ bubble, or both."""
+
+    marks: str = setting("points", "Draw each image as", "A VAE encodes an image to a Gaussian bubble: its mean "
+                         "(a point) and σ per dimension (the bubble's half-widths).", choices=MARKS,
+                         names={"points": "its mean", "bubbles": "its ±1σ bubble", "both": "both"})
 
 
 @dataclass(frozen=True)

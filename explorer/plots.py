@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from explorer.config import MARKS
 from explorer.imaging import png_bytes
 
 COLOURS = qualitative.Plotly + qualitative.D3  # 20 distinct label colours, then repeat
@@ -70,6 +71,12 @@ def _square_layout(fig: go.Figure, axis_titles: tuple[str, str], height: int, ui
     return fig
 
 
+def _rgba(colour: str, alpha: float) -> str:
+    """A '#rrggbb' colour with an alpha: 'rgba(r,g,b,a)'."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
 def latent_map(
     points: np.ndarray,
     labels: np.ndarray | None,
@@ -79,31 +86,39 @@ def latent_map(
     sigma: np.ndarray | None = None,
     height: int = 560,
     uirevision: str = "keep",
+    marks: str = "both",
 ) -> go.Figure:
     """WebGL scatter, one trace per label (the legend toggles classes); customdata holds the dataset row.
 
     With sigma (N, 2), points whose sigma is not NaN also get their posterior's +/-1 sigma ellipse
-    (axis-aligned: the posterior is diagonal), drawn beneath the points.
+    (axis-aligned: the posterior is diagonal), filled and translucent beneath the points. marks "bubbles"
+    dims the points to let the bubbles be read; they stay there, faint, to be clicked.
     """
+    if marks not in MARKS:
+        raise ValueError(f"marks must be one of {', '.join(MARKS)}, not {marks!r}.")
     fig = go.Figure()
+    faint = sigma is not None and marks == "bubbles"
     for name, colour, mask in _groups(len(points), labels, label_names):
         if sigma is not None:
             drawn = mask & ~np.isnan(sigma[:, 0])
             t = np.linspace(0, 2 * np.pi, ELLIPSE_POINTS)
             xs = points[drawn, 0, None] + sigma[drawn, 0, None] * np.cos(t)  # (n, T)
             ys = points[drawn, 1, None] + sigma[drawn, 1, None] * np.sin(t)
-            gap = np.full((len(xs), 1), np.nan)  # NaN breaks the line between ellipses
-            fig.add_trace(go.Scattergl(
+            gap = np.full((len(xs), 1), np.nan)  # NaN ends one ellipse: each is filled on its own
+            # SVG, not WebGL: a few hundred filled outlines draw in milliseconds, and beneath the WebGL points.
+            fig.add_trace(go.Scatter(
                 x=np.hstack([xs, gap]).ravel().astype(np.float32), y=np.hstack([ys, gap]).ravel().astype(np.float32),
-                mode="lines", line=dict(color=colour, width=1), opacity=0.35, legendgroup=name,
-                showlegend=False, hoverinfo="skip", name=f"{name} ±1σ",
+                mode="lines", fill="toself", fillcolor=_rgba(colour, 0.3), line=dict(color=_rgba(colour, 0.9), width=1.5),
+                legendgroup=name, showlegend=False, hoverinfo="skip", name=f"{name} ±1σ",
             ))
         fig.add_trace(go.Scattergl(
             x=points[mask, 0], y=points[mask, 1], mode="markers", name=name, legendgroup=name,
-            marker=dict(size=5, opacity=0.8, color=colour),
+            marker=dict(size=4, opacity=0.25, color=colour) if faint else dict(size=5, opacity=0.8, color=colour),
             customdata=index[mask].astype(np.int32),
             hovertemplate=f"row %{{customdata}}<br>label {name}<extra></extra>",
         ))
+    if sigma is not None:
+        add_prior_circles(fig)
     _square_layout(fig, axis_titles, height, uirevision)
     # A fingerprint of the drawn data: each rerun re-sends the figure, and without it Plotly.react takes the
     # new (equal) arrays for new data and rebuilds every WebGL buffer.
@@ -157,3 +172,38 @@ def manifold_figure(
     fig.update_xaxes(range=list(x_range), showgrid=False, zeroline=False)
     fig.update_yaxes(range=list(y_range), showgrid=False, zeroline=False)
     return _square_layout(fig, axis_titles, height)
+
+
+def density_figure(xs: np.ndarray, ys: np.ndarray, density: np.ndarray, name: str,
+                   axis_titles: tuple[str, str] = ("z0", "z1"), height: int = 460) -> go.Figure:
+    """A density on a grid (len(ys), len(xs)) as a heatmap, under the prior's 1σ/2σ/3σ circles.
+
+    The colours top out at the 99th percentile: a few tight clusters would otherwise take the whole scale and
+    leave the rest, where the coverage of the prior is read, uniformly dark.
+    """
+    density = np.asarray(density, np.float32)
+    fig = go.Figure(go.Heatmap(
+        z=density, x=np.asarray(xs, np.float32), y=np.asarray(ys, np.float32), zmin=0.0,
+        zmax=max(float(np.quantile(density, 0.99)), 1e-12), colorscale="Viridis", zsmooth="best", name=name,
+        colorbar=dict(title=dict(text=name, side="right"), thickness=12),
+        hovertemplate="(%{x:.2f}, %{y:.2f})<br>" + name + " %{z:.3g}<extra></extra>",
+    ))
+    add_prior_circles(fig)
+    # constrain="domain": the square plot shrinks to the grid instead of stretching an axis past it.
+    fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], showgrid=False, zeroline=False, constrain="domain")
+    return _square_layout(fig, axis_titles, height)
+
+
+def sigma_bars(sigma: np.ndarray, height: int = 200) -> go.Figure:
+    """One image's posterior σ per latent dimension (D,), as bars against the prior's σ = 1 (a dashed line)."""
+    sigma = np.asarray(sigma, np.float32)
+    names = [f"z{d}" for d in range(len(sigma))]
+    fig = go.Figure(go.Bar(x=names, y=sigma, marker_color="#1f77b4", name="σ",
+                           hovertemplate="%{x}: σ %{y:.3f}<extra></extra>"))
+    fig.add_hline(y=1.0, line=dict(color="rgb(90,90,90)", dash="dash", width=1.5), annotation_text="prior σ = 1",
+                  annotation_position="top left", annotation_font=dict(size=10, color="rgb(90,90,90)"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), showlegend=False,
+                      yaxis=dict(title="σ", range=[0, max(1.15, float(sigma.max(initial=0)) * 1.1)]),
+                      xaxis=dict(type="category"))
+    return fig

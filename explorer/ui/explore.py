@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.config import PathConfig, ProjectionConfig
+from explorer.config import MapConfig, PathConfig, ProjectionConfig
 from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
-from explorer.latent import Latents, decode_latents, interpolate
-from explorer.plots import latent_map, path_map
+from explorer.latent import Latents, aggregate_density, decode_latents, density_grid, interpolate, point_histogram
+from explorer.plots import density_figure, latent_map, path_map, sigma_bars
 from explorer.projection import METHOD_LABELS, Projection, methods_for
 from explorer.ui import resources, session, sidebar, url
 from explorer.ui.markup import plain
@@ -16,6 +16,7 @@ from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_key, setting_widget
 
 ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
+DENSITY_CELLS = 60  # per side of the aggregate posterior's grid: smooth at the map's size, ~30 ms for 1,000 images
 STRIP_WIDTH = 820  # pixels the strip may take: the main column at a 1400-px window, beside the sidebar
 STRIP_GAP = 8  # pixels between images ("xsmall")
 
@@ -59,15 +60,40 @@ def _projection(selection: Selection, latents: Latents, config: ProjectionConfig
     return result
 
 
-def _map_figure(selection: Selection, latents: Latents, projection: Projection, ellipses: bool = False):
+def _map_figure(selection: Selection, latents: Latents, projection: Projection, marks: str = "points"):
     sigma = None
-    if ellipses:
+    if marks != "points":
         sigma = np.full((len(latents.mu), 2), np.nan, np.float32)
         shown = np.random.default_rng(0).choice(len(sigma), min(ELLIPSE_SAMPLE, len(sigma)), replace=False)
         sigma[shown] = np.exp(0.5 * latents.logvar[shown])
     view = f"{selection.checkpoint.fingerprint[:12]}-{selection.split}-{projection.method}"  # a new map, a new zoom
     return latent_map(projection.points, latents.labels, selection.dataset.label_names, latents.index,
-                      projection.axis_titles, sigma=sigma, uirevision=view)
+                      projection.axis_titles, sigma=sigma, uirevision=view, marks=marks)
+
+
+def _bubble_of_bubbles(latents: Latents) -> None:
+    """The aggregate posterior q(z) against the prior, for a 2-D identity map; drawn only while its expander is
+    open (it is a second chart, and most visits never open it)."""
+    box = st.expander("The bubble of bubbles: all the posteriors together, against the prior", key="bubble_of_bubbles",
+                      on_change="rerun")
+    if not box.open:
+        return
+    with box:
+        xs, ys = density_grid(latents.mu, latents.logvar, DENSITY_CELLS)
+        if latents.logvar is None:
+            st.info("An autoencoder has no bubbles: each image is one point, with no σ, and no KL term pulls the "
+                    "points toward the prior. Below is only a histogram of those points.")
+            st.plotly_chart(density_figure(xs, ys, point_histogram(latents.mu, xs, ys), "histogram of codes"),
+                            key="code_histogram")
+            st.caption("Where the histogram is empty inside the prior's circles, a prior sample lands where no image "
+                       "was encoded, and the decoder has never been taught what to draw there.")
+            return
+        st.plotly_chart(density_figure(xs, ys, aggregate_density(latents.mu, latents.logvar, xs, ys), "q(z)"),
+                        key="aggregate_density")
+        st.caption(f"q(z) = (1/N) Σ N(z; μᵢ, σᵢ²): the {len(latents.mu):,} bubbles averaged, under the circles of the "
+                   "prior N(0, I) that the Generate page samples. The KL term pulls every mean toward 0 and every σ "
+                   "toward 1, so the bubbles pack into one ball that covers the prior; reconstruction keeps them "
+                   "apart. Where q(z) is thin inside the circles, prior samples decode to images the model rarely saw.")
 
 
 def _row_of(point: dict) -> int | None:
@@ -117,7 +143,11 @@ def _show_pick(tag: str, row: int, selection: Selection, latents: Latents) -> No
         if latents.logvar is None:
             st.caption(f"code z = [{fmt(mu)}]  \nAn autoencoder encodes each image to this one point: no σ.")
         else:
-            st.caption(f"mean μ = [{fmt(mu)}]  \nσ = [{fmt(np.exp(0.5 * latents.logvar[i]))}]")
+            sigma = np.exp(0.5 * latents.logvar[i])
+            st.caption(f"mean μ = [{fmt(mu)}]  \nσ = [{fmt(sigma)}]")
+            st.plotly_chart(sigma_bars(sigma), key=f"sigma_{tag}")
+            st.caption("σ per dimension: reconstruction shrinks it (a narrow bubble says exactly which image this "
+                       "is); the KL term pulls it back toward the prior's 1.")
 
 
 def _path_controls() -> PathConfig:
@@ -175,22 +205,25 @@ def render() -> None:
     me.picks[:] = [row for row in me.picks if row in known]  # picks from another split or model
     latent_dim = selection.checkpoint.model_config.latent_dim
     config = _projection_controls(latent_dim)
-    ellipses = False
-    if config.method == "identity" and latents.logvar is not None:
-        ellipses = st.checkbox(
-            f"Draw posteriors as ±1σ ellipses ({min(ELLIPSE_SAMPLE, len(latents.mu))} points)", key="show_sigma",
-            help="The reconstruction term pushes these bubbles apart; the KL term packs them around the origin.",
-        )
+    marks = "points"
+    if config.method == "identity" and latents.logvar is not None:  # an autoencoder has no σ to draw
+        marks = setting_widget(MapConfig, "marks", prefix="map")
     projection = _projection(selection, latents, config)
 
     left, right = st.columns([3, 2])
     with left:
-        event = st.plotly_chart(_map_figure(selection, latents, projection, ellipses), key=session.MAP,
+        event = st.plotly_chart(_map_figure(selection, latents, projection, marks), key=session.MAP,
                                 on_select="rerun", selection_mode=("points", "box", "lasso"))
         _take_selection(event)
         what = {"test": "test images", "train": "training images", "all": "images (the whole data set)"}[selection.split]
-        st.caption(f"{len(latents.index):,} {what}, latent means, by {METHOD_LABELS[config.method]}. "
-                   "Click a point to pick it; click a second for the path between them.")
+        st.caption(f"{len(latents.index):,} {what}, latent {'means' if latents.logvar is not None else 'codes'}, by "
+                   f"{METHOD_LABELS[config.method]}. Click a point to pick it; click a second for the path between them.")
+        if marks != "points":
+            st.caption(f"±1σ bubbles of {min(ELLIPSE_SAMPLE, len(latents.mu))} of them, and the prior's circles. "
+                       "Reconstruction pushes the bubbles apart (overlapping ones cannot be told apart); the KL term "
+                       "packs them around the origin, toward the prior's size.")
+        if latent_dim == 2 and config.method == "identity":
+            _bubble_of_bubbles(latents)
     picks = me.picks
     with right:
         if me.selection_note:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 
 from explorer.checkpoint import bundled_checkpoints
@@ -9,6 +10,15 @@ from explorer.data import load_dataset, split_indices
 from tests.app.conftest import image_urls, no_exception, select_points
 
 TEST_ROWS = load_dataset("mnist5k").test_index
+
+
+def figure(at, key: str) -> dict:
+    """The Plotly figure a chart was sent, by the chart's key."""
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+
+
+def traces(at, key: str, **match) -> list[dict]:
+    return [t for t in figure(at, key)["data"] if all(t.get(k) == v for k, v in match.items())]
 
 
 def test_starts_on_the_bundled_2d_model_with_an_identity_map(app):
@@ -33,7 +43,7 @@ def test_one_click_shows_the_point_then_a_second_decodes_the_path(app):
     select_points(at, TEST_ROWS[1])
     assert at.session_state["visitor"].picks == list(TEST_ROWS[:2])
     assert len(image_urls(at, "interp_strip")) == 12  # A, 10 decoded steps, B
-    assert len(at.get("plotly_chart")) == 2  # the map, and the path drawn on a second chart
+    assert len(at.get("plotly_chart")) == 4  # the map, each pick's σ bars, and the path drawn on a fourth chart
     assert {"download_strip_png", "download_strip_gif"} <= {b.key for b in at.download_button}
 
 
@@ -84,12 +94,59 @@ def test_a_box_selection_gives_a_hint_instead_of_picks(app):
 
 def test_ellipses_and_pca_on_a_2d_model(app):
     at = app()
-    at.checkbox(key="show_sigma").check().run()
+    assert at.radio(key="map_marks").value == "points"
+    at.radio(key="map_marks").set_value("both").run()
     no_exception(at)
-    assert '"mode":"lines"' in at.get("plotly_chart")[0].proto.spec  # the ellipse traces
+    assert len(traces(at, "latent_map", fill="toself")) == 10  # each label's filled bubbles, ...
+    assert len(traces(at, "latent_map", name="prior 2σ")) == 1  # ... and the prior's circles
+    assert any("Reconstruction pushes the bubbles apart" in c.value for c in at.caption)
     at.selectbox(key="proj").set_value("pca").run()
     no_exception(at)
     assert "by PCA" in at.caption[0].value and "PC1 (" in at.get("plotly_chart")[0].proto.spec
+    assert '"fill":"toself"' not in at.get("plotly_chart")[0].proto.spec  # bubbles only on the identity map
+    assert not [r for r in at.radio if r.key == "map_marks"]
+
+
+def test_bubbles_dim_the_points_which_stay_clickable(app):
+    at = app()
+    at.radio(key="map_marks").set_value("bubbles").run()
+    markers = traces(at, "latent_map", mode="markers")
+    assert traces(at, "latent_map", fill="toself") and len(markers) == 10
+    assert all(t["marker"]["opacity"] <= 0.3 and t["customdata"] for t in markers)  # dimmed, still carrying rows
+    select_points(at, TEST_ROWS[3])
+    no_exception(at)
+    assert at.session_state["visitor"].picks == [TEST_ROWS[3]]
+
+
+def test_the_bubble_of_bubbles_draws_the_aggregate_posterior_when_opened(app):
+    at = app()
+    assert len(at.get("plotly_chart")) == 1  # closed: nothing computed, no second chart
+    at.session_state["bubble_of_bubbles"] = True
+    at.run()
+    no_exception(at)
+    assert len(at.get("plotly_chart")) == 2
+    assert traces(at, "aggregate_density", type="heatmap", name="q(z)") and traces(at, "aggregate_density", name="prior 3σ")
+    assert any("The KL term pulls every mean toward 0 and every σ toward 1" in c.value for c in at.caption)
+    at.selectbox(key="model_name").set_value("mnist5k-ae-z2").run()
+    no_exception(at)
+    assert any(i.value.startswith("An autoencoder has no bubbles") for i in at.info)
+    assert len(at.get("plotly_chart")) == 2 and traces(at, "code_histogram", type="heatmap", name="histogram of codes")
+    assert not [r for r in at.radio if r.key == "map_marks"]  # no σ: no bubbles to draw on the map either
+
+
+def test_a_picks_sigma_shows_as_bars_against_the_priors_one_and_an_autoencoder_has_none(app):
+    at = app()
+    select_points(at, TEST_ROWS[0])
+    pick = at.get_by_key("pick_A")
+    bars = figure(at, "sigma_A")
+    assert bars["data"][0]["type"] == "bar" and bars["data"][0]["x"] == ["z0", "z1"]
+    assert bars["layout"]["shapes"][0]["y0"] == 1.0 and bars["layout"]["annotations"][0]["text"] == "prior σ = 1"
+    assert any("the KL term pulls it back toward the prior's 1" in c.value for c in pick.caption)
+    at.selectbox(key="model_name").set_value("mnist5k-ae-z2").run()
+    select_points(at, TEST_ROWS[1])
+    no_exception(at)
+    pick = at.get_by_key("pick_A")
+    assert "no σ" in pick.caption[0].value and len(at.get("plotly_chart")) == 1
 
 
 def test_16d_model_offers_pca_umap_and_tsne_with_their_parameters(app):

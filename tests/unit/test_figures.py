@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
-from explorer.plots import latent_map, manifold_figure, path_map
+from explorer.plots import density_figure, latent_map, manifold_figure, path_map, sigma_bars
 
 
 def test_latent_map_one_webgl_trace_per_label_with_rows_in_customdata():
@@ -37,6 +38,51 @@ def test_latent_map_unlabelled_and_with_ellipses():
     ellipse = fig.data[0]
     assert ellipse.mode == "lines" and 1.99 < np.nanmax(np.asarray(ellipse.y)) <= 2.0  # sigma_y of the first point
     assert np.isnan(np.asarray(ellipse.x)).sum() == 2  # two drawn ellipses, each closed by a gap
+
+
+def test_bubbles_are_filled_readable_shapes_under_the_points_with_the_priors_circles():
+    points = np.array([[0, 0], [1, 1], [2, 0]], np.float32)
+    labels, index = np.array([0, 1, 0]), np.array([5, 6, 7])
+    sigma = np.full((3, 2), 0.5, np.float32)
+    both = latent_map(points, labels, ("a", "b"), index, sigma=sigma, marks="both")
+    bubbles = [t for t in both.data if t.name.endswith("±1σ")]
+    markers = [t for t in both.data if t.mode == "markers"]
+    assert len(bubbles) == 2 and all(t.fill == "toself" and t.line.width >= 1.5 for t in bubbles)
+    assert all(float(t.fillcolor.split(",")[-1].rstrip(")")) >= 0.2 for t in bubbles)  # visibly filled
+    assert [t.type for t in markers] == ["scattergl", "scattergl"]  # picking still reads the rows from these
+    assert [list(t.customdata) for t in markers] == [[5, 7], [6]]
+    assert all(both.data.index(b) < both.data.index(m) for b, m in zip(bubbles, markers))  # drawn beneath
+    assert sum(t.name.startswith("prior ") for t in both.data) == 3  # the prior's 1σ, 2σ and 3σ circles
+    assert all(t.marker.opacity == 0.8 for t in markers)
+    faint = [t for t in latent_map(points, labels, ("a", "b"), index, sigma=sigma, marks="bubbles").data
+             if t.mode == "markers"]
+    assert all(t.marker.opacity <= 0.3 for t in faint) and [list(t.customdata) for t in faint] == [[5, 7], [6]]
+    plain = latent_map(points, labels, ("a", "b"), index)  # no sigma: no bubbles, no circles
+    assert [t.mode for t in plain.data] == ["markers", "markers"]
+    with pytest.raises(ValueError, match="marks"):
+        latent_map(points, labels, ("a", "b"), index, sigma=sigma, marks="circles")
+
+
+def test_density_figure_draws_the_grid_under_the_priors_circles():
+    xs = ys = np.linspace(-4, 4, 9)
+    density = np.outer(np.exp(-ys**2 / 2), np.exp(-xs**2 / 2))
+    density[4, 4] = 100.0  # one tight cluster must not take the whole colour scale
+    fig = density_figure(xs, ys, density, "q(z)")
+    heat = fig.data[0]
+    assert heat.type == "heatmap" and np.asarray(heat.z).shape == (9, 9) and heat.name == "q(z)"
+    assert heat.zmax < 100.0 and heat.zmin == 0.0
+    assert [t.name for t in fig.data[1:]] == ["prior 1σ", "prior 2σ", "prior 3σ"]
+    assert list(fig.layout.xaxis.range) == [-4, 4] and fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_sigma_bars_stand_against_the_priors_sigma_of_one():
+    fig = sigma_bars(np.array([0.1, 0.4, 1.3], np.float32))
+    bars = fig.data[0]
+    assert bars.type == "bar" and list(bars.x) == ["z0", "z1", "z2"] and np.allclose(bars.y, [0.1, 0.4, 1.3])
+    line = fig.layout.shapes[0]
+    assert line.y0 == line.y1 == 1.0 and "prior σ = 1" in fig.layout.annotations[0].text
+    assert fig.layout.yaxis.range[1] > 1.3  # the tallest bar and the line both show
+    assert sigma_bars(np.array([0.05, 0.1])).layout.yaxis.range[1] > 1.0
 
 
 def test_path_map_and_manifold_figure():
