@@ -78,6 +78,14 @@ class ModelConfig(_Config):
                "conv_channels must list at least one channel count for the conv architecture.")
 
 
+# One-click starting points on the Train page: the settings each sets (ModelConfig's or TrainConfig's, by field
+# name); the others keep their values.
+PRESETS = {
+    "ae": ("Autoencoder", {"kind": "ae"}),
+    "vae": ("VAE", {"kind": "vae", "beta": 1.0}),
+    "beta_vae": ("β-VAE (β 4)", {"kind": "vae", "beta": 4.0}),
+}
+
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0)  # the last ones: watch a run diverge
 
 

@@ -7,22 +7,25 @@ import datetime
 import streamlit as st
 
 from explorer.checkpoint import checkpoint_bytes, load_checkpoint, save_new_model
-from explorer.config import ModelConfig, TrainConfig
+from explorer.config import PRESETS, ModelConfig, TrainConfig
 from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS
 from explorer.datafiles import load_dataset_file
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
+from explorer.settings import specs
 from explorer.ui import resources, session, sidebar, uploads
 from explorer.ui.markup import plain
 from explorer.ui.train_live import busy, live_view
-from explorer.ui.widgets import setting_widget
+from explorer.ui.widgets import setting_key, setting_widget
 
 MAX_DATA_UPLOAD_MB = 64  # all of MNIST as uint8 is 55 MB; an upload is in memory while it is read
 TRAINED_PREFIX = "trained: "
 DATA_NAMES = {"mnist5k": "mnist5k (5,000 MNIST digits, 28x28)", "digits": "digits (1,797 digits, 8x8)",
               "mnist": "mnist (70,000, downloads once)", "fashion-mnist": "fashion-mnist (70,000, downloads once)"}
 # The Train page's settings, column by column (the rest are for the CLI).
-COLUMNS = ((ModelConfig, ("arch", "latent_dim")), (ModelConfig, ("likelihood", "conditional")),
+COLUMNS = ((ModelConfig, ("kind", "arch", "latent_dim")), (ModelConfig, ("likelihood", "conditional")),
            (TrainConfig, ("beta", "warmup_steps", "free_bits")), (TrainConfig, ("epochs", "batch_size", "lr", "seed")))
+KL_SETTINGS = ("beta", "warmup_steps", "free_bits")  # they shape the KL term, which an autoencoder does not have
+PREFIX = "train"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -73,11 +76,32 @@ def _data_choice() -> None:
 # Settings and start / stop
 
 
+def _apply_preset(preset: str) -> None:
+    """Callback: set the widgets a preset names (before they draw), leaving the others as they are."""
+    for name, value in PRESETS[preset][1].items():
+        config_type = ModelConfig if name in specs(ModelConfig) else TrainConfig
+        session.set_widget(setting_key(config_type, name, PREFIX), value)
+
+
+def _presets() -> None:
+    cols = st.columns([1, 1, 1, 3], vertical_alignment="center")
+    for col, (preset, (label, _)) in zip(cols, PRESETS.items()):
+        col.button(label, key=f"preset_{preset}", on_click=_apply_preset, args=(preset,), width="stretch")
+    cols[3].caption("Start from a model kind: an autoencoder is trained on reconstruction alone; a VAE adds the KL "
+                    "term (β 1); a β-VAE weighs it 4 times, for a tighter packed, blurrier latent space.")
+
+
 def _settings() -> tuple[ModelConfig, TrainConfig] | None:
     values: dict = {ModelConfig: {}, TrainConfig: {}}
     for column, (config_type, names) in zip(st.columns(len(COLUMNS)), COLUMNS):
         for name in names:
-            values[config_type][name] = setting_widget(config_type, name, column, prefix="train")
+            unused = name in KL_SETTINGS and values[ModelConfig].get("kind") == "ae"  # kind is drawn first
+            values[config_type][name] = setting_widget(
+                config_type, name, column, prefix=PREFIX, disabled=unused,
+                note="Not used by an autoencoder: it has no KL term." if unused else None)
+    if values[ModelConfig].get("kind") == "ae":
+        st.caption("β, the KL warm-up and free bits are greyed out: they weigh the KL term, and an autoencoder has "
+                   "none (its loss is reconstruction alone).")
     try:
         return ModelConfig(**values[ModelConfig]), TrainConfig(**values[TrainConfig])
     except ValueError as error:
@@ -162,7 +186,7 @@ def _after_run(job: TrainingJob) -> None:
     if result:
         (st.error if result[0] == "error" else st.success)(plain(result[1]))
     cols[2].download_button("Download (.safetensors)", _trained_bytes(job), key="train_download",
-                            file_name=f"vae-{job.dataset.name.replace(' ', '_')}-z{job.model_config.latent_dim}.safetensors",
+                            file_name=f"{job.model_config.kind}-{job.dataset.name.replace(' ', '_')}-z{job.model_config.latent_dim}.safetensors",
                             mime="application/octet-stream")
 
 
@@ -188,6 +212,7 @@ def render() -> None:
     running = job is not None and not job.finished
     me = session.visitor()
     with st.expander("Settings", expanded=not running):
+        _presets()
         _data_choice()
         me.train_configs = _settings()
     cols = st.columns([1, 1, 6])

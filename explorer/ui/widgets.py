@@ -17,17 +17,19 @@ def setting_key(config_type, name: str, prefix: str | None = None) -> str:
 
 
 def setting_widget(config_type, name: str, where=st, *, prefix: str | None = None, choices: tuple | None = None,
-                   default: Any = None) -> Any:
+                   default: Any = None, disabled: bool = False, note: str | None = None) -> Any:
     """Draw one declared setting and return its value.
 
     prefix: keys the widget as prefix_name and keeps it out of the link (the Train page's settings).
     choices / default: narrow the declared choices, or move the default, for this view (e.g. the projections
     a 2-D model offers).
+    disabled / note: grey it out, and add a sentence to its help saying why (a setting the model does not use).
     """
     field, spec = specs(config_type)[name]
     key = setting_key(config_type, name, prefix)
     default = field.default if default is None else default
-    common: dict[str, Any] = dict(label=spec.label, help=spec.help, key=key, persist_state="session")
+    common: dict[str, Any] = dict(label=spec.label, help=f"{spec.help} {note}" if note else spec.help, key=key,
+                                  persist_state="session", disabled=disabled)
     if spec.link and prefix is None:
         common["bind"] = "query-params"
     value_type = kind(field)

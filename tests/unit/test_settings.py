@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 
 from explorer.__main__ import build_parser, config_from
-from explorer.config import ModelConfig, PathConfig, ProjectionConfig, SamplingConfig, TrainConfig
+from explorer.config import PRESETS, MapConfig, ModelConfig, PathConfig, ProjectionConfig, SamplingConfig, TrainConfig
 from explorer.settings import Spec, describe, is_valid, link_names, parse, specs
 
-CONFIGS = (ModelConfig, TrainConfig, ProjectionConfig, PathConfig, SamplingConfig)
+CONFIGS = (ModelConfig, TrainConfig, ProjectionConfig, PathConfig, SamplingConfig, MapConfig)
 
 
 @pytest.mark.parametrize("config_type", CONFIGS)
@@ -57,3 +57,13 @@ def test_a_map_depends_only_on_its_own_methods_parameters():
     assert ProjectionConfig(method="umap", perplexity=50).key == ProjectionConfig(method="umap").key
     assert ProjectionConfig(method="umap", n_neighbors=30).key != ProjectionConfig(method="umap").key
     assert ProjectionConfig(method="tsne").params == {"perplexity": 30}
+
+
+def test_each_train_preset_sets_declared_fields_to_valid_values():
+    fields = specs(ModelConfig) | specs(TrainConfig)
+    assert set(specs(ModelConfig)).isdisjoint(specs(TrainConfig))  # a preset's field name says which config it is
+    assert {p: v["kind"] for p, (_, v) in PRESETS.items()} == {"ae": "ae", "vae": "vae", "beta_vae": "vae"}
+    assert PRESETS["beta_vae"][1]["beta"] == 4.0
+    for label, values in PRESETS.values():
+        for name, value in values.items():
+            assert is_valid(*fields[name], value), (label, name, value)
