@@ -117,20 +117,36 @@ def kl_heatmap_chart(step: np.ndarray, kl_per_dim: np.ndarray, height: int = 240
     return LiveChart(data, spec)
 
 
-def elbo_chart(epoch: np.ndarray, test_elbo: np.ndarray, height: int = 240) -> LiveChart:
+def kl_share_chart(step: np.ndarray, recon: np.ndarray, kl: np.ndarray, beta: np.ndarray, height: int = 240) -> LiveChart:
+    """β·KL as a percentage of reconstruction + β·KL: the balance of the two terms, readable when β·KL is a sliver
+    of the stacked loss."""
+    weighted = beta * kl
+    share = 100 * weighted / np.maximum(recon + weighted, 1e-12)
+    chart = series_chart(step, share, "KL's share of the loss, %", "#ff7f0e", height)
+    chart.spec["encoding"]["y"]["scale"] = {"zero": True}
+    chart.spec["encoding"]["tooltip"][1]["format"] = ".2f"
+    return chart
+
+
+def epoch_chart(epoch: np.ndarray, values: np.ndarray, title: str, height: int = 240) -> LiveChart:
+    """One test score per epoch end (the ELBO, or an autoencoder's reconstruction)."""
     spec = {
-        "title": "Test ELBO per epoch (higher is better)",
+        "title": title,
         "height": height,
         "mark": {"type": "line", "point": True},
         "encoding": {
             "x": {"field": "epoch", "type": "quantitative", "title": "epoch", "axis": {"tickMinStep": 1}},
-            "y": {"field": "elbo", "type": "quantitative", "title": "nats per image", "scale": {"zero": False},
+            "y": {"field": "nats", "type": "quantitative", "title": "nats per image", "scale": {"zero": False},
                   "axis": NUMBER_AXIS},
             "tooltip": [{"field": "epoch", "type": "quantitative"},
-                        {"field": "elbo", "type": "quantitative", "format": ".2f"}],
+                        {"field": "nats", "type": "quantitative", "format": ".2f"}],
         },
     }
-    return LiveChart({"epoch": np.asarray(epoch), "elbo": np.asarray(test_elbo, np.float32)}, spec)
+    return LiveChart({"epoch": np.asarray(epoch), "nats": np.asarray(values, np.float32)}, spec)
+
+
+def elbo_chart(epoch: np.ndarray, test_elbo: np.ndarray, height: int = 240) -> LiveChart:
+    return epoch_chart(epoch, test_elbo, "Test ELBO per epoch (higher is better)", height)
 
 
 def _square(x_range: tuple[float, float], y_range: tuple[float, float]) -> tuple[list[float], list[float]]:

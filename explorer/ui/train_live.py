@@ -9,7 +9,9 @@ from explorer.alignment import align_snapshots, common_range
 from explorer.diagnostics import collapse, seconds_left, stall
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.job import TrainingJob
-from explorer.live_charts import LiveChart, elbo_chart, kl_heatmap_chart, loss_balance_chart, series_chart, snapshot_chart
+from explorer.live_charts import (
+    LiveChart, elbo_chart, epoch_chart, kl_heatmap_chart, kl_share_chart, loss_balance_chart, series_chart, snapshot_chart,
+)
 from explorer.numbers import duration, ordinal, si
 from explorer.runqueue import Standing
 from explorer.tasks import Task
@@ -130,8 +132,11 @@ def _snapshot_view(job: TrainingJob) -> None:
     _draw(snapshot_chart(maps[i], snapshots[i].labels, job.dataset.label_names, x_range, y_range, titles), st,
           width="content")
     when = "before training" if epoch == 0 else f"at the end of epoch {epoch}"
-    st.caption(f"Test means {when} ({len(maps[i]):,} images) by {MAP_NAMES[method]}, on axes shared by all epochs; "
-               f"{snapshots[i].active_units} of {dim} latent dimensions active."
+    active = snapshots[i].active_units
+    st.caption(f"Test {'means' if active is not None else 'codes'} {when} ({len(maps[i]):,} images) by "
+               f"{MAP_NAMES[method]}, on axes shared by all epochs"
+               + (f"; {active} of {dim} latent dimensions active." if active is not None else
+                  ": with no KL term, nothing keeps them near the origin.")
                + ("" if job.finished else " The map follows the newest epoch; a slider over all epochs comes when "
                                           "the run ends."))
 
@@ -141,25 +146,48 @@ def _draw(chart: LiveChart, where, width: str = "stretch") -> None:
     where.vega_lite_chart(chart.data, chart.spec, width=width)
 
 
-def _charts(metrics) -> None:
+AE_NOTE = ("An autoencoder has no KL term: the loss is reconstruction alone, so nothing pulls its codes toward the "
+           "prior N(0, I), and no KL, β or active dimensions are charted.")
+
+
+def _charts(job: TrainingJob, metrics) -> None:
     step, recon, kl, beta = (_series(metrics, field) for field in ("step", "recon", "kl", "beta"))
+    ends = [m for m in metrics if m.epoch_end]
+    if job.model_config.kind == "ae":
+        left, right = st.columns(2)
+        _draw(series_chart(step, recon, "loss = reconstruction, nats per image", "#1f77b4"), left)
+        if ends:
+            _draw(epoch_chart(_series(ends, "epoch"), _series(ends, "test_recon"),
+                              "Test reconstruction per epoch (lower is better)"), right)
+        else:
+            right.caption("The test reconstruction appears at the end of each epoch.")
+        st.info(AE_NOTE)
+        return
     cols = st.columns([2, 1, 1])
     _draw(loss_balance_chart(step, recon, kl, beta), cols[0])
-    _draw(series_chart(step, kl, "KL (unweighted), nats", "#d62728"), cols[1])
-    _draw(series_chart(step, beta, "β (KL weight)", "#2ca02c"), cols[2])
-    left, right = st.columns(2)
-    _draw(kl_heatmap_chart(step, np.array([m.kl_per_dim for m in metrics])), left)
-    ends = [m for m in metrics if m.epoch_end]
+    _draw(kl_share_chart(step, recon, kl, beta), cols[1])
+    _draw(series_chart(step, kl, "KL (unweighted), nats", "#d62728"), cols[2])
+    st.caption("Reconstruction pushes the posteriors apart so each image can be told from the others; β·KL pulls "
+               "them toward the prior. KL's share of the loss shows the balance even while β·KL is a thin band.")
+    cols = st.columns([2, 1, 1.5])  # the ELBO's title needs the room
+    _draw(kl_heatmap_chart(step, np.array([m.kl_per_dim for m in metrics])), cols[0])
+    _draw(series_chart(step, beta, "β (KL weight)", "#2ca02c"), cols[1])
     if ends:
-        _draw(elbo_chart(_series(ends, "epoch"), _series(ends, "test_elbo")), right)
+        _draw(elbo_chart(_series(ends, "epoch"), _series(ends, "test_elbo")), cols[2])
     else:
-        right.caption("The test ELBO appears at the end of each epoch.")
+        cols[2].caption("The test ELBO appears at the end of each epoch.")
+    st.caption("A dimension the KL term has pulled back to the prior (dark in the heatmap) tells the decoder nothing.")
 
 
 def _numbers(job: TrainingJob, metrics) -> None:
     last, snapshots = metrics[-1], job.snapshots()
     cols = st.columns(4)
     cols[0].metric("Reconstruction", f"{si(last.recon)} nats")
+    if job.model_config.kind == "ae":
+        ends = [m for m in metrics if m.epoch_end]
+        if ends:
+            cols[1].metric("Test reconstruction", f"{si(ends[-1].test_recon)} nats")
+        return
     cols[1].metric("KL", f"{si(last.kl)} nats")
     cols[2].metric("β", f"{last.beta:.2f}")
     if snapshots:
@@ -175,7 +203,9 @@ def _diagnoses(job: TrainingJob, metrics) -> None:
     found = [stall(metrics)]
     # Collapse is judged once the run is past its first epochs (or over): right after epoch 1 a dimension the
     # model has not yet taken up would be reported, then vanish.
-    if snapshots and snapshots[-1].epoch >= min(COLLAPSE_FROM_EPOCH, job.train_config.epochs):
+    # An autoencoder has no KL per dimension to judge collapse by (kl_per_dim is None).
+    if snapshots and snapshots[-1].kl_per_dim is not None and (
+            snapshots[-1].epoch >= min(COLLAPSE_FROM_EPOCH, job.train_config.epochs)):
         found.append(collapse(snapshots[-1].kl_per_dim))
     for diagnosis in filter(None, found):
         (st.warning if diagnosis.level == "warning" else st.info)(diagnosis.text)
@@ -186,7 +216,7 @@ def live_view(job: TrainingJob) -> None:
     with st.container(key="train_live"):
         _status_line(job, metrics)
         if metrics:
-            _charts(metrics)
+            _charts(job, metrics)
             _numbers(job, metrics)
             with st.container(key="train_diagnoses"):
                 _diagnoses(job, metrics)

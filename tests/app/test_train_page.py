@@ -214,3 +214,48 @@ def test_the_aligned_umap_shows_progress_can_be_cancelled_and_then_draws(app):
         time.sleep(0.5)
         at.run()
     assert not [b for b in at.button if b.key == "cancel_alignment"]  # gone once the maps are ready
+
+
+def test_presets_set_the_model_kind_and_beta_in_one_click(app):
+    at = open_train(app, train_latent_dim=3)
+    assert at.radio(key="train_kind").value == "vae" and at.select_slider(key="train_beta").value == 1.0
+    at.button(key="preset_beta_vae").click().run()
+    assert at.radio(key="train_kind").value == "vae" and at.select_slider(key="train_beta").value == 4.0
+    at.button(key="preset_ae").click().run()
+    no_exception(at)
+    assert at.radio(key="train_kind").value == "ae"
+    assert at.number_input(key="train_latent_dim").value == 3  # the fields a preset does not name stay as they were
+    for key in ("train_beta", "train_warmup_steps", "train_free_bits"):  # they weigh a KL term it does not have
+        assert at.get_by_key(key).proto.disabled, key
+    assert any("an autoencoder has none" in c.value for c in at.caption)
+    at.button(key="preset_vae").click().run()
+    assert at.radio(key="train_kind").value == "vae" and at.select_slider(key="train_beta").value == 1.0
+    assert not at.select_slider(key="train_beta").proto.disabled
+
+
+def test_an_autoencoder_run_charts_reconstruction_alone_and_its_model_is_usable(app):
+    at = open_train(app, epochs=4)  # past the epoch where a VAE's collapse would be judged
+    at.button(key="preset_ae").click().run()
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    no_exception(at)
+    assert [s.value for s in at.success] == ["Training finished."]
+    assert any(i.value.startswith("An autoencoder has no KL term: the loss is reconstruction alone") for i in at.info)
+    titles = [c.proto.spec for c in at.get_by_key("train_live").get("vega_lite_chart")]
+    assert titles and not any("KL" in t or "β" in t or "ELBO" in t for t in titles), titles
+    assert any("Test reconstruction per epoch" in t for t in titles)
+    assert [m.label for m in at.metric] == ["Reconstruction", "Test reconstruction"]  # no KL, β or active dimensions
+    assert not any("collapsed" in i.value for i in [*at.info, *at.warning])
+    assert any(c.value.startswith("Test codes at the end of epoch 4") for c in at.caption)
+    at.button(key="train_use").click().run()
+    at.switch_page("explorer/ui/pages/explore.py").run()
+    no_exception(at)
+    assert "MLP autoencoder · 2-D latent" in at.sidebar.caption[0].value
+
+
+def test_a_vae_run_shows_kls_share_of_the_loss(app):
+    at = open_train(app, epochs=1)
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    specs = [c.proto.spec for c in at.get_by_key("train_live").get("vega_lite_chart")]
+    assert any("KL's share of the loss, %" in s for s in specs) and any("Test ELBO per epoch" in s for s in specs)

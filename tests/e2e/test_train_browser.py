@@ -98,3 +98,22 @@ def test_the_cap_queues_a_second_visitor_and_closing_a_tab_ends_its_run(browser,
         raise
     finally:
         second.context.close()
+
+
+def test_the_autoencoder_preset_trains_an_autoencoder_and_says_it_has_no_kl(page, server):
+    page.goto(f"{server.url}/train")
+    page.locator(".st-key-preset_ae button").click()
+    page.wait_for_selector("text=greyed out")  # β and the other KL settings are switched off for it
+    wait_idle(page)
+    epochs = page.locator(".st-key-train_epochs input")
+    epochs.fill("2")
+    epochs.press("Enter")
+    wait_idle(page)
+    page.locator(".st-key-train_start button").click()
+    page.wait_for_selector("text=An autoencoder has no KL term")
+    page.wait_for_selector("text=Training finished.", timeout=120_000)
+    wait_idle(page)
+    titles = page.locator(".st-key-train_live [data-testid='stVegaLiteChart']").evaluate_all(
+        "els => els.map(e => e.innerText)")
+    assert not any("KL" in t for t in titles), titles  # no KL, β or KL heatmap chart for it
+    assert page.locator("[data-testid='stException']").count() == 0

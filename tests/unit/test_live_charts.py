@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.live_charts import (
-    HEATMAP_CELLS, elbo_chart, kl_heatmap_chart, loss_balance_chart, series_chart, snapshot_chart, thin,
+    HEATMAP_CELLS, elbo_chart, epoch_chart, kl_heatmap_chart, kl_share_chart, loss_balance_chart, series_chart,
+    snapshot_chart, thin,
 )
 from explorer.plots import label_colour
 
@@ -28,7 +29,9 @@ def test_specs_do_not_depend_on_the_data_so_polls_only_replace_data():
     for build in (lambda s, r, k, be, d: loss_balance_chart(s, r, k, be),
                   lambda s, r, k, be, d: series_chart(s, k, "KL", "#d62728"),
                   lambda s, r, k, be, d: kl_heatmap_chart(s, d),
-                  lambda s, r, k, be, d: elbo_chart(s[: len(s) // 10], r[: len(s) // 10])):
+                  lambda s, r, k, be, d: elbo_chart(s[: len(s) // 10], r[: len(s) // 10]),
+                  lambda s, r, k, be, d: kl_share_chart(s, r, k, be),
+                  lambda s, r, k, be, d: epoch_chart(s[: len(s) // 10], r[: len(s) // 10], "Test reconstruction")):
         first, second = build(*a), build(*b)
         assert first.spec == second.spec
         assert _columns_agree(first) < _columns_agree(second)
@@ -42,6 +45,21 @@ def test_the_loss_stacks_reconstruction_under_beta_times_kl():
     assert np.allclose(chart.data["nats"][below], recon) and np.allclose(chart.data["nats"][above], beta * kl)
     assert (chart.data["order"][below] < chart.data["order"][above].min()).all()
     assert chart.spec["encoding"]["y"]["stack"] == "zero"
+
+
+def test_kls_share_of_the_loss_is_a_percentage_readable_when_beta_kl_is_a_sliver():
+    step = np.arange(1, 5)
+    recon, kl, beta = np.array([198.0, 150.0, 100.0, 100.0]), np.array([2.0, 0.0, 25.0, 100.0]), np.array([1.0, 1, 4, 0])
+    chart = kl_share_chart(step, recon, kl, beta)
+    assert np.allclose(chart.data["value"], [1.0, 0.0, 50.0, 0.0])  # β·KL / (reconstruction + β·KL), in %
+    assert chart.spec["title"] == "KL's share of the loss, %" and chart.spec["encoding"]["y"]["scale"] == {"zero": True}
+    assert kl_share_chart(step, np.zeros(4), np.zeros(4), beta).data["value"].tolist() == [0, 0, 0, 0]  # no 0/0
+
+
+def test_the_per_epoch_chart_names_what_it_shows():
+    chart = epoch_chart(np.array([1, 2]), np.array([120.0, 110.0]), "Test reconstruction per epoch (lower is better)")
+    assert chart.spec["title"].startswith("Test reconstruction") and chart.data["nats"].tolist() == [120.0, 110.0]
+    assert elbo_chart(np.array([1]), np.array([-90.0])).spec["title"] == "Test ELBO per epoch (higher is better)"
 
 
 def test_long_runs_are_thinned_and_keep_their_last_step():
