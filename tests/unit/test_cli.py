@@ -77,6 +77,26 @@ def test_encode_writes_means_logvars_and_labels(digits_checkpoint, tmp_path, suf
         float(rows[0]["mu_1"])
 
 
+def test_an_autoencoder_trains_evaluates_encodes_and_embeds(tmp_path):
+    out = tmp_path / "ae.safetensors"
+    result = run_cli("train", "--kind", "ae", "--data", "digits", "--latent-dim", "2", "--hidden", "64", "--epochs", "2",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"test reconstruction [\d.]+ nats/image \(an autoencoder: no KL term\) \| [\d,]+ samples/s "
+                        r"\| saved .*", result.stdout.strip().splitlines()[-1])
+    assert "kl=" not in result.stderr and "test_recon=" in result.stderr  # the progress bar shows what applies
+    scores = run_cli("eval", str(out))
+    assert scores.returncode == 0 and "autoencoder, mlp, z=2" in scores.stdout
+    assert re.search(r"reconstruction\s+[\d.]+ nats/image", scores.stdout)
+    assert "ELBO, KL, log p(x)  not defined: an autoencoder encodes each image to one point" in scores.stdout
+    assert "IWAE" not in scores.stdout and "active units" not in scores.stdout
+    assert run_cli("encode", str(out), "--out", str(tmp_path / "z.npz")).returncode == 0
+    with np.load(tmp_path / "z.npz") as saved:
+        assert saved["mu"].shape == (359, 2) and "logvar" not in saved.files
+    embedded = run_cli("embed", str(out), "--method", "pca", "--out", str(tmp_path / "map.npz"))
+    assert embedded.returncode == 0 and "wrote the pca map of 359 test images" in embedded.stdout
+
+
 def run_cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
 
@@ -131,8 +151,9 @@ def _numbers(text: str) -> list[float]:
     return [float(n) for n in re.findall(r"-?\d[\d,]*\.\d+", text)]
 
 
-@pytest.mark.parametrize("name", ["mnist5k-z2", "mnist5k-z16"])
-def test_eval_reproduces_the_numbers_in_the_checkpoints_readme(name, capsys, monkeypatch):
+@pytest.mark.parametrize("name, count", [("mnist5k-z2", 4), ("mnist5k-z16", 4), ("mnist5k-ae-z2", 1),
+                                         ("mnist5k-ae-z16", 1)])
+def test_eval_reproduces_the_numbers_in_the_checkpoints_readme(name, count, capsys, monkeypatch):
     readme = (ROOT / "checkpoints" / "README.md").read_text()
     block = re.search(rf"\$ python -m explorer eval checkpoints/{name}\.safetensors\n(.*?)```", readme, re.S).group(1)
     monkeypatch.chdir(ROOT)
@@ -142,7 +163,7 @@ def test_eval_reproduces_the_numbers_in_the_checkpoints_readme(name, capsys, mon
         line.split()[0] for line in block.strip().splitlines()
     ]
     expected, got = _numbers(block), _numbers(printed)
-    assert len(expected) == len(got) == 4  # ELBO, reconstruction, KL, IWAE
+    assert len(expected) == len(got) == count  # ELBO, reconstruction, KL, IWAE; an autoencoder's reconstruction
     # Printed to 2 decimals; allow one unit in the last place for BLAS summation order on other CPUs.
     assert all(abs(e - g) <= 0.011 for e, g in zip(expected, got)), (expected, got)
     assert re.findall(r"active units\s+(.*)", printed) == re.findall(r"active units\s+(.*)", block)
