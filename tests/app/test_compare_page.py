@@ -1,0 +1,75 @@
+"""AppTest: the Compare page, by default the bundled autoencoder beside the bundled VAE."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer.data import load_dataset
+
+PAGE = "explorer/ui/pages/compare.py"
+
+
+def _table(at) -> dict[str, list[str]]:
+    frame = at.table[0].value
+    return {row: list(frame.loc[row]) for row in frame.index}
+
+
+def _click(at, key: str, row: int):
+    point = {"curve_number": 0, "point_index": 0, "x": 0.0, "y": 0.0, "customdata": row}
+    at.session_state[key] = {"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}
+    return at.run()
+
+
+def test_it_opens_on_the_autoencoder_beside_the_vae_and_the_numbers_tell_them_apart(app):
+    at = app(PAGE)
+    assert not at.exception and not at.error
+    assert [s.value for s in at.selectbox] == ["mnist5k-ae-z16", "mnist5k-z16"]
+    table = _table(at)
+    assert table["model"] == ["mnist5k-ae-z16 (MLP autoencoder, 16-D)", "mnist5k-z16 (MLP VAE, 16-D)"]
+    assert table["KL from the prior, nats/image"][0] == "none: a point, no bubble"
+    assert float(table["KL from the prior, nats/image"][1]) == pytest.approx(18.1, abs=0.2)
+    covered = [int(v.rstrip("%")) for v in table["prior covered by the data"]]
+    inside = [int(v.rstrip("%")) for v in table["data inside the prior's 99% ball"]]
+    labels = [int(v.rstrip("%")) for v in table["prior samples' labels off the data's mix"]]
+    assert covered[0] < 20 < 90 < covered[1] and inside[0] < 20 < 95 < inside[1] and labels[0] > 3 * labels[1]
+    gaps = [float(v) for v in table["gap from the prior (Gaussian fit), nats"]]
+    assert gaps[0] > 100 > 1 > gaps[1]
+    captions = [i.proto.imgs[0].caption for i in at.image]
+    assert captions == ["A: 36 prior samples", "B: 36 prior samples", "A: image A, 9 decoded steps, image B",
+                        "B: image A, 9 decoded steps, image B"]
+    assert [h.value for h in at.subheader][:1] == ["Samples from the prior N(0, I)"]
+    assert any(h.value.startswith("The path from row 4 (0) to row 500 (1)") for h in at.subheader)
+
+
+def test_the_two_d_pair_is_one_click_and_a_click_on_either_map_picks_an_end_of_the_path(app):
+    at = app(PAGE)
+    at.button(key="compare_pair_2-D").click().run()
+    assert [s.value for s in at.selectbox] == ["mnist5k-ae-z2", "mnist5k-z2"]
+    assert _table(at)["model"][1] == "mnist5k-z2 (MLP VAE, 2-D)"
+    first, second = (int(r) for r in load_dataset("mnist5k").test_index[[10, 20]])
+    at = _click(at, "compare_map_b", first)
+    assert any(h.value.startswith(f"The path from row 500 (1) to row {first} (") for h in at.subheader)
+    at = _click(at, "compare_map_a", second)
+    assert any(h.value.startswith(f"The path from row {first} (") and f"to row {second} (" in h.value
+               for h in at.subheader)
+    at.run()  # the maps re-send their selections on every rerun: nothing changes
+    assert any(h.value.startswith(f"The path from row {first} (") for h in at.subheader)
+
+
+def test_models_of_different_image_shapes_get_one_message(app):
+    at = app(PAGE)
+    at.selectbox(key="compare_b").set_value("rgb32-conv").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "These two models take different images ((1, 28, 28) and (3, 32, 32), as channels, height, width). Choose two "
+        "models of the same image shape."
+    ]
+
+
+def test_a_conditional_model_is_compared_on_its_own_data_and_says_which_label_it_decodes(app):
+    at = app(PAGE)
+    at.selectbox(key="compare_a").set_value("digits-cvae")
+    at.selectbox(key="compare_b").set_value("digits-cvae").run()
+    assert not at.exception and not at.error
+    assert _table(at)["model"][0] == "digits-cvae (CONV VAE, 2-D)"
+    assert any("decode every free z (prior samples, paths, grids) as the first label, 0" in c.value for c in at.caption)
