@@ -9,11 +9,17 @@ def number_input(page, label: str):
     return page.get_by_label(label, exact=True)
 
 
-def set_number(page, label: str, value: str) -> None:
+def set_number(page, label: str, value: str, tries: int = 3) -> None:
+    """Type a value and commit it with Enter, as a visitor does; typed while the previous change's rerun redraws the
+    widget, the text can be lost, so a visitor (and this) checks it stuck and types it again."""
     box = number_input(page, label)
-    box.fill(value)
-    box.press("Enter")
-    wait_idle(page)
+    for _ in range(tries):
+        box.fill(value)
+        box.press("Enter")
+        wait_idle(page)
+        if float(box.input_value()) == float(value):
+            return
+    raise AssertionError(f"{label} did not keep {value} after {tries} tries (it shows {box.input_value()})")
 
 
 def go(page, name: str) -> None:
