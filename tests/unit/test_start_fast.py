@@ -27,5 +27,10 @@ def test_the_app_imports_pandas_before_any_page_draws():
     start_up = source[source.index("def start_up"):source.index("def ", source.index("def start_up") + 10)]
     assert "import pandas" in start_up and start_up.index("import pandas") < start_up.index("Timer(")
     source = (ROOT / "explorer" / "ui" / "sidebar.py").read_text()
+    page_start = source[source.index("def page_start"):source.index("def model_sidebar")]
+    assert "resources.start_up()" in page_start
     sidebar = source[source.index("def model_sidebar"):]
-    assert sidebar.index("start_up()") < sidebar.index("st.selectbox")
+    assert sidebar.index("page_start()") < sidebar.index("st.selectbox")
+    compare = (ROOT / "explorer" / "ui" / "compare.py").read_text()  # the page without the model sidebar
+    render = compare[compare.index("def render"):]
+    assert render.index("sidebar.page_start()") < render.index("st.")
