@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from explorer.config import Z_LIMIT
 from explorer.data import ImageDataset
 from explorer.model import VAE, evaluating
 
@@ -67,6 +68,14 @@ def count_active_units(mu: np.ndarray, logvar: np.ndarray) -> int:
 def mean_kl_per_dim(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """Average KL(q(z_d|x) || N(0, 1)) per dimension (D,): how much each dimension carries, in nats."""
     return (0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)).mean(axis=0)
+
+
+def slider_reach(latents: Latents | None) -> float:
+    """How far the latent sliders reach each way: the prior's +/- Z_LIMIT, or, for an autoencoder whose codes spread
+    further (nothing pulls them toward the prior), far enough to reach every code."""
+    if latents is None or latents.logvar is not None:
+        return Z_LIMIT
+    return float(max(Z_LIMIT, np.ceil(np.abs(latents.mu).max(initial=0.0))))
 
 
 def dimension_weights(latents: Latents) -> tuple[np.ndarray, str]:

@@ -37,15 +37,18 @@ def _groups(n: int, labels: np.ndarray | None, label_names: tuple[str, ...]):
 PRIOR_RADII = (1.0, 2.0, 3.0)  # the prior N(0, I)'s 1σ, 2σ and 3σ circles: 39%, 86% and 99% of its mass in 2-D
 
 
-def add_prior_circles(fig: go.Figure, centre: tuple[float, float] = (0.0, 0.0), radii=PRIOR_RADII) -> go.Figure:
-    """The prior's 1σ/2σ/3σ circles (dashed grey, labelled on the right) under a map in latent units."""
+def add_prior_circles(fig: go.Figure, centre: tuple[float, float] = (0.0, 0.0), radii=PRIOR_RADII,
+                      colour: str = "rgba(90,90,90,0.8)") -> go.Figure:
+    """The prior's 1σ/2σ/3σ circles (dashed) under a map in latent units; one label, on the outermost, so the labels
+    never run together where the circles are small beside the data."""
     t = np.linspace(0, 2 * np.pi, 97)
     for r in radii:
         fig.add_trace(go.Scatter(x=centre[0] + r * np.cos(t), y=centre[1] + r * np.sin(t), mode="lines",
-                                 line=dict(color="rgba(90,90,90,0.7)", width=1.2, dash="dash"), hoverinfo="skip",
+                                 line=dict(color=colour, width=1.4, dash="dash"), hoverinfo="skip",
                                  showlegend=False, name=f"prior {r:g}σ"))
-        fig.add_annotation(x=centre[0] + r, y=centre[1], text=f"{r:g}σ", showarrow=False, xanchor="left",
-                           font=dict(size=10, color="rgb(90,90,90)"))
+    top = max(radii)
+    fig.add_annotation(x=centre[0], y=centre[1] + top, text=f"prior N(0, I): {', '.join(f'{r:g}σ' for r in radii)}",
+                       showarrow=False, yanchor="bottom", font=dict(size=10, color=colour))
     return fig
 
 
@@ -157,8 +160,9 @@ def manifold_figure(
     label_names: tuple[str, ...] = (),
     axis_titles: tuple[str, str] = ("z0", "z1"),
     height: int = 640,
+    point_opacity: float = 0.7,
 ) -> go.Figure:
-    """The decoded grid as a picture in latent coordinates, with the data's means drawn over it."""
+    """The decoded grid as a picture in latent coordinates, with the data's means that fall on it drawn over it."""
     fig = go.Figure()
     source = "data:image/png;base64," + base64.b64encode(png_bytes(mosaic)).decode()
     fig.add_layout_image(dict(
@@ -166,9 +170,11 @@ def manifold_figure(
         sizey=y_range[1] - y_range[0], sizing="stretch", layer="below", opacity=1.0,
     ))
     if points is not None:
+        inside = ((points[:, 0] >= x_range[0]) & (points[:, 0] <= x_range[1]) & (points[:, 1] >= y_range[0])
+                  & (points[:, 1] <= y_range[1]))  # WebGL markers are not clipped to the axes: off the grid, leave out
         for name, colour, mask in _groups(len(points), labels, label_names):
-            fig.add_trace(go.Scattergl(x=points[mask, 0], y=points[mask, 1], mode="markers", name=name,
-                                       marker=dict(size=4, color=colour, opacity=0.7), hoverinfo="skip"))
+            fig.add_trace(go.Scattergl(x=points[mask & inside, 0], y=points[mask & inside, 1], mode="markers", name=name,
+                                       marker=dict(size=4, color=colour, opacity=point_opacity), hoverinfo="skip"))
     fig.update_xaxes(range=list(x_range), showgrid=False, zeroline=False)
     fig.update_yaxes(range=list(y_range), showgrid=False, zeroline=False)
     return _square_layout(fig, axis_titles, height)
@@ -188,7 +194,7 @@ def density_figure(xs: np.ndarray, ys: np.ndarray, density: np.ndarray, name: st
         colorbar=dict(title=dict(text=name, side="right"), thickness=12),
         hovertemplate="(%{x:.2f}, %{y:.2f})<br>" + name + " %{z:.3g}<extra></extra>",
     ))
-    add_prior_circles(fig)
+    add_prior_circles(fig, colour="rgba(255,255,255,0.85)")  # light on the heatmap's dark end
     # constrain="domain": the square plot shrinks to the grid instead of stretching an axis past it.
     fig.update_xaxes(range=[float(xs[0]), float(xs[-1])], showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[float(ys[0]), float(ys[-1])], showgrid=False, zeroline=False, constrain="domain")

@@ -146,7 +146,9 @@ def _numbers(sides: list[Side]) -> None:
     }
     st.table(pd.DataFrame({s.tag: [show(s) for show in measures.values()] for s in sides}, index=list(measures)))
     st.caption(
-        "Lower reconstruction is better; the KL term is what a VAE pays for its bubbles. The rest compare one draw per "
+        "Lower reconstruction is better. With nothing but reconstruction to pull on its codes, an autoencoder usually "
+        "reconstructs better than a VAE, which pays for its bubbles with the KL term (one that overfits its training "
+        "images, as the bundled 2-D one does, can end up worse on test images). The rest compare one draw per "
         "test image from its bubble (an autoencoder's: its point) with the prior N(0, I): the share of prior samples "
         "that land near some encoded image (about 95% when the two match), the share of images where prior samples "
         "land, the KL of a Gaussian fitted to them from N(0, I) (0 when they match), and how unlike the data's label "
@@ -171,6 +173,7 @@ def _maps(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
                          height=440, uirevision=f"compare-{side.checkpoint.fingerprint[:12]}")
         add_prior_circles(fig)
         add_picks(fig, side.points[_position(side.latents, picks)])
+        fig.update_layout(legend=dict(orientation="h", y=-0.18, title=None))  # under the map: half a page is narrow
         with col:
             st.markdown(f"**{side.tag}**: {plain(side.name)}")
             st.plotly_chart(fig, key=_map_key(side), on_select="rerun", selection_mode="points")
@@ -189,12 +192,11 @@ def _prior_samples(sides: list[Side]) -> None:
         z = prior_samples(PRIOR_SAMPLES, side.latents.mu.shape[1], seed=SAMPLE_SEED)
         images = to_uint8(decode_latents(side.checkpoint.model, z, _label(side.checkpoint)))
         mosaic = tile(np.stack([enlarge(im, 48) for im in images]), columns=int(np.sqrt(PRIOR_SAMPLES)))
-        col.image(mosaic, caption=f"{side.tag}: {PRIOR_SAMPLES} prior samples", width=min(400, mosaic.shape[1]),
-                  output_format="PNG")
+        col.image(mosaic, caption=f"{side.tag}: {PRIOR_SAMPLES} prior samples", width="content", output_format="PNG")
 
 
 def _paths(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
-    names = [f"row {r}" + (f" ({plain(data.label_names[data.labels[r]])})" if data.labels is not None else "")
+    names = [f"image {r}" + (f" (a {plain(data.label_names[data.labels[r]])})" if data.labels is not None else "")
              for r in picks]
     cols = _pair(f"The path from {names[0]} to {names[1]}",
                  "The same two test images, encoded by each model, and the straight line between their codes decoded. "
@@ -222,8 +224,10 @@ def _regions(sides: list[Side], data: ImageDataset) -> None:
         mosaic = tile(images, columns=GRID_SIZE, pad=0)
         half = (x_range[1] - x_range[0]) / 2 / (GRID_SIZE - 1)  # image cells are centred on the grid points
         fig = manifold_figure(mosaic, (x_range[0] - half, x_range[1] + half), (y_range[0] - half, y_range[1] + half),
-                              side.points, side.latents.labels, data.label_names, side.plane.titles, height=440)
-        add_prior_circles(fig)
+                              side.points, side.latents.labels, data.label_names, side.plane.titles, height=440,
+                              point_opacity=0.3)
+        add_prior_circles(fig, colour="rgba(255,255,255,0.85)")  # light on the decoded images' black
+        fig.update_layout(legend=dict(orientation="h", y=-0.18, title=None))
         col.plotly_chart(fig, key=f"compare_region_{side.tag.lower()}")
 
 

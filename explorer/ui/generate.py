@@ -7,19 +7,26 @@ import streamlit as st
 
 from explorer.config import Z_LIMIT, SamplingConfig
 from explorer.imaging import enlarge, tile, to_uint8
-from explorer.latent import decode_latents, dimension_weights, grid_latents, prior_samples
+from explorer.latent import decode_latents, dimension_weights, grid_latents, prior_samples, slider_reach
 from explorer.plots import manifold_figure
 from explorer.ui import session, sidebar, url
+from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_widget
 
 Z_STEP = 0.05
+_AUTOENCODER_NOTE = (
+    "{name} is a plain autoencoder: no KL term pulled its codes toward the prior N(0, I). The sliders span its "
+    "codes{reach}; the samples from the prior and the grid below cover only the prior's region, where an "
+    "autoencoder may have few codes or none, so what they decode says little about the data. The Compare page "
+    "puts it beside a VAE trained the same way."
+)
 
 
-def _set_sliders(values: np.ndarray) -> None:
+def _set_sliders(values: np.ndarray, reach: float) -> None:
     """Callback (runs before the widgets exist, so it may set their state)."""
     for d, v in enumerate(values):
-        session.set_widget(session.z_key(d), float(np.clip(round(float(v), 2), -Z_LIMIT, Z_LIMIT)))
+        session.set_widget(session.z_key(d), float(np.clip(round(float(v), 2), -reach, reach)))
 
 
 def _picked_mean(selection: Selection) -> tuple[np.ndarray | None, int | None]:
@@ -45,16 +52,16 @@ def _label_choice(selection: Selection) -> int | None:
                         persist_state="session")
 
 
-def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray, str]) -> np.ndarray:
+def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray, str], reach: float) -> np.ndarray:
     model = selection.checkpoint.model
     latent_dim = model.latent_dim
     picked, _ = _picked_mean(selection)
     st.subheader("Move through z")
     cols = st.columns(2)
     cols[0].button("Start from the picked point", key="start_from_pick", disabled=picked is None,
-                   on_click=_set_sliders, args=(picked,) if picked is not None else (np.zeros(latent_dim),),
+                   on_click=_set_sliders, args=(picked if picked is not None else np.zeros(latent_dim), reach),
                    help="Pick a point on the Explore page first." if picked is None else None)
-    cols[1].button("Reset to 0", key="reset_sliders", on_click=_set_sliders, args=(np.zeros(latent_dim),))
+    cols[1].button("Reset to 0", key="reset_sliders", on_click=_set_sliders, args=(np.zeros(latent_dim), reach))
     left, right = st.columns([3, 2])
     kl, what = weights
     unit = " nats" if what == "KL" else ""
@@ -62,7 +69,7 @@ def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray,
     z = np.zeros((1, latent_dim), np.float32)
     with left:
         for d in order:
-            z[0, d] = st.slider(f"z{d} · {what} {kl[d]:.2f}{unit}", -Z_LIMIT, Z_LIMIT, 0.0, step=Z_STEP,
+            z[0, d] = st.slider(f"z{d} · {what} {kl[d]:.2f}{unit}", -reach, reach, 0.0, step=Z_STEP,
                                 key=session.z_key(int(d)), bind="query-params", persist_state="session")
     image = to_uint8(decode_latents(model, z, label))[0]
     with right, st.container(key="slider_decode"):
@@ -101,13 +108,17 @@ def _manifold(selection: Selection, label: int | None, kl: np.ndarray) -> Sampli
         images = to_uint8(decode_latents(model, z, label))
         mosaic = tile(images, columns=size, pad=0)
         points = labels = None
-        if selection.dataset is not None and cols[2].checkbox("Overlay the data's means", True, key="manifold_overlay"):
+        what = "means" if model.is_vae else "codes"
+        if selection.dataset is not None and cols[2].checkbox(f"Overlay the data's {what}", True, key="manifold_overlay"):
             latents = selection.latents()
             points, labels = latents.mu, latents.labels
         half = extent * size / (size - 1)  # image cells are centred on the grid points
         names = selection.dataset.label_names if selection.dataset is not None else ()
         st.plotly_chart(manifold_figure(mosaic, (-half, half), (-half, half), points, labels, names),
                         key="manifold_map")
+        outside = 0 if points is None else int((np.abs(points) > half).any(axis=1).sum())
+        if outside:
+            st.caption(f"{outside:,} of the {len(points):,} {what} lie outside this square and are not drawn.")
         return config
     order = [int(d) for d in np.argsort(-kl, kind="stable")]
     dx = cols[2].selectbox("Horizontal dimension", order, index=0, key="grid_dim_x", format_func=lambda d: f"z{d}")
@@ -131,11 +142,14 @@ def render() -> None:
     st.title("Generate")
     url.show_notices()
     label = _label_choice(selection)
-    if selection.dataset is not None:
-        weights = dimension_weights(selection.latents())
-    else:
-        weights = np.zeros(selection.checkpoint.model_config.latent_dim), "KL"
-    z = _sliders(selection, label, weights)
+    latents = selection.latents() if selection.dataset is not None else None
+    weights = dimension_weights(latents) if latents is not None else (
+        np.zeros(selection.checkpoint.model_config.latent_dim), "KL")
+    reach = slider_reach(latents)
+    if not selection.checkpoint.model.is_vae:
+        st.info(_AUTOENCODER_NOTE.format(name=plain(selection.name),
+                                         reach=f" (±{reach:g} here, to reach every code)" if reach > Z_LIMIT else ""))
+    z = _sliders(selection, label, weights, reach)
     st.divider()
     samples = _prior_grid(selection, label)
     st.divider()

@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset
-from explorer.latent import Latents
+from explorer.latent import Latents, slider_reach
 from explorer.ui import resources, session, uploads, url
 from explorer.ui.markup import plain
 
@@ -152,8 +152,9 @@ def model_sidebar() -> Selection:
         )
     selection = Selection(name, checkpoint, data, split, problem)
     if link is not None:
-        rows = selection.latents().index if data is not None else None
-        url.check_view(link, config.latent_dim, rows, selection.condition_names)
+        latents = selection.latents() if data is not None else None
+        url.check_view(link, config.latent_dim, None if latents is None else latents.index, selection.condition_names,
+                       slider_reach(latents))
     return selection
 
 

@@ -141,7 +141,8 @@ def _use_trained() -> None:
     if job is None or not job.finished:
         return
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
-    name = f"{TRAINED_PREFIX}{job.dataset.name} z{job.model_config.latent_dim} {stamp}"
+    kind = "" if job.model_config.kind == "vae" else f"{job.model_config.kind} "  # the pages list AEs beside VAEs
+    name = f"{TRAINED_PREFIX}{job.dataset.name} {kind}z{job.model_config.latent_dim} {stamp}"
     try:
         session.add_model(name, load_checkpoint(_trained_bytes(job), name=name))
     except ValueError as error:  # the memory budget
@@ -206,7 +207,7 @@ def _live() -> None:
 
 def render() -> None:
     sidebar.model_sidebar()
-    st.title("Train a VAE")
+    st.title("Train a VAE (or a plain autoencoder)")
     holder = session.job_holder()
     job = holder.job
     running = job is not None and not job.finished

@@ -30,14 +30,15 @@ def _one(value: Any) -> str:
     return value[-1] if isinstance(value, list) else str(value)
 
 
-def _linked_fields(latent_dim: int, label_names: tuple[str, ...]) -> dict[str, tuple[dataclasses.Field, Spec]]:
+def _linked_fields(latent_dim: int, label_names: tuple[str, ...],
+                   reach: float = Z_LIMIT) -> dict[str, tuple[dataclasses.Field, Spec]]:
     """Every link parameter a widget binds, with what a valid value is for this model."""
     fields = {spec.link: (field, spec) for c in LINKED for field, spec in specs(c).values() if spec.link}
     method_field, method_spec = fields["proj"]
     fields["proj"] = (method_field, dataclasses.replace(method_spec, choices=methods_for(latent_dim)))
     fields["split"] = (dataclasses.field(default="test"), Spec("split", "", choices=SPLITS))
     for d in range(latent_dim):
-        fields[session.z_key(d)] = (dataclasses.field(default=0.0), Spec("z", "", low=-Z_LIMIT, high=Z_LIMIT))
+        fields[session.z_key(d)] = (dataclasses.field(default=0.0), Spec("z", "", low=-reach, high=reach))
     if label_names:
         fields[session.LABEL] = (dataclasses.field(default=0), Spec("label", "", choices=tuple(range(len(label_names))),
                                                                     names=dict(enumerate(label_names))))
@@ -63,10 +64,12 @@ def restore_model(params: dict[str, Any]) -> None:
             session.visitor().link_notices.append(f"the model {plain(repr(name[:60]))} is not one of this server's models")
 
 
-def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None, label_names: tuple[str, ...]) -> None:
-    """Note every bound value the widgets will drop (they fall back to their defaults), and restore the picks."""
+def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None, label_names: tuple[str, ...],
+               reach: float = Z_LIMIT) -> None:
+    """Note every bound value the widgets will drop (they fall back to their defaults), and restore the picks.
+    reach: how far the latent sliders go each way (explorer.latent.slider_reach)."""
     notices = session.visitor().link_notices
-    for key, (field, spec) in _linked_fields(latent_dim, label_names).items():
+    for key, (field, spec) in _linked_fields(latent_dim, label_names, reach).items():
         if key not in params:
             continue
         text = _one(params[key])

@@ -38,7 +38,7 @@ def test_it_opens_on_the_autoencoder_beside_the_vae_and_the_numbers_tell_them_ap
     assert captions == ["A: 36 prior samples", "B: 36 prior samples", "A: image A, 9 decoded steps, image B",
                         "B: image A, 9 decoded steps, image B"]
     assert [h.value for h in at.subheader][:1] == ["Samples from the prior N(0, I)"]
-    assert any(h.value.startswith("The path from row 4 (0) to row 500 (1)") for h in at.subheader)
+    assert any(h.value.startswith("The path from image 4 (a 0) to image 500 (a 1)") for h in at.subheader)
 
 
 def test_the_two_d_pair_is_one_click_and_a_click_on_either_map_picks_an_end_of_the_path(app):
@@ -48,12 +48,12 @@ def test_the_two_d_pair_is_one_click_and_a_click_on_either_map_picks_an_end_of_t
     assert _table(at)["model"][1] == "mnist5k-z2 (MLP VAE, 2-D)"
     first, second = (int(r) for r in load_dataset("mnist5k").test_index[[10, 20]])
     at = _click(at, "compare_map_b", first)
-    assert any(h.value.startswith(f"The path from row 500 (1) to row {first} (") for h in at.subheader)
+    assert any(h.value.startswith(f"The path from image 500 (a 1) to image {first} (a ") for h in at.subheader)
     at = _click(at, "compare_map_a", second)
-    assert any(h.value.startswith(f"The path from row {first} (") and f"to row {second} (" in h.value
+    assert any(h.value.startswith(f"The path from image {first} (") and f"to image {second} (" in h.value
                for h in at.subheader)
     at.run()  # the maps re-send their selections on every rerun: nothing changes
-    assert any(h.value.startswith(f"The path from row {first} (") for h in at.subheader)
+    assert any(h.value.startswith(f"The path from image {first} (") for h in at.subheader)
 
 
 def test_models_of_different_image_shapes_get_one_message(app):

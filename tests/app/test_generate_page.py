@@ -118,3 +118,27 @@ def test_rgb_model(app):
     assert len([s for s in at.slider if s.key and re.fullmatch(r"z\d+", s.key)]) == 3
     at.slider(key="z1").set_value(-1.5).run()
     no_exception(at)
+
+
+def test_an_autoencoder_gets_a_note_sliders_that_reach_its_codes_and_a_grid_that_counts_what_it_leaves_out(app):
+    at = open_generate(app, "mnist5k-ae-z2")
+    assert any(i.value.startswith("mnist5k-ae-z2 is a plain autoencoder: no KL term pulled its codes toward the prior")
+               for i in at.info)
+    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-ae-z2"])
+    codes = encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test").mu
+    reach = float(np.ceil(np.abs(codes).max()))
+    assert reach > 4
+    assert any(f"(±{reach:g} here, to reach every code)" in i.value for i in at.info)
+    slider = at.slider(key="z0")
+    assert slider.max == reach and slider.min == -reach and slider.label.startswith("z0 · spread ")
+    slider.set_value(reach - 1).run()
+    no_exception(at)
+    assert at.checkbox(key="manifold_overlay").label == "Overlay the data's codes"
+    outside = int((np.abs(codes) > 2.5 * 15 / 14).any(axis=1).sum())
+    assert any(c.value == f"{outside:,} of the 1,000 codes lie outside this square and are not drawn." for c in at.caption)
+
+
+def test_a_vae_keeps_the_priors_slider_range_and_no_autoencoder_note(app):
+    at = open_generate(app, "mnist5k-z2")
+    assert at.slider(key="z0").max == 4.0
+    assert not any("plain autoencoder" in i.value for i in at.info)

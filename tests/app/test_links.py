@@ -116,3 +116,10 @@ def test_a_generate_link_with_the_wrong_number_of_values(models_dir, monkeypatch
     at = open_link(models_dir, monkeypatch, page="explorer/ui/pages/generate.py", z0="9", z1="x")
     assert any("z0='9' is not a number from -4 to 4" in w.value and "z1='x'" in w.value for w in at.warning)
     assert [at.slider(key="z0").value, at.slider(key="z1").value] == [0.0, 0.0]
+
+
+def test_an_autoencoders_link_may_reach_its_codes_beyond_the_priors_range(models_dir, monkeypatch):
+    at = open_link(models_dir, monkeypatch, page="explorer/ui/pages/generate.py", model="mnist5k-ae-z2", z0="9", z1="-40")
+    assert at.slider(key="z0").value == 9.0
+    assert any("z1='-40' is not a number from -32 to 32" in w.value for w in at.warning)  # its codes reach 31.1
+    assert not any("z0=" in w.value for w in at.warning)

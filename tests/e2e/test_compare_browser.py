@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.e2e.conftest import bundled_lonely_pair, click_point, settled_count, wait_idle
 
 IMAGES = "[data-testid='stImage'] img"
-PATH_HEADING = "h3:has-text('The path from row')"
+PATH_HEADING = "h3:has-text('The path from image')"
 MAP_B = ".st-key-compare_map_b"
 
 
@@ -31,14 +31,14 @@ def test_compare_shows_both_models_and_a_click_on_a_map_picks_an_end_of_the_path
     page.wait_for_function("s => { const g = document.querySelector(s + ' .js-plotly-plot');"
                            " return g && (g._fullData || []).some(t => t.mode === 'markers' && t.x.length > 50); }",
                            arg=MAP_B, timeout=60_000)
-    assert page.locator(PATH_HEADING).inner_text() == "The path from row 4 (0) to row 500 (1)"
+    assert page.locator(PATH_HEADING).inner_text() == "The path from image 4 (a 0) to image 500 (a 1)"
     point, _ = bundled_lonely_pair()  # a mnist5k-z2 mean with no neighbour close by: the click hits it
     page.locator(MAP_B).scroll_into_view_if_needed()  # the maps are below the fold: a click lands where it is seen
     click_point(page, float(point[0]), float(point[1]), chart=MAP_B)
     page.wait_for_function("() => Array.from(document.querySelectorAll('h3')).some(h => "
-                           "h.innerText.startsWith('The path from row 500 (1) to row '))")
+                           "h.innerText.startsWith('The path from image 500 (a 1) to image '))")
     wait_idle(page)
     heading = page.locator(PATH_HEADING).inner_text()
-    assert heading.startswith("The path from row 500 (1) to row "), heading
+    assert heading.startswith("The path from image 500 (a 1) to image "), heading
     assert settled_count(page, IMAGES, 4) == 4 and all(w > 0 for w in _loaded_widths(page))
     assert page.locator("[data-testid='stException']").count() == 0

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from PIL import Image
 
 from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
-from explorer.plots import density_figure, latent_map, manifold_figure, path_map, sigma_bars
+from explorer.plots import add_prior_circles, density_figure, latent_map, manifold_figure, path_map, sigma_bars
 
 
 def test_latent_map_one_webgl_trace_per_label_with_rows_in_customdata():
@@ -117,3 +118,18 @@ def test_label_names_from_a_users_file_are_text_in_the_figures():
     shown = [t.name for t in fig.data] + [t.hovertemplate for t in fig.data]
     assert not any("<a" in s or "<img" in s for s in shown)
     assert fig.data[0].name == '&lt;a href="http://host/x"&gt;log in&lt;/a&gt;'  # Plotly shows the text
+
+
+def test_the_manifold_draws_only_the_means_on_its_grid():
+    mosaic = np.zeros((30, 30), np.uint8)
+    points = np.array([[0.0, 0.0], [1.0, -1.0], [9.0, 0.0], [0.0, -9.0]], np.float32)
+    fig = manifold_figure(mosaic, (-2, 2), (-2, 2), points, None, (), point_opacity=0.3)
+    drawn = [t for t in fig.data if t.mode == "markers"]
+    assert len(drawn) == 1 and list(drawn[0].x) == [0.0, 1.0] and drawn[0].marker.opacity == 0.3
+
+
+def test_the_priors_circles_carry_one_label_that_names_all_three():
+    fig = add_prior_circles(go.Figure(), colour="white")
+    assert [t.name for t in fig.data] == ["prior 1σ", "prior 2σ", "prior 3σ"]
+    assert [a.text for a in fig.layout.annotations] == ["prior N(0, I): 1σ, 2σ, 3σ"]
+    assert fig.layout.annotations[0].y == 3 and all(t.line.color == "white" for t in fig.data)

@@ -11,7 +11,8 @@ import torch
 from explorer.config import ModelConfig
 from explorer.evaluation import evaluate
 from explorer.latent import (
-    aggregate_density, count_active_units, decode_latents, density_grid, encode_dataset, point_histogram, reconstruct,
+    Latents, aggregate_density, count_active_units, decode_latents, density_grid, encode_dataset, point_histogram,
+    reconstruct, slider_reach,
 )
 from explorer.model import create_model, evaluating
 
@@ -109,3 +110,11 @@ def test_an_autoencoders_points_histogram_is_a_density_too():
     h = point_histogram(points, xs, ys)
     assert h.shape == (7, 7) and h.sum() * _cell(xs, ys) == pytest.approx(0.75)
     assert h[3, 3] == pytest.approx(0.5) and h[4, 1] == pytest.approx(0.25)  # row: y = 0 and 1; column: x = 0, -2
+
+
+def test_the_sliders_reach_the_priors_range_or_an_autoencoders_farthest_code():
+    mu = np.array([[0.5, -9.2], [3.0, 1.0]], np.float32)
+    assert slider_reach(None) == 4.0
+    assert slider_reach(Latents(mu, np.zeros_like(mu), None, np.arange(2))) == 4.0  # a VAE: the prior's range
+    assert slider_reach(Latents(mu, None, None, np.arange(2))) == 10.0  # an autoencoder: every code within reach
+    assert slider_reach(Latents(mu / 10, None, None, np.arange(2))) == 4.0  # never less than the prior's
