@@ -173,7 +173,7 @@ def _maps(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
                          height=440, uirevision=f"compare-{side.checkpoint.fingerprint[:12]}")
         add_prior_circles(fig)
         add_picks(fig, side.points[_position(side.latents, picks)])
-        fig.update_layout(legend=dict(orientation="h", y=-0.18, title=None))  # under the map: half a page is narrow
+        fig.update_layout(legend=dict(orientation="h", y=-0.3, title=None))  # under the map: half a page is narrow
         with col:
             st.markdown(f"**{side.tag}**: {plain(side.name)}")
             st.plotly_chart(fig, key=_map_key(side), on_select="rerun", selection_mode="points")
@@ -227,7 +227,7 @@ def _regions(sides: list[Side], data: ImageDataset) -> None:
                               side.points, side.latents.labels, data.label_names, side.plane.titles, height=440,
                               point_opacity=0.3)
         add_prior_circles(fig, colour="rgba(255,255,255,0.85)")  # light on the decoded images' black
-        fig.update_layout(legend=dict(orientation="h", y=-0.18, title=None))
+        fig.update_layout(legend=dict(orientation="h", y=-0.3, title=None))
         col.plotly_chart(fig, key=f"compare_region_{side.tag.lower()}")
 
 
