@@ -17,7 +17,7 @@ from explorer.evaluation import Evaluation
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.latent import Latents, decode_latents, interpolate, prior_samples
 from explorer.plots import add_picks, add_prior_circles, latent_map, manifold_figure
-from explorer.ui import resources, session, sidebar
+from explorer.ui import live_decode, resources, session, sidebar
 from explorer.ui.markup import plain
 
 # The lesson: an autoencoder beside a VAE trained the same way. The 16-D pair is the default because it shows it at a
@@ -167,7 +167,8 @@ def _maps(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
     cols = _pair("Where each model puts the data",
                  "Test images' codes (a VAE's means) with the prior's 1σ, 2σ and 3σ circles. The KL term pulls a VAE's "
                  "codes into the circles; an autoencoder has no such term, so its clusters spread out and leave gaps. "
-                 "Click a point on either map to pick it for the path below.")
+                 "Move the cursor over a map to see what its decoder draws there, gaps included; click a point to pick "
+                 "it for the path below.")
     for col, side in zip(cols, sides):
         fig = latent_map(side.points, side.latents.labels, data.label_names, side.latents.index, side.plane.titles,
                          height=440, uirevision=f"compare-{side.checkpoint.fingerprint[:12]}")
@@ -177,6 +178,7 @@ def _maps(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
         with col:
             st.markdown(f"**{side.tag}**: {plain(side.name)}")
             st.plotly_chart(fig, key=_map_key(side), on_select="rerun", selection_mode="points")
+            live_decode.map_decoder(side.checkpoint, _map_key(side), side.plane.basis, _label(side.checkpoint))
             if side.latents.mu.shape[1] > 2:
                 st.caption("More than 2 dimensions: the plane of the codes' two principal directions, through the "
                            "origin, so the prior's circles keep their size.")

@@ -10,7 +10,7 @@ from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
 from explorer.latent import Latents, aggregate_density, decode_latents, density_grid, interpolate, point_histogram
 from explorer.plots import density_figure, latent_map, path_map, sigma_bars
 from explorer.projection import METHOD_LABELS, Projection, methods_for
-from explorer.ui import resources, session, sidebar, url
+from explorer.ui import live_decode, resources, session, sidebar, url
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_key, setting_widget
@@ -69,6 +69,14 @@ def _map_figure(selection: Selection, latents: Latents, projection: Projection, 
     view = f"{selection.checkpoint.fingerprint[:12]}-{selection.split}-{projection.method}"  # a new map, a new zoom
     return latent_map(projection.points, latents.labels, selection.dataset.label_names, latents.index,
                       projection.axis_titles, sigma=sigma, uirevision=view, marks=marks)
+
+
+def _hover_decode(selection: Selection) -> None:
+    """The image decoded under the cursor, anywhere on a 2-D map: between the clusters too."""
+    names = selection.condition_names
+    if live_decode.map_decoder(selection.checkpoint, session.MAP, np.eye(2), 0 if names else None):
+        st.caption("Move the cursor over the map: the image decoded there follows it, between the clusters too"
+                   + (f" (as the label {plain(names[0])})." if names else "."))
 
 
 def _bubble_of_bubbles(latents: Latents) -> None:
@@ -223,6 +231,7 @@ def render() -> None:
                        "Reconstruction pushes the bubbles apart (overlapping ones cannot be told apart); the KL term "
                        "packs them around the origin, toward the prior's size.")
         if latent_dim == 2 and config.method == "identity":
+            _hover_decode(selection)
             _bubble_of_bubbles(latents)
     picks = me.picks
     with right:

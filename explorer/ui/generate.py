@@ -9,12 +9,13 @@ from explorer.config import Z_LIMIT, SamplingConfig
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.latent import decode_latents, dimension_weights, grid_latents, prior_samples, slider_reach
 from explorer.plots import manifold_figure
-from explorer.ui import session, sidebar, url
+from explorer.ui import live_decode, session, sidebar, url
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_widget
 
 Z_STEP = 0.05
+SLIDER_IMAGE = 280  # pixels: the decoded image beside the sliders
 _AUTOENCODER_NOTE = (
     "{name} is a plain autoencoder: no KL term pulled its codes toward the prior N(0, I). The sliders span its "
     "codes{reach}; the samples from the prior and the grid below cover only the prior's region, where an "
@@ -71,9 +72,14 @@ def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray,
         for d in order:
             z[0, d] = st.slider(f"z{d} · {what} {kl[d]:.2f}{unit}", -reach, reach, 0.0, step=Z_STEP,
                                 key=session.z_key(int(d)), bind="query-params", persist_state="session")
-    image = to_uint8(decode_latents(model, z, label))[0]
     with right, st.container(key="slider_decode"):
-        st.image(enlarge(image, 280), caption="decoded z", width=280, output_format="PNG")
+        if live_decode.slider_decoder(selection.checkpoint, label, SLIDER_IMAGE, key="live_slider_decode"):
+            st.caption("decoded z, redrawn in your browser while you drag a slider")
+        else:
+            image = to_uint8(decode_latents(model, z, label))[0]
+            st.image(enlarge(image, SLIDER_IMAGE), caption="decoded z", width=SLIDER_IMAGE, output_format="PNG")
+            st.caption(f"This model's decoder is larger than {live_decode.MAX_PAYLOAD_MB} MB, too large to send to "
+                       "your browser: the image is decoded here when you release a slider.")
     return z[0]
 
 

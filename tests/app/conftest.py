@@ -66,5 +66,14 @@ def image_urls(at: AppTest, key: str) -> list[str]:
     return [img.proto.imgs[0].url for img in at.get_by_key(key).image]
 
 
+def live_payloads(at: AppTest) -> dict[str, bytes]:
+    """The decoders sent to the browser (explorer.ui.live_decode), by the component's key."""
+    found = {}
+    for element in at.get("bidi_component"):
+        proto = element.proto
+        found[proto.id.rsplit("-", 1)[-1]] = proto.bytes
+    return found
+
+
 def no_exception(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from explorer.data import load_dataset
+from explorer.webdecoder import read_payload
+from tests.app.conftest import live_payloads
 
 PAGE = "explorer/ui/pages/compare.py"
 
@@ -73,3 +76,13 @@ def test_a_conditional_model_is_compared_on_its_own_data_and_says_which_label_it
     assert not at.exception and not at.error
     assert _table(at)["model"][0] == "digits-cvae (CONV VAE, 2-D)"
     assert any("decode every free z (prior samples, paths, grids) as the first label, 0" in c.value for c in at.caption)
+
+
+def test_each_map_sends_its_decoder_and_plane_to_the_browser_for_decoding_under_the_cursor(app):
+    at = app(PAGE)
+    payloads = live_payloads(at)
+    for tag, name in (("a", "mnist5k-ae-z16"), ("b", "mnist5k-z16")):
+        header, _ = read_payload(payloads[f"hover_compare_map_{tag}"])
+        assert header["view"]["mode"] == "map" and header["view"]["chart"] == f".st-key-compare_map_{tag}"
+        basis = np.array(header["view"]["basis"])
+        assert basis.shape == (2, 16) and np.allclose(basis @ basis.T, np.eye(2), atol=1e-5)  # the map's plane

@@ -7,7 +7,8 @@ import pickle
 
 from explorer.checkpoint import bundled_checkpoints
 from explorer.data import load_dataset, split_indices
-from tests.app.conftest import image_urls, no_exception, select_points
+from explorer.webdecoder import read_payload
+from tests.app.conftest import image_urls, live_payloads, no_exception, select_points
 
 TEST_ROWS = load_dataset("mnist5k").test_index
 
@@ -215,3 +216,12 @@ def test_exports_of_the_map_and_model(app):
     at = app()
     keys = {b.key for b in at.download_button}
     assert {"export_csv", "export_projector", "export_checkpoint"} <= keys
+
+
+def test_a_2d_identity_map_sends_its_decoder_for_the_cursor_and_other_maps_do_not(app):
+    at = app()
+    header, _ = read_payload(live_payloads(at)["hover_latent_map"])
+    assert header["view"] == {"mode": "map", "chart": ".st-key-latent_map", "size": 112, "basis": [[1.0, 0.0], [0.0, 1.0]]}
+    assert any(c.value.startswith("Move the cursor over the map: the image decoded there follows it") for c in at.caption)
+    at.selectbox(key="proj").set_value("pca").run()
+    assert "hover_latent_map" not in live_payloads(at)  # a projection's axes are not z

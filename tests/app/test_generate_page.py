@@ -6,11 +6,14 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset
 from explorer.latent import encode_dataset, mean_kl_per_dim
-from tests.app.conftest import image_urls, no_exception, select_points
+from explorer.ui import live_decode
+from explorer.webdecoder import decode_payload, read_payload
+from tests.app.conftest import image_urls, live_payloads, no_exception, select_points
 
 TEST_ROWS = load_dataset("mnist5k").test_index
 
@@ -37,15 +40,24 @@ def test_one_slider_per_dimension_ordered_by_kl_with_the_decoded_image(app):
     kl = mean_kl_per_dim(latents.mu, latents.logvar)
     assert [s.key for s in sliders] == [f"z{d}" for d in np.argsort(-kl, kind="stable")]
     assert sliders[0].label == f"z{np.argmax(kl)} · KL {kl.max():.2f} nats"
-    assert len(image_urls(at, "slider_decode")) == 1
+    payload = live_payloads(at)["live_slider_decode"]  # the browser decodes while a slider is dragged
+    z = np.linspace(-1, 1, 16).astype(np.float32)
+    assert np.allclose(decode_payload(payload, z), checkpoint.model.decode(torch.from_numpy(z)[None])[0].numpy(),
+                       atol=1e-5)
+    assert read_payload(payload)[0]["view"] == {"mode": "sliders", "size": 280}
+    assert not image_urls(at, "slider_decode")  # no image made on the server while the browser decodes
 
 
-def test_moving_a_slider_decodes_a_new_image_and_reset_returns_to_zero(app):
+def test_a_decoder_too_large_for_the_browser_is_decoded_on_release(app, monkeypatch):
+    monkeypatch.setattr(live_decode, "MAX_PAYLOAD_MB", 0)
     at = open_generate(app)
+    assert "live_slider_decode" not in live_payloads(at)
+    assert any("too large to send to your browser: the image is decoded here when you release" in c.value
+               for c in at.caption)
     before = image_urls(at, "slider_decode")
     at.slider(key="z0").set_value(2.0).run()
     moved = image_urls(at, "slider_decode")
-    assert moved != before
+    assert len(moved) == 1 and moved != before
     at.button(key="reset_sliders").click().run()
     assert slider_values(at, 2) == [0.0, 0.0] and image_urls(at, "slider_decode") == before
 
@@ -105,11 +117,11 @@ def test_grid_over_two_chosen_dimensions_for_a_16d_model(app):
 
 def test_conditional_model_label_selector_conditions_everything(app):
     at = open_generate(app, "digits-cvae")
-    before = (image_urls(at, "slider_decode"), [i.proto.imgs[0].url for i in at.image])
+    before = (live_payloads(at)["live_slider_decode"], [i.proto.imgs[0].url for i in at.image])
     at.selectbox(key="label").set_value(7).run()
     no_exception(at)
-    after = (image_urls(at, "slider_decode"), [i.proto.imgs[0].url for i in at.image])
-    assert after[0] != before[0]
+    after = (live_payloads(at)["live_slider_decode"], [i.proto.imgs[0].url for i in at.image])
+    assert after[0] != before[0]  # the browser's decoder now has label 7 folded in
     assert len(set(after[1]) & set(before[1])) == 0  # sliders, samples and grid all redrawn for label 7
 
 
