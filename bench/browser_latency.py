@@ -39,20 +39,31 @@ def first_map(browser, script: str, tries: int) -> list[float]:
     return times
 
 
+LIVE_FRAMES_JS = """() => { const h = document.querySelector('[data-testid=stBidiComponentIsolated]');
+    const c = h && h.shadowRoot && h.shadowRoot.querySelector('canvas.live-decode'); return c ? c.dataset.frames : null; }"""
+
+
 def slider(browser, server, tries: int) -> list[float]:
+    """A keyboard step on a latent slider -> the new decoded image: the server's image (the peer, or a decoder too
+    large for the browser), or this app's canvas, which the browser redraws itself."""
     page = browser.new_page()
     page.goto(f"{server.url}/generate?page=generate")
-    page.wait_for_selector(".st-key-slider_decode img")
+    page.wait_for_selector(".st-key-slider_decode")
     wait_idle(page)
+    page.wait_for_timeout(500)
+    live = page.evaluate(LIVE_FRAMES_JS) is not None
     times = []
     for i in range(tries):
-        before = page.locator(".st-key-slider_decode img").get_attribute("src")
+        before = page.evaluate(LIVE_FRAMES_JS) if live else page.locator(".st-key-slider_decode img").get_attribute("src")
         page.locator("[data-testid='stSlider'] input[type='range']").first.focus()
         started = time.perf_counter()
         page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")  # a keyboard step sends at once, like a release
-        page.wait_for_function(
-            "b => { const i = document.querySelector('.st-key-slider_decode img'); return i && i.src !== b && i.complete; }",
-            arg=before)
+        if live:
+            page.wait_for_function(f"b => ({LIVE_FRAMES_JS})() !== b", arg=before)
+        else:
+            page.wait_for_function(
+                "b => { const i = document.querySelector('.st-key-slider_decode img'); return i && i.src !== b && i.complete; }",
+                arg=before)
         times.append(time.perf_counter() - started)
         wait_idle(page)
     page.close()

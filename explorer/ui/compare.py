@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer.checkpoint import Checkpoint
+from explorer.checkpoint import Checkpoint, known_checkpoints
 from explorer.compare import Plane, PriorFit, plane_for, region, region_grid
 from explorer.data import ImageDataset
 from explorer.evaluation import Evaluation
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.latent import Latents, decode_latents, interpolate, prior_samples
 from explorer.plots import add_picks, add_prior_circles, latent_map, manifold_figure
-from explorer.ui import live_decode, resources, session, sidebar
+from explorer.ui import live_decode, resources, session, sidebar, url
 from explorer.ui.markup import plain
 
 # The lesson: an autoencoder beside a VAE trained the same way. The 16-D pair is the default because it shows it at a
@@ -64,8 +64,11 @@ def _choose_models() -> tuple[str, str]:
         default = default if default in names else names[0]
         if session.widget_value(key, default) not in names:  # a model of this session, let go since
             session.set_widget(key, default)
-        chosen.append(col.selectbox(f"Model {tag}", names, index=names.index(default), key=key, bind="query-params",
-                                    persist_state="session"))
+        chosen.append(col.selectbox(f"Model {tag}", names, index=names.index(default), key=key, persist_state="session"))
+    # In the link only a server's own models, and only when not the default: a visitor's uploads never go into a URL.
+    server = known_checkpoints()
+    url.set_params({key: name if name in server and name != default else None
+                    for key, name, default in zip(session.COMPARE_MODELS, chosen, DEFAULTS)})
     return chosen[0], chosen[1]
 
 
@@ -234,8 +237,12 @@ def _regions(sides: list[Side], data: ImageDataset) -> None:
 
 
 def render() -> None:
-    sidebar.page_start()
+    link = sidebar.page_start()
+    if link is not None:
+        for key in session.COMPARE_MODELS:
+            url.restore_model(link, param=key, key=key)
     st.title("Compare two models")
+    url.show_notices()
     st.caption("Why a VAE and not a plain autoencoder: an autoencoder maps each image to a point and leaves gaps "
                "between its clusters; a VAE maps each image to a small Gaussian bubble, and its KL term packs the "
                "bubbles into one ball that covers the prior, so samples from N(0, I) decode to plausible images.")

@@ -78,7 +78,7 @@ def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray,
         else:
             image = to_uint8(decode_latents(model, z, label))[0]
             st.image(enlarge(image, SLIDER_IMAGE), caption="decoded z", width=SLIDER_IMAGE, output_format="PNG")
-            st.caption(f"This model's decoder is larger than {live_decode.MAX_PAYLOAD_MB} MB, too large to send to "
+            st.caption(f"This model's decoder is larger than {live_decode.max_payload_mb():g} MB, too large to send to "
                        "your browser: the image is decoded here when you release a slider.")
     return z[0]
 

@@ -4,6 +4,7 @@ JavaScript (live_decode.js) from the weights the page sends as data (explorer.we
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,14 @@ from explorer.checkpoint import Checkpoint
 from explorer.webdecoder import decoder_payload
 
 MAX_PAYLOAD_MB = 16  # a decoder larger than this is not sent to the browser: its images update on release
+
+
+def max_payload_mb() -> float:
+    """MAX_PAYLOAD_MB, or $EXPLORER_BROWSER_DECODER_MB (0: never decode in the browser, as the bench's peer does)."""
+    try:
+        return float(os.environ.get("EXPLORER_BROWSER_DECODER_MB", MAX_PAYLOAD_MB))
+    except ValueError:
+        return MAX_PAYLOAD_MB
 _JS = Path(__file__).with_name("live_decode.js")
 _CSS = ".live-decode { image-rendering: pixelated; display: block; border-radius: 4px; }" \
        ".hover-decode { image-rendering: pixelated; border-radius: 4px; }"
@@ -27,7 +36,7 @@ def payload(checkpoint: Checkpoint, label: int | None, **view) -> bytes | None:
     """The decoder's bytes for the browser (cached by weights, label and view), or None when it is too large."""
     key = tuple(sorted((k, tuple(map(tuple, v)) if isinstance(v, list) else v) for k, v in view.items()))
     data = _payload(checkpoint.fingerprint, label, key, checkpoint)
-    return data if len(data) <= MAX_PAYLOAD_MB * 2**20 else None
+    return data if len(data) <= max_payload_mb() * 2**20 else None
 
 
 def _mount(data: bytes, key: str) -> None:

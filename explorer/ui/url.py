@@ -54,12 +54,13 @@ def first_visit() -> dict[str, Any] | None:
     return st.query_params.to_dict()
 
 
-def restore_model(params: dict[str, Any]) -> None:
-    """The model, before the sidebar's widgets exist. Only server-side models can be named in a link."""
-    if "model" in params:
-        name = _one(params["model"])
+def restore_model(params: dict[str, Any], param: str = "model", key: str = session.MODEL) -> None:
+    """A model choice (the sidebar's, by default), before its widget exists. Only server-side models can be named in
+    a link: a visitor's own models never go into one."""
+    if param in params:
+        name = _one(params[param])
         if name in known_checkpoints():
-            session.set_widget(session.MODEL, name)
+            session.set_widget(key, name)
         else:
             session.visitor().link_notices.append(f"the model {plain(repr(name[:60]))} is not one of this server's models")
 
@@ -115,14 +116,19 @@ def publish(model: str | None, picks: list[int], settings: dict[str, str]) -> No
     model is None for a model that lives only in this session; settings are the bound widgets' parameters.
     """
     own = {"model": model, "picks": ",".join(str(r) for r in picks) or None}
-    for key, value in own.items():
-        if value is None and key in st.query_params:
-            del st.query_params[key]
-        elif value is not None and st.query_params.get(key) != value:
-            st.query_params[key] = value
+    set_params(own)
     link = {k: v for k, v in own.items() if v is not None} | settings
     with st.sidebar:
         _share_box(link, shareable=model is not None)
+
+
+def set_params(values: dict[str, str | None]) -> None:
+    """Parameters of the URL that are not bound widgets: set each (one value, repeats dropped), or remove it (None)."""
+    for key, value in values.items():
+        if value is None and key in st.query_params:
+            del st.query_params[key]
+        elif value is not None and st.query_params.get_all(key) != [value]:
+            st.query_params[key] = value
 
 
 def _share_box(link: dict[str, str], shareable: bool) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from explorer.checkpoint import load_checkpoint
 from explorer.data import load_dataset
 from explorer.webdecoder import read_payload
-from tests.app.conftest import live_payloads
+from tests.app.conftest import APP, live_payloads
 
 PAGE = "explorer/ui/pages/compare.py"
 
@@ -86,3 +88,35 @@ def test_each_map_sends_its_decoder_and_plane_to_the_browser_for_decoding_under_
         assert header["view"]["mode"] == "map" and header["view"]["chart"] == f".st-key-compare_map_{tag}"
         basis = np.array(header["view"]["basis"])
         assert basis.shape == (2, 16) and np.allclose(basis @ basis.T, np.eye(2), atol=1e-5)  # the map's plane
+
+
+def _open_link(models_dir, monkeypatch, **params) -> AppTest:
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(models_dir))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    at.switch_page(PAGE)
+    return at.run()
+
+
+def test_a_link_names_the_servers_models_and_a_bad_one_gets_a_notice(models_dir, monkeypatch):
+    at = _open_link(models_dir, monkeypatch, compare_a="mnist5k-z2", compare_b="<b>x</b>")
+    assert [s.value for s in at.selectbox] == ["mnist5k-z2", "mnist5k-z16"]
+    assert [w.value for w in at.warning] == [
+        "This link had settings that could not be used, so their defaults are shown: the model "
+        "'\\<b\\>x\\</b\\>' is not one of this server's models."
+    ]
+    assert at.query_params["compare_a"] == "mnist5k-z2" and "compare_b" not in at.query_params
+
+
+def test_a_visitors_own_model_never_goes_into_the_link(app, models_dir):
+    at = app("explorer/ui/pages/explore.py")
+    with open(models_dir / "digits-cvae.safetensors", "rb") as handle:
+        checkpoint = load_checkpoint(handle.read(), name="secret-client <b>x</b>.safetensors")
+    at.session_state["visitor"].models["uploaded: secret-client <b>x</b>.safetensors"] = checkpoint
+    at.switch_page(PAGE).run()
+    at.selectbox(key="compare_a").set_value("uploaded: secret-client <b>x</b>.safetensors")
+    at.selectbox(key="compare_b").set_value("digits-cvae").run()
+    assert not at.exception and not at.error
+    assert _table(at)["model"][0].startswith("uploaded: secret-client \\<b\\>x\\</b\\>.safetensors")
+    assert at.query_params["compare_b"] == "digits-cvae" and "compare_a" not in at.query_params  # the server's only
+    assert not any("secret" in str(value) for value in dict(at.query_params).values())

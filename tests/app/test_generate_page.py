@@ -11,7 +11,6 @@ import torch
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset
 from explorer.latent import encode_dataset, mean_kl_per_dim
-from explorer.ui import live_decode
 from explorer.webdecoder import decode_payload, read_payload
 from tests.app.conftest import image_urls, live_payloads, no_exception, select_points
 
@@ -49,7 +48,7 @@ def test_one_slider_per_dimension_ordered_by_kl_with_the_decoded_image(app):
 
 
 def test_a_decoder_too_large_for_the_browser_is_decoded_on_release(app, monkeypatch):
-    monkeypatch.setattr(live_decode, "MAX_PAYLOAD_MB", 0)
+    monkeypatch.setenv("EXPLORER_BROWSER_DECODER_MB", "0")
     at = open_generate(app)
     assert "live_slider_decode" not in live_payloads(at)
     assert any("too large to send to your browser: the image is decoded here when you release" in c.value
