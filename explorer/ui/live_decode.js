@@ -3,6 +3,7 @@
 // payload as data; nothing from a user's file or a link is ever part of this file.
 
 const parsed = new WeakMap(); // payload buffer -> decoder, so a rerun with the same bytes parses nothing
+const mounted = new WeakMap(); // component element -> how to take its current mount down
 
 function readPayload(bytes) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -194,13 +195,19 @@ export default function (component) {
     decoder = readPayload(bytes);
     parsed.set(bytes.buffer, decoder);
   }
+  // Called again with new data (another label, another model) on the same element: the last mount goes first.
+  const previous = mounted.get(parentElement);
+  if (previous) previous();
   const view = decoder.header.view;
   const root = document.createElement("div");
   root.className = "live-decode-root";
   parentElement.appendChild(root);
   const stop = view.mode === "map" ? followMap(root, decoder, view) : followSliders(root, decoder, view);
-  return () => {
+  const unmount = () => {
     stop();
     root.remove();
+    mounted.delete(parentElement);
   };
+  mounted.set(parentElement, unmount);
+  return unmount;
 }

@@ -89,12 +89,35 @@ def test_a_dragged_slider_redraws_the_image_before_release(page, server, model, 
     held = _slider_values(page, dim)
     assert len(set(seen) - {first}) >= 3, "fewer than 3 new images while the mouse was still down"
     # What the browser drew for the values the sliders hold now is what the model decodes (label 0 when conditional).
-    assert np.abs(_pixels(page, LIVE)[..., :3].astype(np.int16) - _expected(checkpoint.model, held, 0 if conv else None)).max() <= 1
+    _assert_draws(page, checkpoint.model, held, 0 if conv else None)
     page.mouse.up()
     wait_idle(page)
     moved = int(np.argmax(np.abs(held)))
     page.wait_for_function("k => new URLSearchParams(location.search).has(k)", arg=f"z{moved}")  # Python has it now
+    label = 0
+    if conv:  # another label: the browser gets a decoder with that label folded in, and draws with it at once
+        page.get_by_role("combobox", name="Condition on label").click()
+        page.get_by_role("option", name="7", exact=True).click()
+        page.wait_for_function("() => location.search.includes('label=7')")
+        wait_idle(page)
+        label = 7
+    assert page.locator(LIVE).count() == 1
+    _assert_draws(page, checkpoint.model, _slider_values(page, dim), label if conv else None)
+    page.get_by_role("button", name="Reset to 0").click()
+    page.wait_for_function(f"() => !location.search.includes('z{moved}=')")
+    wait_idle(page)
+    assert not _slider_values(page, dim).any()
+    _assert_draws(page, checkpoint.model, np.zeros(dim, np.float32), label if conv else None)
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def _assert_draws(page, model, z: np.ndarray, label: int | None, tries: int = 20) -> None:
+    """The live canvas shows the decode of z (it redraws on the next animation frame after a rerun)."""
+    for _ in range(tries):
+        if np.abs(_pixels(page, LIVE)[..., :3].astype(np.int16) - _expected(model, z, label)).max() <= 1:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the browser does not show the decode of z={z.tolist()} (label {label})")
 
 
 def test_the_image_under_the_cursor_follows_it_over_the_z2_map_between_clusters(page, server):
