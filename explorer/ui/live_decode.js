@@ -157,7 +157,12 @@ function followMap(root, decoder, view) {
   canvas.style.border = "2px solid #fff";
   canvas.style.boxShadow = "0 1px 6px rgba(0,0,0,0.5)";
   const basis = view.basis; // (2, D): z = x * basis[0] + y * basis[1]
-  const move = (event) => {
+  let latest = null;
+  const move = (event) => { // at most one decode per animation frame, for the newest position
+    if (latest === null) requestAnimationFrame(() => { show(latest); latest = null; });
+    latest = event;
+  };
+  const show = (event) => {
     const chart = document.querySelector(`${view.chart} .js-plotly-plot`);
     const layout = chart && chart._fullLayout;
     if (!layout || !layout.xaxis) return;

@@ -136,10 +136,16 @@ def test_the_image_under_the_cursor_follows_it_over_the_z2_map_between_clusters(
     page.mouse.move(where["x"] - 40, where["y"])
     page.mouse.move(where["x"], where["y"], steps=4)
     hover = page.locator(HOVER)
-    page.wait_for_function("() => true")  # let the last move's handler run
-    assert hover.evaluate("c => c.style.display") == "block"
-    z = np.array([float(v) for v in hover.get_attribute("data-z").split(",")], np.float32)
-    assert np.abs(z - gap).max() < 0.05  # the image is decoded at the cursor, in the gap between clusters
+    z = None
+    for _ in range(20):  # drawn on the next animation frame
+        shown = hover.evaluate("c => c.style.display === 'block' ? c.dataset.z : null")
+        z = None if shown is None else np.array([float(v) for v in shown.split(",")], np.float32)
+        if z is not None and np.abs(z - gap).max() < 0.05:
+            break
+        page.wait_for_timeout(50)
+    assert z is not None and np.abs(z - gap).max() < 0.05, z  # decoded at the cursor, in the gap between clusters
     assert np.abs(_pixels(page, HOVER)[..., :3].astype(np.int16) - _expected(checkpoint.model, z)).max() <= 1
     page.mouse.move(5, 5)
+    page.wait_for_function("() => true")
+    page.wait_for_timeout(100)
     assert hover.evaluate("c => c.style.display") == "none"  # gone when the cursor leaves the map
