@@ -39,16 +39,16 @@ PRIOR_RADII = (1.0, 2.0, 3.0)  # the prior N(0, I)'s 1σ, 2σ and 3σ circles: 3
 
 def add_prior_circles(fig: go.Figure, centre: tuple[float, float] = (0.0, 0.0), radii=PRIOR_RADII,
                       colour: str = "rgba(90,90,90,0.8)") -> go.Figure:
-    """The prior's 1σ/2σ/3σ circles (dashed) under a map in latent units; one label, on the outermost, so the labels
-    never run together where the circles are small beside the data."""
+    """The prior's 1σ/2σ/3σ circles (dashed) under a map in latent units; one label, in the plot's top left corner,
+    so it never runs together with the circles or sits on the data where they are small beside it."""
     t = np.linspace(0, 2 * np.pi, 97)
     for r in radii:
         fig.add_trace(go.Scatter(x=centre[0] + r * np.cos(t), y=centre[1] + r * np.sin(t), mode="lines",
                                  line=dict(color=colour, width=1.4, dash="dash"), hoverinfo="skip",
                                  showlegend=False, name=f"prior {r:g}σ"))
-    top = max(radii)
-    fig.add_annotation(x=centre[0], y=centre[1] + top, text=f"prior N(0, I): {', '.join(f'{r:g}σ' for r in radii)}",
-                       showarrow=False, yanchor="bottom", font=dict(size=10, color=colour))
+    fig.add_annotation(x=0, y=1, xref="paper", yref="paper", xanchor="left", yanchor="bottom", showarrow=False,
+                       text=f"dashed: the prior N(0, I)'s {', '.join(f'{r:g}σ' for r in radii)}",
+                       font=dict(size=10, color="rgb(90,90,90)"))
     return fig
 
 

@@ -102,7 +102,8 @@ function makeCanvas(root, decoder, size, className) {
   canvas.className = className;
   const scale = Math.max(1, Math.round(size / Math.max(width, height)));
   canvas.style.width = `${width * scale}px`;
-  canvas.style.height = `${height * scale}px`;
+  canvas.style.maxWidth = "100%"; // a narrow column shrinks it, keeping its shape
+  canvas.style.height = "auto";
   root.appendChild(canvas);
   return canvas;
 }

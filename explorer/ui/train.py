@@ -141,8 +141,10 @@ def _use_trained() -> None:
     if job is None or not job.finished:
         return
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
-    kind = "" if job.model_config.kind == "vae" else f"{job.model_config.kind} "  # the pages list AEs beside VAEs
-    name = f"{TRAINED_PREFIX}{job.dataset.name} {kind}z{job.model_config.latent_dim} {stamp}"
+    config = job.model_config  # what sets it apart in the model lists: the kind, and conv or conditional
+    words = [w for w, used in (("conv", config.arch == "conv"), ("cvae", config.conditional), ("ae", config.kind == "ae"))
+             if used]
+    name = f"{TRAINED_PREFIX}{job.dataset.name} {' '.join(words + [f'z{config.latent_dim}'])} {stamp}"
     try:
         session.add_model(name, load_checkpoint(_trained_bytes(job), name=name))
     except ValueError as error:  # the memory budget

@@ -248,6 +248,7 @@ def test_an_autoencoder_run_charts_reconstruction_alone_and_its_model_is_usable(
     assert not any("collapsed" in i.value for i in [*at.info, *at.warning])
     assert any(c.value.startswith("Test codes at the end of epoch 4") for c in at.caption)
     at.button(key="train_use").click().run()
+    assert at.session_state["model_name"].startswith("trained: digits ae z2 ")  # named as what it is in the lists
     at.switch_page("explorer/ui/pages/explore.py").run()
     no_exception(at)
     assert "MLP autoencoder · 2-D latent" in at.sidebar.caption[0].value

@@ -131,5 +131,5 @@ def test_the_manifold_draws_only_the_means_on_its_grid():
 def test_the_priors_circles_carry_one_label_that_names_all_three():
     fig = add_prior_circles(go.Figure(), colour="white")
     assert [t.name for t in fig.data] == ["prior 1σ", "prior 2σ", "prior 3σ"]
-    assert [a.text for a in fig.layout.annotations] == ["prior N(0, I): 1σ, 2σ, 3σ"]
-    assert fig.layout.annotations[0].y == 3 and all(t.line.color == "white" for t in fig.data)
+    assert [a.text for a in fig.layout.annotations] == ["dashed: the prior N(0, I)'s 1σ, 2σ, 3σ"]
+    assert fig.layout.annotations[0].xref == "paper" and all(t.line.color == "white" for t in fig.data)
