@@ -1,4 +1,4 @@
-"""Command line: python -m explorer train | eval | encode."""
+"""Command line: python -m explorer train | eval | score | encode | embed."""
 
 from __future__ import annotations
 
@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--data", help="data set to encode (default: the one it was trained on)")
     add_settings(embed, ProjectionConfig)
     embed.add_argument("--out", help="where to write the .npz (default: beside the checkpoint, as the app looks for it)")
+
+    score = commands.add_parser("score", help="per-image IWAE log p(x) bound, ELBO, reconstruction and KL, as CSV")
+    score.add_argument("checkpoint")
+    score.add_argument("--data", help="built-in name or .npz/.zip path (default: the data it was trained on)")
+    score.add_argument("--split", choices=("train", "test", "all"), default="test")
+    score.add_argument("--k", type=int, default=100, help="importance samples for the log p(x) bound")
+    score.add_argument("--seed", type=int, default=0)
+    score.add_argument("--out", required=True, help="where to write the CSV")
 
     encode = commands.add_parser("encode", help="write the latent means and log-variances (an autoencoder's codes) of a data split")
     encode.add_argument("checkpoint")
@@ -205,6 +213,29 @@ def _eval(args) -> int:
     return 0
 
 
+def _score(args) -> int:
+    import time
+
+    from explorer.export import scores_csv
+    from explorer.files import write_atomically
+    from explorer.scoring import score_images
+
+    out = Path(args.out)
+    if out.suffix != ".csv":
+        return _fail(f"--out must end in .csv, not {out.name!r}")
+    if args.k < 1:
+        return _fail("--k must be at least 1")
+    checkpoint, dataset = _load_for_scoring(args)
+    started = time.perf_counter()
+    scores = score_images(checkpoint.model, dataset, dataset.split_index(args.split), k=args.k, seed=args.seed)
+    seconds = time.perf_counter() - started
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(out, scores_csv(scores, dataset.label_names).encode())
+    print(f"scored {len(scores.index):,} {args.split} images of {dataset.name} (k={args.k}, {seconds:.1f} s): "
+          f"log p(x) median {np.median(scores.log_px):.2f}, lowest {scores.log_px.min():.2f} nats; wrote {out}")
+    return 0
+
+
 def _encode(args) -> int:
     from explorer.export import latents_csv
     from explorer.latent import encode_dataset
@@ -253,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     from explorer.train import TrainingDiverged
 
     try:
-        return {"train": _train, "eval": _eval, "encode": _encode, "embed": _embed}[args.command](args)
+        return {"train": _train, "eval": _eval, "encode": _encode, "embed": _embed, "score": _score}[args.command](args)
     except TrainingDiverged as error:
         return _fail(f"{error} Nothing was written.")
     except (ValueError, OSError) as error:

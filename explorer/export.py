@@ -1,4 +1,4 @@
-"""Exporting latents: CSV, and the TensorFlow Embedding Projector's two TSV files."""
+"""Exporting latents and per-image scores: CSV, and the TensorFlow Embedding Projector's two TSV files."""
 
 from __future__ import annotations
 
@@ -7,13 +7,25 @@ import io
 import zipfile
 
 from explorer.latent import Latents
+from explorer.scoring import ImageScores
 
 
-def _label_text(latents: Latents, label_names: tuple[str, ...], i: int) -> tuple[str, str]:
+def _label_text(latents: Latents | ImageScores, label_names: tuple[str, ...], i: int) -> tuple[str, str]:
     if latents.labels is None:
         return "", ""
     label = int(latents.labels[i])
     return str(label), label_names[label] if label < len(label_names) else str(label)
+
+
+def scores_csv(scores: ImageScores, label_names: tuple[str, ...] = ()) -> str:
+    """One row per image: data set row, label and its name, then the IWAE bound, ELBO, reconstruction and KL (nats)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["index", "label", "label_name", f"log_px_iwae_k{scores.k}", "elbo", "reconstruction", "kl"])
+    for i, row in enumerate(scores.index):
+        values = (scores.log_px[i], scores.elbo[i], scores.recon[i], scores.kl[i])
+        writer.writerow([int(row), *_label_text(scores, label_names, i), *(f"{v:.4f}" for v in values)])
+    return out.getvalue()
 
 
 def latents_csv(latents: Latents, label_names: tuple[str, ...], with_logvar: bool = True) -> str:

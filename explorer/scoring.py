@@ -1,0 +1,49 @@
+"""Per-image scores of a VAE on a data split: the IWAE bound on log p(x), the ELBO and its two terms, one row per
+image (what `python -m explorer score` writes, and what finds the least typical images)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from explorer.data import ImageDataset
+from explorer.latent import batches
+from explorer.model import VAE, evaluating
+from explorer.objectives import NO_LIKELIHOOD, iwae_log_likelihood, kl_per_dimension, reconstruction_nll
+
+
+class ImageScores(NamedTuple):
+    index: np.ndarray  # (N,) rows of the data set
+    labels: np.ndarray | None  # (N,)
+    log_px: np.ndarray  # (N,) IWAE lower bound on log p(x), nats (k importance samples)
+    elbo: np.ndarray  # (N,) one-sample ELBO, nats
+    recon: np.ndarray  # (N,) -log p(x|z), nats
+    kl: np.ndarray  # (N,) KL(q(z|x) || p(z)), nats
+    k: int
+
+
+@torch.no_grad()
+def score_images(model: VAE, dataset: ImageDataset, index: np.ndarray, k: int = 100, seed: int = 0,
+                 batch_size: int = 500) -> ImageScores:
+    """Every image's scores, in batches; the seed fixes the samples (separate streams for the ELBO and the bound,
+    as in explorer.evaluation)."""
+    if not model.is_vae:
+        raise ValueError(f"scores need a VAE: {NO_LIKELIHOOD}")
+    if k < 1:
+        raise ValueError(f"k must be at least 1 importance sample, not {k}.")
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    iwae_generator = torch.Generator(device=device).manual_seed(seed + 1)
+    columns: dict[str, list[torch.Tensor]] = {"log_px": [], "recon": [], "kl": []}
+    with evaluating(model):
+        for x, y in batches(dataset, index, batch_size, device):
+            y = y if model.config.conditional else None
+            out = model(x, y, generator)
+            columns["recon"].append(reconstruction_nll(model, out.recon_logits, x))
+            columns["kl"].append(kl_per_dimension(out.mu, out.logvar).sum(dim=1))
+            columns["log_px"].append(iwae_log_likelihood(model, x, y, k, iwae_generator))
+    log_px, recon, kl = (torch.cat(columns[name]).cpu().numpy().astype(np.float64) for name in ("log_px", "recon", "kl"))
+    labels = dataset.labels[index] if dataset.labels is not None else None
+    return ImageScores(np.asarray(index), labels, log_px, -(recon + kl), recon, kl, k)
