@@ -52,6 +52,15 @@ def config_from(config_type, args: argparse.Namespace):
     return config_type(**{name: getattr(args, name) for name in specs(config_type) if hasattr(args, name)})
 
 
+def _add_scoring(parser: argparse.ArgumentParser) -> None:
+    """What eval and score share: the checkpoint, the data and split to score, the IWAE samples and their seed."""
+    parser.add_argument("checkpoint")
+    parser.add_argument("--data", help="built-in name or .npz/.zip path (default: the data it was trained on)")
+    parser.add_argument("--split", choices=("train", "test", "all"), default="test")
+    parser.add_argument("--k", type=int, default=100, help="importance samples for the IWAE bound on log p(x)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from explorer.config import ModelConfig, ProjectionConfig, TrainConfig
 
@@ -64,12 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings(train, TrainConfig)
     train.add_argument("--out", required=True, help="where to write the checkpoint (.safetensors)")
 
-    evaluate = commands.add_parser("eval", help="score a checkpoint on its test split")
-    evaluate.add_argument("checkpoint")
-    evaluate.add_argument("--data", help="data set to score on (default: the one it was trained on)")
-    evaluate.add_argument("--split", choices=("train", "test", "all"), default="test")
-    evaluate.add_argument("--k", type=int, default=100, help="importance samples for the IWAE bound")
-    evaluate.add_argument("--seed", type=int, default=0)
+    _add_scoring(commands.add_parser("eval", help="score a checkpoint on its test split"))
 
     embed = commands.add_parser("embed", help="project a checkpoint's latent means to 2-D and store the map beside it")
     embed.add_argument("checkpoint")
@@ -79,11 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--out", help="where to write the .npz (default: beside the checkpoint, as the app looks for it)")
 
     score = commands.add_parser("score", help="per-image IWAE log p(x) bound, ELBO, reconstruction and KL, as CSV")
-    score.add_argument("checkpoint")
-    score.add_argument("--data", help="built-in name or .npz/.zip path (default: the data it was trained on)")
-    score.add_argument("--split", choices=("train", "test", "all"), default="test")
-    score.add_argument("--k", type=int, default=100, help="importance samples for the log p(x) bound")
-    score.add_argument("--seed", type=int, default=0)
+    _add_scoring(score)
     score.add_argument("--out", required=True, help="where to write the CSV")
 
     encode = commands.add_parser("encode", help="write the latent means and log-variances (an autoencoder's codes) of a data split")

@@ -132,9 +132,7 @@ def _label(checkpoint: Checkpoint) -> int | None:
 
 
 def _kind(checkpoint: Checkpoint) -> str:
-    config = checkpoint.model_config
-    what = "VAE" if config.kind == "vae" else "autoencoder"
-    return f"{config.arch.upper()} {what}, {config.latent_dim}-D"
+    return f"{sidebar.model_kind(checkpoint.model_config)}, {checkpoint.model_config.latent_dim}-D"
 
 
 def _numbers(sides: list[Side]) -> None:
@@ -256,11 +254,11 @@ def render() -> None:
     if data is None:
         return
     sides = [_side(tag, name, checkpoint, data) for tag, name, checkpoint in zip("AB", names, (a, b))]
-    _picks(sides[0].latents)
+    _picks(sides[0].latents)  # the default pair, or the last picks if this data still holds them
     for side in sides:
         key = _map_key(side)
         _take_click(key, session.widget_value(key))
-    picks = _picks(sides[0].latents)
+    picks = session.visitor().compare_picks  # a click on either map replaces the older pick
     _prior_samples(sides)
     _numbers(sides)
     _maps(sides, data, picks)

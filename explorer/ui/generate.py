@@ -149,10 +149,11 @@ def render() -> None:
     url.show_notices()
     label = _label_choice(selection)
     latents = selection.latents() if selection.dataset is not None else None
+    model = selection.checkpoint.model
     weights = dimension_weights(latents) if latents is not None else (
-        np.zeros(selection.checkpoint.model_config.latent_dim), "KL")
+        np.zeros(model.latent_dim), "KL" if model.is_vae else "spread")
     reach = slider_reach(latents)
-    if not selection.checkpoint.model.is_vae:
+    if not model.is_vae:
         st.info(_AUTOENCODER_NOTE.format(name=plain(selection.name),
                                          reach=f" (±{reach:g} here, to reach every code)" if reach > Z_LIMIT else ""))
     z = _sliders(selection, label, weights, reach)

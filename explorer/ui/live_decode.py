@@ -4,6 +4,7 @@ JavaScript (live_decode.js) from the weights the page sends as data (explorer.we
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -23,6 +24,12 @@ def max_payload_mb() -> float:
     except ValueError:
         return MAX_PAYLOAD_MB
 _JS = Path(__file__).with_name("live_decode.js")
+
+
+@functools.cache
+def _js() -> str:
+    """The component's code, read once per process (every rerun of a page that decodes mounts it)."""
+    return _JS.read_text()
 _CSS = ".live-decode { image-rendering: pixelated; display: block; border-radius: 4px; }" \
        ".hover-decode { image-rendering: pixelated; border-radius: 4px; }"
 
@@ -42,7 +49,7 @@ def payload(checkpoint: Checkpoint, label: int | None, **view) -> bytes | None:
 def _mount(data: bytes, key: str) -> None:
     # Registered on every call: an identical definition is registered again silently, and each AppTest runtime
     # starts with an empty registry.
-    component = st.components.v2.component("vae_live_decode", js=_JS.read_text(), css=_CSS, isolate_styles=True)
+    component = st.components.v2.component("vae_live_decode", js=_js(), css=_CSS, isolate_styles=True)
     component(data=data, key=key, width="content")
 
 

@@ -101,6 +101,11 @@ def model_named(name: str) -> Checkpoint:
         st.stop()
 
 
+def model_kind(config) -> str:
+    """'MLP VAE', 'CONV autoencoder': what a model is, as the sidebar and the Compare page name it."""
+    return f"{config.arch.upper()} {'VAE' if config.kind == 'vae' else 'autoencoder'}"
+
+
 def model_names() -> list[str]:
     """The models this visitor can choose: the server's, then their own."""
     return list(known_checkpoints()) + list(session.visitor().models)
@@ -147,7 +152,7 @@ def model_sidebar() -> Selection:
     config = checkpoint.model_config
     with st.sidebar:
         st.caption(
-            f"{config.arch.upper()} {'VAE' if config.kind == 'vae' else 'autoencoder'} · {config.latent_dim}-D latent · {config.likelihood}"
+            f"{model_kind(config)} · {config.latent_dim}-D latent · {config.likelihood}"
             f"{' · conditional' if config.conditional else ''} · trained on {plain(checkpoint.dataset)}"
         )
     selection = Selection(name, checkpoint, data, split, problem)
