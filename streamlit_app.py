@@ -13,6 +13,8 @@ try:
         st.Page("explorer/ui/pages/generate.py", title="Generate", url_path="generate"),
         st.Page("explorer/ui/pages/train.py", title="Train", url_path="train"),
         st.Page("explorer/ui/pages/compare.py", title="Compare", url_path="compare"),
+        st.Page("explorer/ui/pages/vectors.py", title="Vectors", url_path="vectors"),
+        st.Page("explorer/ui/pages/likelihood.py", title="Likelihood", url_path="likelihood"),
     ]).run()
 finally:
     prefetch.empty()

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from explorer.data import MIN_SIDE, DataLimits, ImageDataset, make_dataset
+from explorer.data import MIN_SIDE, DataLimits, ImageDataset, make_dataset, to_image_array
 from explorer.files import reading
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -221,3 +221,64 @@ def _common_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
     width, height = (int(v) for v in values[np.argmax(counts)])
     scale = min(1.0, ZIP_TARGET_SIDE / max(width, height))
     return max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Images to score against a model
+
+MAX_SCORED_IMAGES = 500  # per upload: ~1 s to score at k 100
+
+
+def images_for_model(files: list[tuple[str, BinaryIO]], image_shape: tuple[int, int, int], *,
+                     limits: DataLimits = DataLimits()) -> tuple[list[str], np.ndarray]:
+    """PNG/JPEG files, each converted to the model's channels and resized to its size, or one .npz of images of
+    exactly its shape -> (a name per image, (N, C, H, W) uint8). Any problem is one ValueError naming the file."""
+    names, arrays = [], []
+    for filename, source in files:
+        suffix = Path(filename).suffix.lower()
+        with reading(repr(filename)):
+            if suffix == ".npz":
+                images = _npz_images(source, filename, image_shape, limits)
+                names += [f"{filename}[{i}]" for i in range(len(images))]
+            elif suffix in IMAGE_SUFFIXES:
+                images = _one_image(source, filename, image_shape, limits)[None]
+                names.append(filename)
+            else:
+                raise ValueError(f"{filename!r} is not a PNG, JPEG or .npz file; upload images or an .npz of them.")
+        arrays.append(images)
+        if len(names) > MAX_SCORED_IMAGES:
+            raise ValueError(f"That is more than {MAX_SCORED_IMAGES} images; score them in smaller batches, or all "
+                             "of them with 'python -m explorer score'.")
+    if not arrays:
+        raise ValueError("No files to score.")
+    return names, np.concatenate(arrays)
+
+
+def _npz_images(source: BinaryIO, filename: str, image_shape, limits: DataLimits) -> np.ndarray:
+    archive = _open_zip(source, filename, limits, ".npz file")
+    headers = _check_npz(archive, filename)
+    key = next((k for k in _IMAGE_KEYS if k in headers), next(iter(headers), None))
+    if key is None:
+        raise ValueError(f"{filename!r} holds no arrays; save the images with numpy.savez(file, images=...).")
+    limits.check_stored(headers[key][0], filename)
+    images = to_image_array(_npz_array(archive, key))
+    if images.shape[1:] != tuple(image_shape):
+        raise ValueError(f"{filename!r} holds images shaped {images.shape[1:]} (C, H, W), but the model takes "
+                         f"{tuple(image_shape)}; save them at that size, or upload them as PNG files to be resized.")
+    return images
+
+
+def _one_image(source: BinaryIO, filename: str, image_shape, limits: DataLimits) -> np.ndarray:
+    """One picture as (C, H, W) uint8 of the model's shape: grey or RGB as the model is, resized to its size."""
+    from PIL import Image
+
+    channels, height, width = image_shape
+    with Image.open(source, formats=IMAGE_FORMATS) as picture:
+        if picture.size[0] * picture.size[1] > limits.max_image_pixels:
+            raise ValueError(f"{filename!r} is {picture.size[0]}x{picture.size[1]} pixels, too large; scale it down.")
+        picture.draft(None, (width, height))
+        flat = _flatten(picture).convert("L" if channels == 1 else "RGB")
+        if flat.size != (width, height):
+            flat = flat.resize((width, height), Image.Resampling.LANCZOS)
+        array = np.asarray(flat)
+    return array[None] if channels == 1 else array.transpose(2, 0, 1)

@@ -90,17 +90,22 @@ def latent_map(
     height: int = 560,
     uirevision: str = "keep",
     marks: str = "both",
+    values: np.ndarray | None = None,
+    value_name: str = "",
 ) -> go.Figure:
     """WebGL scatter, one trace per label (the legend toggles classes); customdata holds the dataset row.
 
     With sigma (N, 2), points whose sigma is not NaN also get their posterior's +/-1 sigma ellipse
     (axis-aligned: the posterior is diagonal), filled and translucent beneath the points. marks "bubbles"
     dims the points to let the bubbles be read; they stay there, faint, to be clicked.
+    With values (N,), the points are one trace coloured by them on a continuous scale (value_name on its bar).
     """
     if marks not in MARKS:
         raise ValueError(f"marks must be one of {', '.join(MARKS)}, not {marks!r}.")
     fig = go.Figure()
     faint = sigma is not None and marks == "bubbles"
+    if values is not None:
+        _add_valued_points(fig, points, labels, label_names, index, values, value_name, faint)
     for name, colour, mask in _groups(len(points), labels, label_names):
         if sigma is not None:
             drawn = mask & ~np.isnan(sigma[:, 0])
@@ -114,6 +119,8 @@ def latent_map(
                 mode="lines", fill="toself", fillcolor=_rgba(colour, 0.3), line=dict(color=_rgba(colour, 0.9), width=1.5),
                 legendgroup=name, showlegend=False, hoverinfo="skip", name=f"{name} ±1σ",
             ))
+        if values is not None:
+            continue
         fig.add_trace(go.Scattergl(
             x=points[mask, 0], y=points[mask, 1], mode="markers", name=name, legendgroup=name,
             marker=dict(size=4, opacity=0.25, color=colour) if faint else dict(size=5, opacity=0.8, color=colour),
@@ -131,6 +138,23 @@ def latent_map(
             digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
     fig.update_layout(datarevision=digest.hexdigest())
     return fig
+
+
+def _add_valued_points(fig: go.Figure, points, labels, label_names, index, values, value_name: str, faint: bool):
+    """One WebGL trace coloured by a score. The scale spans its 1st to 99th percentile: a few extreme images would
+    otherwise take the whole scale and leave the rest one colour."""
+    values = np.asarray(values, np.float32)
+    low, high = (float(v) for v in np.quantile(values, [0.01, 0.99]))
+    names = np.asarray([html.escape(n, quote=False) for n in label_names] or ["-"], dtype=object)
+    label_text = names[labels] if labels is not None else np.full(len(points), "-", dtype=object)
+    fig.add_trace(go.Scattergl(
+        x=points[:, 0], y=points[:, 1], mode="markers", name=value_name, showlegend=False,
+        marker=dict(size=5, opacity=0.3 if faint else 0.85, color=values, colorscale="Viridis", cmin=low,
+                    cmax=max(high, low + 1e-6), colorbar=dict(title=dict(text=value_name, side="right"), thickness=12)),
+        customdata=np.stack([index.astype(np.float64), values.astype(np.float64)], axis=1),
+        text=label_text,
+        hovertemplate="row %{customdata[0]}<br>label %{text}<br>" + value_name + " %{customdata[1]:.1f}<extra></extra>",
+    ))
 
 
 def path_map(
@@ -212,4 +236,40 @@ def sigma_bars(sigma: np.ndarray, height: int = 200) -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), showlegend=False,
                       yaxis=dict(title="σ", range=[0, max(1.15, float(sigma.max(initial=0)) * 1.1)]),
                       xaxis=dict(type="category"))
+    return fig
+
+
+def label_mix(counts: np.ndarray, label_names: tuple[str, ...], height: int = 160) -> go.Figure:
+    """A group's images per label (K,), as bars in the labels' map colours."""
+    names = [html.escape(n, quote=False) for n in label_names]
+    fig = go.Figure(go.Bar(x=names, y=np.asarray(counts), marker_color=[label_colour(i) for i in range(len(names))],
+                           hovertemplate="%{x}: %{y} images<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+                      xaxis=dict(type="category"), yaxis=dict(title="images"))
+    return fig
+
+
+def score_histogram(values: np.ndarray, name: str, band: tuple[float, float] | None = None,
+                    marks: np.ndarray | None = None, flagged: np.ndarray | None = None, height: int = 300) -> go.Figure:
+    """The data's scores as a histogram; band: the (low, high) scores outside which images are flagged, shaded;
+    marks: other images' scores (an upload) as ticks under it, red where flagged."""
+    values = np.asarray(values, np.float32)
+    fig = go.Figure(go.Histogram(x=values, nbinsx=60, marker_color="rgba(31,119,180,0.75)", name="the data",
+                                 hovertemplate=f"{name} %{{x}}<br>%{{y}} images<extra></extra>"))
+    if band is not None:
+        lowest, highest = float(min(values.min(), *(marks if marks is not None else []))), float(values.max())
+        for start, end in ((lowest - 1, band[0]), (band[1], highest + 1)):
+            if end > start:
+                fig.add_vrect(x0=start, x1=end, fillcolor="rgba(214,39,40,0.08)", line_width=0, layer="below")
+    if marks is not None and len(marks):
+        flagged = np.zeros(len(marks), bool) if flagged is None else np.asarray(flagged)
+        fig.add_trace(go.Scatter(
+            x=np.asarray(marks, np.float32), y=np.zeros(len(marks), np.float32), mode="markers", name="your images",
+            marker=dict(symbol="line-ns-open", size=18, line=dict(width=2),
+                        color=["#d62728" if f else "#2ca02c" for f in flagged]),
+            customdata=np.arange(1, len(marks) + 1), hovertemplate=f"image %{{customdata}}: {name} %{{x:.1f}}<extra></extra>",
+        ))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), bargap=0.02, showlegend=marks is not None,
+                      xaxis=dict(title=f"{name}, nats (higher: more typical)"), yaxis=dict(title="images"),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig

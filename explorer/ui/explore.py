@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.config import MapConfig, PathConfig, ProjectionConfig
+from explorer.config import MapConfig, PathConfig, ProjectionConfig, ScoreConfig
+from explorer.groups import nearest_rows
 from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
 from explorer.latent import Latents, aggregate_density, decode_latents, density_grid, interpolate, point_histogram
 from explorer.plots import density_figure, latent_map, path_map, sigma_bars
 from explorer.projection import METHOD_LABELS, Projection, methods_for
-from explorer.ui import live_decode, resources, session, sidebar, url
+from explorer.ui import group_panel, live_decode, resources, session, sidebar, url
+from explorer.ui.scores import SCORE_NAMES, image_scores
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_key, setting_widget
@@ -60,21 +62,37 @@ def _projection(selection: Selection, latents: Latents, config: ProjectionConfig
     return result
 
 
-def _map_figure(selection: Selection, latents: Latents, projection: Projection, marks: str = "points"):
+def _map_figure(selection: Selection, latents: Latents, projection: Projection, marks: str = "points",
+                colour: tuple | None = None):
+    """colour: (values, name) to colour the points by a score, or None for their labels."""
     sigma = None
     if marks != "points":
         sigma = np.full((len(latents.mu), 2), np.nan, np.float32)
         shown = np.random.default_rng(0).choice(len(sigma), min(ELLIPSE_SAMPLE, len(sigma)), replace=False)
         sigma[shown] = np.exp(0.5 * latents.logvar[shown])
     view = f"{selection.checkpoint.fingerprint[:12]}-{selection.split}-{projection.method}"  # a new map, a new zoom
+    values, name = colour or (None, "")
     return latent_map(projection.points, latents.labels, selection.dataset.label_names, latents.index,
-                      projection.axis_titles, sigma=sigma, uirevision=view, marks=marks)
+                      projection.axis_titles, sigma=sigma, uirevision=view, marks=marks, values=values, value_name=name)
+
+
+def _map_controls(latents: Latents, method: str) -> tuple[MapConfig, ScoreConfig | None]:
+    """How the map draws its points (a VAE's bubbles, on a 2-D identity map), what colours them, and the scores'
+    settings when a score does (None for the labels)."""
+    if latents.logvar is None:
+        return MapConfig(), None  # an autoencoder has no σ to draw, nor a likelihood to colour by
+    cols = st.columns([3, 2, 2])
+    marks = setting_widget(MapConfig, "marks", cols[0], prefix="map") if method == "identity" else "points"
+    view = MapConfig(marks=marks, colour=setting_widget(MapConfig, "colour", cols[1]))
+    if view.colour == "label":
+        return view, None
+    return view, ScoreConfig(k=setting_widget(ScoreConfig, "k", cols[2]))
 
 
 def _hover_decode(selection: Selection) -> None:
     """The image decoded under the cursor, anywhere on a 2-D map: between the clusters too."""
     names = selection.condition_names
-    if live_decode.map_decoder(selection.checkpoint, session.MAP, np.eye(2), 0 if names else None):
+    if live_decode.map_decoder(selection.checkpoint, session.map_key(), np.eye(2), 0 if names else None):
         st.caption("Move the cursor over the map: the image decoded there follows it, between the clusters too"
                    + (f" (as the label {plain(names[0])})." if names else "."))
 
@@ -112,23 +130,24 @@ def _row_of(point: dict) -> int | None:
 
 
 def _take_selection(event) -> None:
-    """A single clicked point becomes the newest pick (two at most); a box or lasso gets a hint instead."""
-    points = event["selection"]["points"] if event else []
+    """A single clicked point becomes the newest pick (two at most); a box or lasso becomes a group to name, and
+    the map is drawn afresh without the selection (which would otherwise travel with every later rerun)."""
+    points = event["selection"]["points"] if event and event.get("selection") else []
     rows = [r for r in (_row_of(p) for p in points) if r is not None]
     signature = tuple(rows)
     me = session.visitor()
     if signature == me.last_selection:
         return  # the chart re-sends its selection on every rerun: act on changes only
     me.last_selection = signature
-    me.selection_note = None
     picks = me.picks
     if len(rows) == 1 and (not picks or picks[-1] != rows[0]):
         picks.append(rows[0])
         del picks[:-2]
     elif len(rows) > 1:
-        me.selection_note = (
-            f"That selection holds {len(rows)} points. Click single points to pick the two ends of a path."
-        )
+        me.pending_group = tuple(sorted(set(rows)))
+        me.group_note = None
+        me.map_round += 1
+        me.last_selection = ()
 
 
 def _position(latents: Latents, row: int) -> int:
@@ -180,6 +199,7 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
     with st.container(key="interp_strip", horizontal=True, gap="xsmall"):
         for frame, caption in zip(frames, captions):
             st.image(frame, caption=caption, width=thumb, output_format="PNG")
+    _nearest_strip(data, latents, path, thumb)
     if checkpoint.model_config.conditional and label is not None:
         st.caption(f"A conditional model: every step is decoded as A's label, {plain(data.label_names[label])}.")
     left, right = st.columns([3, 2])
@@ -200,6 +220,20 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
     return config
 
 
+def _nearest_strip(data, latents: Latents, path: np.ndarray, thumb: int) -> None:
+    """Under each decoded step, the real image whose latent mean lies nearest it: where the path passes data and
+    where it crosses a gap between clusters (the row's step is far, and the image unlike the decoded one)."""
+    rows = nearest_rows(latents, path)[:, 0]
+    images = to_uint8(data.pixels(rows))
+    distances = np.linalg.norm(latents.mu[np.searchsorted(latents.index, rows)] - path, axis=1)
+    with st.container(key="interp_nearest", horizontal=True, gap="xsmall"):
+        st.markdown("nearest real image", width=thumb)
+        for image, row, distance in zip(images, rows, distances):
+            st.image(enlarge(image, thumb), caption=f"{distance:.2f} away", width=thumb, output_format="PNG")
+    st.caption("Below each step: the data image whose latent mean is nearest it (distance in latent units). Where the "
+               "distance grows, the path crosses a gap that no image was encoded into.")
+
+
 def render() -> None:
     selection = sidebar.model_sidebar()
     st.title("Explore the latent space")
@@ -213,19 +247,24 @@ def render() -> None:
     me.picks[:] = [row for row in me.picks if row in known]  # picks from another split or model
     latent_dim = selection.checkpoint.model_config.latent_dim
     config = _projection_controls(latent_dim)
-    marks = "points"
-    if config.method == "identity" and latents.logvar is not None:  # an autoencoder has no σ to draw
-        marks = setting_widget(MapConfig, "marks", prefix="map")
+    view, scoring = _map_controls(latents, config.method)
+    marks, colour = view.marks, None
+    if scoring is not None:
+        colour = (getattr(image_scores(selection, scoring), view.colour), SCORE_NAMES[view.colour])
     projection = _projection(selection, latents, config)
+    _take_selection(session.widget_value(session.map_key()))  # before the map draws: a lasso redraws it afresh
 
     left, right = st.columns([3, 2])
     with left:
-        event = st.plotly_chart(_map_figure(selection, latents, projection, marks), key=session.MAP,
-                                on_select="rerun", selection_mode=("points", "box", "lasso"))
-        _take_selection(event)
+        st.plotly_chart(_map_figure(selection, latents, projection, marks, colour), key=session.map_key(),
+                        on_select="rerun", selection_mode=("points", "box", "lasso"))
         what = {"test": "test images", "train": "training images", "all": "images (the whole data set)"}[selection.split]
         st.caption(f"{len(latents.index):,} {what}, latent {'means' if latents.logvar is not None else 'codes'}, by "
-                   f"{METHOD_LABELS[config.method]}. Click a point to pick it; click a second for the path between them.")
+                   f"{METHOD_LABELS[config.method]}. Click a point to pick it; click a second for the path between "
+                   "them. Draw a box or lasso (the map's toolbar) around points to make a group of them.")
+        if colour is not None:
+            st.caption(f"Coloured by {colour[1]}, from the 1st to the 99th percentile: the lowest log p(x) are the "
+                       "images the model finds least typical (the Likelihood page shows them).")
         if marks != "points":
             st.caption(f"±1σ bubbles of {min(ELLIPSE_SAMPLE, len(latents.mu))} of them, and the prior's circles. "
                        "Reconstruction pushes the bubbles apart (overlapping ones cannot be told apart); the KL term "
@@ -235,14 +274,14 @@ def render() -> None:
             _bubble_of_bubbles(latents)
     picks = me.picks
     with right:
-        if me.selection_note:
-            st.info(me.selection_note)
+        group_panel.pending(selection)
         if not picks:
             st.info("Click a point on the map to see its image and reconstruction.")
         for tag, row in zip("AB", picks):
             _show_pick(tag, row, selection, latents)
         st.button("Clear picks", key="clear_picks", on_click=session.clear_picks, disabled=not picks)
     link = url.settings_link(config, {"method": methods_for(latent_dim)[0]})
+    link |= url.settings_link(view) | (url.settings_link(scoring) if scoring else {})
     if len(picks) == 2:
         link |= url.settings_link(_interpolation(selection, latents, projection, picks))
     elif picks:

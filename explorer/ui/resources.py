@@ -15,7 +15,7 @@ import streamlit as st
 from explorer.budget import Ledger
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
 from explorer.compare import PriorFit, prior_fit
-from explorer.config import ProjectionConfig
+from explorer.config import ProjectionConfig, ScoreConfig
 from explorer.data import ImageDataset, load_dataset
 from explorer.embedfile import embedding_path, load_embedding
 from explorer.evaluation import Evaluation, evaluate
@@ -25,6 +25,7 @@ from explorer.latent import Latents, encode_dataset
 from explorer.projection import Projection, project, warm_up_projections
 from explorer.runqueue import RunQueue
 from explorer.runtime import configure_threads
+from explorer.scoring import ImageScores, score_images
 
 WARM_UP_DELAY_S = 8.0
 WARM_UP_DONE = "VAE Latent Explorer: background warm-up done"  # the server log's line when it has finished
@@ -101,26 +102,26 @@ def scores(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Late
     return _scores(checkpoint.fingerprint, dataset.fingerprint, split, checkpoint, dataset, rows)
 
 
-class _ProjectionCache:
-    """An LRU of projections keyed by content (weights, data, split, projection settings).
+class _ContentCache:
+    """An LRU of results keyed by content (weights, data, split, settings).
 
-    Hand-rolled rather than st.cache_resource so a page can ask whether a result is ready, and show the
-    PCA map at once while a slower projection computes.
+    Hand-rolled rather than st.cache_resource so a page can ask whether a result is ready, and show a quick view
+    (the PCA map) or a progress bar while a slower one computes.
     """
 
     def __init__(self, size: int = 24):
-        self._items: OrderedDict[tuple, Projection] = OrderedDict()
+        self._items: OrderedDict[tuple, object] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
 
-    def get(self, key: tuple) -> Projection | None:
+    def get(self, key: tuple):
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
             return None
 
-    def compute(self, key: tuple, make: Callable[[], Projection]) -> Projection:
+    def compute(self, key: tuple, make: Callable[[], object]):
         found = self.get(key)
         if found is not None:
             return found
@@ -133,8 +134,29 @@ class _ProjectionCache:
 
 
 @st.cache_resource
-def _projection_cache() -> _ProjectionCache:
-    return _ProjectionCache()
+def _projection_cache() -> _ContentCache:
+    return _ContentCache()
+
+
+@st.cache_resource
+def _score_cache() -> _ContentCache:
+    return _ContentCache(size=16)
+
+
+def _score_key(checkpoint: Checkpoint, dataset: ImageDataset, split: str, config: ScoreConfig) -> tuple:
+    return (checkpoint.fingerprint, dataset.fingerprint, split, config.k, config.seed)
+
+
+def ready_image_scores(checkpoint: Checkpoint, dataset: ImageDataset, split: str,
+                       config: ScoreConfig) -> ImageScores | None:
+    return _score_cache().get(_score_key(checkpoint, dataset, split, config))
+
+
+def image_scores(checkpoint: Checkpoint, dataset: ImageDataset, split: str, config: ScoreConfig,
+                 progress: Callable[[float], None] | None = None) -> ImageScores:
+    """Every image's log p(x) bound, ELBO, reconstruction and KL, once per (weights, data, split, k, seed)."""
+    return _score_cache().compute(_score_key(checkpoint, dataset, split, config), lambda: score_images(
+        checkpoint.model, dataset, dataset.split_index(split), k=config.k, seed=config.seed, progress=progress))
 
 
 def _key(checkpoint: Checkpoint, dataset: ImageDataset, split: str, config: ProjectionConfig) -> tuple:

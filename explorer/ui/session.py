@@ -19,6 +19,7 @@ import streamlit as st
 if TYPE_CHECKING:  # only names: streamlit_app.py imports this (through boot) before torch is loaded
     from explorer.checkpoint import Checkpoint
     from explorer.data import ImageDataset
+    from explorer.groups import Group
     from explorer.tasks import Task
 
 _VISITOR = "visitor"
@@ -48,7 +49,12 @@ class Visitor:
     last_selection: tuple = ()  # the map's last selection, to act on changes only
     compare_picks: list[int] | None = None  # the Compare page's two data rows (None: its default pair)
     compare_selections: dict[str, tuple] = field(default_factory=dict)  # each Compare map's last selection
-    selection_note: str | None = None
+    map_round: int = 0  # the Explore map is drawn afresh (a new key) once a box or lasso is taken: see map_key
+    pending_group: tuple[int, ...] = ()  # the rows of the last box or lasso, until saved as a group or dropped
+    groups: dict[str, dict[str, Group]] = field(default_factory=dict)  # by data set fingerprint, then by name
+    group_note: tuple[str, str] | None = None  # ("success" | "error", message) about the last group saved
+    scored_uploads: tuple | None = None  # (names, images, ImageScores, model fingerprint) of the last scored upload
+    scoring_error: str | None = None
     models: dict[str, Checkpoint] = field(default_factory=dict)  # uploaded and trained models, by display name
     datasets: dict[str, ImageDataset] = field(default_factory=dict)  # uploaded data sets, by display name
     upload_error: str | None = None  # the last checkpoint upload's problem
@@ -78,6 +84,18 @@ def visitor() -> Visitor:
     if _VISITOR not in st.session_state:
         st.session_state[_VISITOR] = Visitor()
     return st.session_state[_VISITOR]
+
+
+def map_key() -> str:
+    """The Explore map's widget key now. A box or lasso holds many points, and a chart re-sends its selection with
+    every later rerun (about 130 bytes a point), so once taken the map is drawn under a new key, without it."""
+    me = visitor()
+    return MAP if me.map_round == 0 else f"{MAP}-{me.map_round}"
+
+
+def groups(data: str) -> dict[str, Group]:
+    """The visitor's groups of one data set (by its fingerprint), by name, oldest first."""
+    return visitor().groups.setdefault(data, {})
 
 
 def widget_value(key: str, default: Any = None) -> Any:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset
+from explorer.groups import groups_text
 from explorer.latent import Latents, slider_reach
 from explorer.ui import resources, session, uploads, url
 from explorer.ui.markup import plain
@@ -158,6 +159,8 @@ def model_sidebar() -> Selection:
     selection = Selection(name, checkpoint, data, split, problem)
     if link is not None:
         latents = selection.latents() if data is not None else None
+        if data is not None:
+            url.restore_groups(link, data)
         url.check_view(link, config.latent_dim, None if latents is None else latents.index, selection.condition_names,
                        slider_reach(latents))
     return selection
@@ -166,4 +169,5 @@ def model_sidebar() -> Selection:
 def publish(selection: Selection, settings: dict[str, str]) -> None:
     """The page's view in the URL and the share box: the model, split, picks and the page's settings."""
     split = {"split": selection.split} if selection.split != url.SPLITS[0] else {}
-    url.publish(selection.link_model(), session.visitor().picks, {**split, **settings})
+    groups = list(session.groups(selection.dataset.fingerprint).values()) if selection.dataset is not None else []
+    url.publish(selection.link_model(), session.visitor().picks, {**split, **settings}, groups_text(groups) or None)

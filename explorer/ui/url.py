@@ -16,13 +16,15 @@ import numpy as np
 import streamlit as st
 
 from explorer.checkpoint import known_checkpoints
-from explorer.config import Z_LIMIT, PathConfig, ProjectionConfig, SamplingConfig
+from explorer.config import Z_LIMIT, MapConfig, PathConfig, ProjectionConfig, SamplingConfig, ScoreConfig
+from explorer.data import ImageDataset
+from explorer.groups import parse_groups
 from explorer.projection import methods_for
 from explorer.settings import Spec, describe, from_link, is_valid, link_text, specs
 from explorer.ui import session
 from explorer.ui.markup import plain
 
-LINKED = (ProjectionConfig, PathConfig, SamplingConfig)
+LINKED = (ProjectionConfig, PathConfig, SamplingConfig, MapConfig, ScoreConfig)
 SPLITS = ("test", "train", "all")
 
 
@@ -63,6 +65,18 @@ def restore_model(params: dict[str, Any], param: str = "model", key: str = sessi
             session.set_widget(key, name)
         else:
             session.visitor().link_notices.append(f"the model {plain(repr(name[:60]))} is not one of this server's models")
+
+
+def restore_groups(params: dict[str, Any], dataset: ImageDataset) -> None:
+    """The groups a link defines (names and rows), added to the visitor's groups of this data set."""
+    if "groups" not in params:
+        return
+    try:
+        found = parse_groups(_one(params["groups"]), len(dataset))
+    except ValueError as error:
+        session.visitor().link_notices.append(f"its groups could not be read ({plain(str(error))})")
+        return
+    session.groups(dataset.fingerprint).update({group.name: group for group in found})
 
 
 def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None, label_names: tuple[str, ...],
@@ -110,12 +124,13 @@ def settings_link(config, defaults: dict[str, Any] | None = None) -> dict[str, s
     return out
 
 
-def publish(model: str | None, picks: list[int], settings: dict[str, str]) -> None:
-    """Keep the URL's own parameters (model, picks) in step with the view, and show a copyable link to it.
+def publish(model: str | None, picks: list[int], settings: dict[str, str], groups: str | None = None) -> None:
+    """Keep the URL's own parameters (model, picks, groups) in step with the view, and show a copyable link to it.
 
-    model is None for a model that lives only in this session; settings are the bound widgets' parameters.
+    model is None for a model that lives only in this session; settings are the bound widgets' parameters;
+    groups is explorer.groups.groups_text of the visitor's groups.
     """
-    own = {"model": model, "picks": ",".join(str(r) for r in picks) or None}
+    own = {"model": model, "picks": ",".join(str(r) for r in picks) or None, "groups": groups}
     set_params(own)
     link = {k: v for k, v in own.items() if v is not None} | settings
     with st.sidebar:

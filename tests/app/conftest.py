@@ -13,6 +13,7 @@ from explorer.config import ModelConfig, TrainConfig
 from explorer.data import load_dataset
 from explorer.model import create_model
 from explorer.train import train_steps
+from explorer.ui import session
 from tests.conftest import synthetic_images
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -55,7 +56,9 @@ def app(models_dir, monkeypatch):
 def select_points(at: AppTest, *rows: int) -> AppTest:
     """What a click (one row) or a box/lasso (several rows) on the map sends back."""
     points = [{"curve_number": 0, "point_index": i, "x": 0.0, "y": 0.0, "customdata": int(r)} for i, r in enumerate(rows)]
-    at.session_state["latent_map"] = {
+    me = at.session_state["visitor"] if "visitor" in at.session_state else None
+    key = session.MAP if me is None or me.map_round == 0 else f"{session.MAP}-{me.map_round}"
+    at.session_state[key] = {
         "selection": {"points": points, "point_indices": list(range(len(rows))), "box": [], "lasso": []}
     }
     return at.run()

@@ -86,11 +86,32 @@ def test_clear_picks(app):
         pass
 
 
-def test_a_box_selection_gives_a_hint_instead_of_picks(app):
+def test_a_box_selection_becomes_a_named_group_and_the_map_lets_go_of_it(app):
     at = app()
     select_points(at, *TEST_ROWS[:40])
-    assert at.session_state["visitor"].picks == []
-    assert any("holds 40 points" in i.value for i in at.info)
+    me = at.session_state["visitor"]
+    assert me.picks == []
+    assert "40 images selected" in at.get_by_key("pending_group").markdown[0].value
+    assert me.map_round == 1  # drawn afresh under a new key: the 40 points no longer travel with each rerun
+    assert [c.key for c in at.get("plotly_chart") if c.key.startswith("latent_map")] == ["latent_map-1"]
+    assert len(image_urls(at, "pending_group")) == 1  # the mean image
+    at.text_input(key="group_name").input("slanted <b>ones</b>").run()
+    at.button(key="save_group").click().run()
+    assert any("cannot name a group" in e.value for e in at.error)  # markup refused, the selection kept
+    at.text_input(key="group_name").input("slanted ones").run()
+    at.button(key="save_group").click().run()
+    no_exception(at)
+    groups = at.session_state["visitor"].groups
+    (kept,) = groups.values()
+    assert list(kept) == ["slanted ones"] and kept["slanted ones"].rows == tuple(sorted(TEST_ROWS[:40]))
+    assert any("Saved the group 'slanted ones': 40 images" in s.value for s in at.success)
+    assert at.session_state["visitor"].pending_group == ()
+    select_points(at, TEST_ROWS[5])  # a click on the fresh map still picks
+    assert at.session_state["visitor"].picks == [TEST_ROWS[5]]
+    select_points(at, *TEST_ROWS[100:110])
+    at.button(key="save_group").click().run()  # unnamed: the next free 'group N'
+    assert list(at.session_state["visitor"].groups.values())[0].keys() == {"slanted ones", "group 1"}
+    assert at.query_params["groups"].startswith("slanted ones:")  # the definitions travel in the link
 
 
 def test_ellipses_and_pca_on_a_2d_model(app):

@@ -4,6 +4,7 @@ them."""
 from __future__ import annotations
 
 import csv
+import io
 
 import numpy as np
 import pytest
@@ -12,7 +13,8 @@ from explorer.__main__ import main
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset, make_dataset
 from explorer.evaluation import evaluate
-from explorer.scoring import score_images
+from explorer.datafiles import MAX_SCORED_IMAGES, images_for_model
+from explorer.scoring import outside, percentile_of, score_array, score_images
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +66,60 @@ def test_the_cli_writes_one_row_per_image(tmp_path, capsys):
                                                     "reconstruction", "kl"]
     assert all(float(r["log_px_iwae_k5"]) < 0 for r in rows)
     assert main(["score", str(bundled_checkpoints()["mnist5k-z2"]), "--out", str(tmp_path / "x.json")]) == 1
+
+
+def _png(array: np.ndarray, mode: str = "L") -> io.BytesIO:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(array, mode).save(out, format="PNG")
+    out.seek(0)
+    return out
+
+
+def test_uploaded_pictures_are_made_the_models_shape_and_an_npz_must_match(tmp_path):
+    big = np.zeros((280, 280, 3), np.uint8)
+    big[100:180, 130:150] = 255  # a white bar on black, in colour, ten times too large
+    names, images = images_for_model([("one.png", _png(big, "RGB")), ("two.png", _png(big[:, :, 0]))], (1, 28, 28))
+    assert names == ["one.png", "two.png"] and images.shape == (2, 1, 28, 28) and images.dtype == np.uint8
+    assert images[0, 0, 14, 14] > 200 and images[0, 0, 2, 2] == 0  # the bar survives the resize, the margin stays dark
+    npz = tmp_path / "three.npz"
+    np.savez(npz, images=np.zeros((3, 28, 28), np.uint8))
+    with open(npz, "rb") as f:
+        assert images_for_model([("three.npz", f)], (1, 28, 28))[1].shape == (3, 1, 28, 28)
+    np.savez(npz, images=np.zeros((3, 32, 32), np.uint8))
+    with open(npz, "rb") as f, pytest.raises(ValueError, match=r"'three.npz' holds images shaped \(1, 32, 32\).*\(1, 28, 28\)"):
+        images_for_model([("three.npz", f)], (1, 28, 28))
+
+
+@pytest.mark.parametrize("name, payload, message", [
+    ("notes.txt", b"hello", "not a PNG, JPEG or .npz"),
+    ("broken.png", b"\x89PNG\r\n\x1a\n garbage", "'broken.png' could not be read"),
+    ("fake.npz", b"PK not really", "'fake.npz' is not a readable .npz file"),
+])
+def test_bad_uploads_to_score_get_one_message_naming_them(name, payload, message):
+    with pytest.raises(ValueError, match=message):
+        images_for_model([(name, io.BytesIO(payload))], (1, 28, 28))
+
+
+def test_too_many_images_to_score_at_once_are_refused(tmp_path):
+    npz = tmp_path / "many.npz"
+    np.savez(npz, images=np.zeros((MAX_SCORED_IMAGES + 1, 28, 28), np.uint8))
+    with open(npz, "rb") as f, pytest.raises(ValueError, match="more than 500 images"):
+        images_for_model([("many.npz", f)], (1, 28, 28))
+
+
+def test_percentiles_and_flags_against_the_data():
+    reference = np.arange(1.0, 101.0)  # 1 .. 100
+    percentiles = percentile_of(reference, np.array([0.0, 1.0, 50.5, 100.0, 200.0]))
+    assert percentiles.tolist() == [0.0, 1.0, 50.0, 100.0, 100.0]
+    assert outside(percentiles, 1.0, 99.0).tolist() == [True, False, False, True, True]
+
+
+def test_a_loose_upload_scores_as_the_same_images_in_a_data_set(z16):
+    data = load_dataset("mnist5k")
+    rows = data.test_index[:8]
+    loose = score_array(z16.model, data.images[rows], k=10, seed=3)
+    inside = score_images(z16.model, data, rows, k=10, seed=3)
+    np.testing.assert_allclose(loose.log_px, inside.log_px, rtol=1e-5)
+    assert loose.labels is None

@@ -1,0 +1,150 @@
+"""The Likelihood page: each image's log p(x) under the model (the IWAE bound), the least likely images of the data,
+and new images scored against the data's range, with a flag where they fall outside the band chosen."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from explorer.checkpoint import Checkpoint
+from explorer.config import FlagConfig, ScoreConfig
+from explorer.datafiles import MAX_SCORED_IMAGES, images_for_model
+from explorer.export import scores_csv
+from explorer.imaging import enlarge, png_bytes, to_uint8
+from explorer.plots import score_histogram
+from explorer.scoring import ImageScores, outside, percentile_of, score_array
+from explorer.ui import session, sidebar, uploads, url
+from explorer.ui.markup import plain
+from explorer.ui.scores import image_scores
+from explorer.ui.sidebar import Selection
+from explorer.ui.widgets import setting_widget
+
+GALLERY = 24  # images in the gallery
+GALLERY_IMAGE = 84  # pixels
+SCORE_UPLOAD = "score_upload"
+GALLERY_END = "gallery_end"
+
+
+@dataclass(frozen=True)
+class ScoredUpload:
+    names: tuple[str, ...]  # from the visitor's files: shown as text only
+    images: np.ndarray  # (N, C, H, W) uint8, as the model saw them
+    scores: ImageScores
+    model: str  # the fingerprint of the model that scored them
+
+
+def _on_upload(key: str, checkpoint: Checkpoint, config: ScoreConfig) -> None:
+    """Callback: read and score the uploaded files; one message for whatever is wrong, and the files let go."""
+    me = session.visitor()
+    files = session.widget_value(key) or []
+    try:
+        names, images = images_for_model([(f.name, f) for f in files], checkpoint.image_shape)
+        scores = score_array(checkpoint.model, images, k=config.k, seed=config.seed)
+        me.scored_uploads, me.scoring_error = ScoredUpload(tuple(names), images, scores, checkpoint.fingerprint), None
+    except ValueError as error:
+        me.scoring_error = str(error)
+    finally:
+        for upload in files:
+            uploads.let_go(upload, SCORE_UPLOAD)
+
+
+def _gallery(selection: Selection, scores: ImageScores) -> None:
+    """The least (or most) likely images of the split, with their scores and labels."""
+    st.subheader("The least likely images")
+    end = st.radio("Show", ("least likely", "most likely"), key=GALLERY_END, horizontal=True, persist_state="session",
+                   label_visibility="collapsed")
+    order = np.argsort(scores.log_px)
+    shown = order[:GALLERY] if end == "least likely" else order[::-1][:GALLERY]
+    data = selection.dataset
+    images = to_uint8(data.pixels(scores.index[shown]))
+    with st.container(key="likelihood_gallery", horizontal=True, gap="small"):
+        for image, i in zip(images, shown):
+            label = f" · {data.label_names[int(scores.labels[i])]}" if scores.labels is not None else ""
+            st.image(enlarge(image, GALLERY_IMAGE), width=GALLERY_IMAGE, output_format="PNG",
+                     caption=f"{scores.log_px[i]:.0f} · row {scores.index[i]}{label}")
+    st.caption(f"The {GALLERY} images of this split with the {'lowest' if end == 'least likely' else 'highest'} "
+               "log p(x) bound (nats), each with its row and label. The least likely are the model's outliers: "
+               "odd strokes, mislabelled or damaged images, or styles it rarely saw.")
+
+
+def _thumbnail(image: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(png_bytes(enlarge(image, 56))).decode()
+
+
+def _scored_table(upload: ScoredUpload, reference: ImageScores, flags: FlagConfig) -> None:
+    scores = upload.scores
+    percentiles = percentile_of(reference.log_px, scores.log_px)
+    flagged = outside(percentiles, flags.low, flags.high)
+    band = tuple(np.percentile(reference.log_px, [flags.low, flags.high]))
+    st.plotly_chart(score_histogram(reference.log_px, "log p(x)", band, scores.log_px, flagged), key="upload_histogram")
+    rows = {
+        "#": np.arange(1, len(scores.log_px) + 1),
+        "image": [_thumbnail(i) for i in to_uint8(upload.images)],
+        "file": list(upload.names),  # the visitor's own file names: a dataframe shows them as text
+        "log p(x)": np.round(scores.log_px, 1),
+        "percentile": np.round(percentiles, 1),
+        "flag": ["outside" if f else "" for f in flagged],
+        "ELBO": np.round(scores.elbo, 1),
+        "reconstruction": np.round(scores.recon, 1),
+        "KL": np.round(scores.kl, 1),
+    }
+    st.dataframe(rows, key="upload_scores", hide_index=True, row_height=60,
+                 column_config={"image": st.column_config.ImageColumn("image", width="small")})
+    st.caption(f"{int(flagged.sum())} of {len(flagged)} flagged: outside the {flags.low:g}th to {flags.high:g}th "
+               f"percentiles of the data's log p(x) ({band[0]:.1f} to {band[1]:.1f} nats; shaded above). The "
+               "percentile is the share of the data's images that score at or below the image.")
+
+
+def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -> None:
+    st.subheader("Does a new image look like the data?")
+    channels, height, width = selection.checkpoint.image_shape
+    st.file_uploader(
+        "Upload PNG or JPEG images, or an .npz of them", type=["png", "jpg", "jpeg", "npz"],
+        accept_multiple_files=True, key=(key := uploads.key(SCORE_UPLOAD)), on_change=_on_upload,
+        args=(key, selection.checkpoint, config),
+        help=f"Up to {MAX_SCORED_IMAGES} images. Each picture is made {'grey' if channels == 1 else 'RGB'} and "
+             f"resized to {width}x{height}, the model's size; an .npz must hold images of exactly that shape. "
+             "They stay in your session only.",
+    )
+    me = session.visitor()
+    if me.scoring_error:
+        st.error(plain(me.scoring_error))
+    cols = st.columns(2)
+    flags = FlagConfig(low=setting_widget(FlagConfig, "low", cols[0], prefix="flag"),
+                       high=setting_widget(FlagConfig, "high", cols[1], prefix="flag"))
+    upload = me.scored_uploads
+    if upload is None or upload.model != selection.checkpoint.fingerprint or upload.scores.k != config.k:
+        if upload is not None:
+            st.info("Your images were scored by another model or k: upload them again to score them with this one.")
+        st.caption("MNIST-like models expect a light digit on a dark background; a dark digit on white is, rightly, "
+                   "unlike the data.")
+        return
+    _scored_table(upload, reference, flags)
+
+
+def render() -> None:
+    selection = sidebar.model_sidebar()
+    st.title("Likelihood: how typical is each image?")
+    url.show_notices()
+    if not selection.checkpoint.model_config.kind == "vae":
+        st.info("This model is a plain autoencoder: it encodes each image to one point, not a distribution, so it "
+                "gives no likelihood p(x). Choose a VAE in the sidebar.")
+        sidebar.publish(selection, {})
+        return
+    if selection.dataset is None:
+        st.info(plain(selection.data_problem))
+        return
+    config = ScoreConfig(k=setting_widget(ScoreConfig, "k"))
+    scores = image_scores(selection, config)
+    st.plotly_chart(score_histogram(scores.log_px, "log p(x)"), key="likelihood_histogram")
+    st.caption(f"log p(x) of each of the {len(scores.log_px):,} images of the {selection.split} split, as the "
+               f"importance-weighted bound with k = {config.k} samples (Burda et al. 2016): a lower bound that "
+               f"tightens as k grows (k = 1 is the ELBO). Median {float(np.median(scores.log_px)):.1f} nats.")
+    _gallery(selection, scores)
+    _upload(selection, scores, config)
+    st.download_button("Every image's scores (CSV)", scores_csv(scores, selection.dataset.label_names),
+                       file_name=f"scores-{selection.split}-k{config.k}.csv", mime="text/csv", key="scores_csv")
+    sidebar.publish(selection, url.settings_link(config))

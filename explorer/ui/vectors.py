@@ -1,0 +1,131 @@
+"""The Vectors page: groups of images, attribute vectors (mean with - mean without) applied to a point as a strip
+from -2 to +2, and A - B + C on picks, groups and labels. The choices are bound to the link by their definitions
+(a group's rows travel in the link as well), never by their numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from explorer.groups import PICKS, STRENGTHS, along, attribute_vector, mean_latent, positions, ref_text
+from explorer.imaging import enlarge, png_bytes, tile, to_uint8
+from explorer.latent import Latents, decode_latents
+from explorer.ui import group_panel, session, sidebar, url
+from explorer.ui.markup import plain
+from explorer.ui.sidebar import Selection
+
+IMAGE = 84  # pixels per decoded image
+VECTOR_KEYS = ("vec_with", "vec_without", "vec_to")  # widget keys, and the link's parameters
+ARITHMETIC_KEYS = ("arith_a", "arith_b", "arith_c")
+
+
+def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
+    """What a vector or a sum can be made of, as the link names it -> as the page shows it: the picks, the groups and
+    the labels that have images in this split."""
+    me = session.visitor()
+    terms = {ref_text("pick", tag): f"pick {tag} (row {row})" for tag, row in zip(PICKS, me.picks)}
+    for group in session.groups(selection.dataset.fingerprint).values():
+        terms[ref_text("group", group.name)] = f"group: {group.name} ({len(group.rows):,} images)"
+    if latents.labels is not None:
+        present = np.bincount(latents.labels, minlength=selection.dataset.num_classes)
+        for i, name in enumerate(selection.dataset.label_names):
+            if present[i]:
+                terms[ref_text("label", i)] = f"label: {name} ({present[i]:,} images)"
+    groups = session.groups(selection.dataset.fingerprint)
+    return {ref: shown for ref, shown in terms.items() if len(positions(ref, latents, groups, me.picks))}
+
+
+def _choose(where, label: str, key: str, terms: dict[str, str], default: str, help: str) -> str:
+    options = list(terms)
+    if session.widget_value(key, default) not in options:
+        session.set_widget(key, default)  # a pick cleared, a group deleted, another model's labels
+    return where.selectbox(label, options, index=options.index(default), format_func=terms.get, key=key, help=help,
+                           bind="query-params", persist_state="session")
+
+
+def _defaults(terms: dict[str, str], count: int) -> list[str]:
+    """Groups first (what the visitor made), then picks, then labels; as many distinct ones as there are."""
+    order = sorted(terms, key=lambda ref: ("group", "pick", "label").index(ref.partition(":")[0]))
+    return [order[i % len(order)] for i in range(count)]
+
+
+def _means(selection: Selection, latents: Latents, refs) -> tuple[np.ndarray, int | None]:
+    """The mean latent of each term (K, D), and the label a conditional model decodes them as (the last term's most
+    common label)."""
+    me = session.visitor()
+    groups = session.groups(selection.dataset.fingerprint)
+    where = [positions(ref, latents, groups, me.picks) for ref in refs]
+    label = None
+    if selection.checkpoint.model_config.conditional and latents.labels is not None:
+        label = int(np.bincount(latents.labels[where[-1]]).argmax())
+    return np.stack([mean_latent(latents, w) for w in where]), label
+
+
+def _strip(images: np.ndarray, captions: list[str], key: str) -> None:
+    with st.container(key=key, horizontal=True, gap="xsmall"):
+        for image, caption in zip(to_uint8(images), captions):
+            st.image(enlarge(image, IMAGE), caption=caption, width=IMAGE, output_format="PNG")
+
+
+def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
+    st.subheader("An attribute vector")
+    cols = st.columns(3)
+    defaults = _defaults(terms, 3)
+    plus = _choose(cols[0], "Images with the attribute", VECTOR_KEYS[0], terms, defaults[0],
+                   "A group (or label) that has what you want to add.")
+    minus = _choose(cols[1], "Images without it", VECTOR_KEYS[1], terms, defaults[1],
+                    "A group (or label) like the first in all but that.")
+    target = _choose(cols[2], "Apply it to", VECTOR_KEYS[2], terms, defaults[2],
+                     "A picked point (pick two on the Explore map), or a group's or label's mean.")
+    if plus == minus:
+        st.warning("The two groups are the same, so the vector is zero: choose two different ones.")
+    means, label = _means(selection, latents, (plus, minus, target))
+    vector = means[0] - means[1]
+    model = selection.checkpoint.model
+    ends = decode_latents(model, means[:2], label)
+    _strip(ends, ["with (mean)", "without (mean)"], "vector_ends")
+    strip = decode_latents(model, along(means[2], vector), label)
+    _strip(strip, [f"{s:+g}" if s else "0: itself" for s in STRENGTHS], "vector_strip")
+    st.caption(f"vector = mean latent of {plain(terms[plus])} − mean latent of {plain(terms[minus])}; its length is "
+               f"{np.linalg.norm(vector):.2f} latent units. The strip decodes {plain(terms[target])} + s · vector for "
+               "s from −2 to +2: at +1 it gains what tells the first group from the second, at −1 it loses it.")
+    st.download_button("Download the strip (PNG)", png_bytes(tile(to_uint8(strip), columns=len(strip))),
+                       file_name="attribute-strip.png", mime="image/png", key="download_vector_strip")
+    return dict(zip(VECTOR_KEYS, (plus, minus, target)))
+
+
+def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
+    st.subheader("A − B + C")
+    cols = st.columns(3)
+    defaults = _defaults(terms, 3)
+    refs = tuple(_choose(col, name, key, terms, default, help) for col, name, key, default, help in zip(
+        cols, ("A", "B", "C"), ARITHMETIC_KEYS, defaults,
+        ("Where to start from.", "What to take away.", "What to add.")))
+    means, label = _means(selection, latents, refs)
+    result = means[0] - means[1] + means[2]
+    images = decode_latents(selection.checkpoint.model, np.vstack([means, result[None]]), label)
+    _strip(images, ["A", "− B", "+ C", "= A − B + C"], "arithmetic_strip")
+    st.caption("Each term is a mean latent (a pick is its own mean); the last image decodes A − B + C. When B and C "
+               "differ by one attribute, it moves A by that attribute (a 3 minus its group plus the 7s' mean, say).")
+    return dict(zip(ARITHMETIC_KEYS, refs))
+
+
+def render() -> None:
+    selection = sidebar.model_sidebar()
+    st.title("Groups and latent arithmetic")
+    url.show_notices()
+    if selection.dataset is None:
+        st.info(plain(selection.data_problem))
+        return
+    latents = selection.latents()
+    st.subheader("Groups")
+    group_panel.kept(selection, latents)
+    terms = _terms(selection, latents)
+    link: dict[str, str] = {}
+    if len(terms) < 2:
+        st.info("Vectors need two groups to compare: save groups on the Explore page (box or lasso on the map), "
+                "or use a model whose data has labels.")
+    else:
+        link |= _attribute(selection, latents, terms)
+        link |= _arithmetic(selection, latents, terms)
+    sidebar.publish(selection, link)

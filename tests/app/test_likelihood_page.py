@@ -1,0 +1,89 @@
+"""AppTest: the Likelihood page (histogram, least-likely gallery, scoring uploads) and the map coloured by a score."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+from PIL import Image
+
+from explorer.data import load_dataset
+from tests.app.conftest import image_urls, no_exception
+
+PAGE = "explorer/ui/pages/likelihood.py"
+DATA = load_dataset("mnist5k")
+
+
+def png(array: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, format="PNG")
+    return out.getvalue()
+
+
+def upload(at, *files: tuple[str, bytes]):
+    """Hand files to the scoring uploader as the browser would (it gets a new key after each read)."""
+    uploader = next(u for u in at.get("file_uploader") if u.key.startswith("score_upload"))
+    return uploader.set_value([(name, payload, "application/octet-stream") for name, payload in files]).run()
+
+
+def test_histogram_gallery_and_csv_for_the_bundled_vae(app):
+    at = app(PAGE)
+    no_exception(at)
+    assert at.get("select_slider")[0].value == 100  # k
+    assert len(image_urls(at, "likelihood_gallery")) == 24
+    captions = [c.value for c in at.caption if "importance-weighted bound" in c.value]
+    assert captions and "k = 100" in captions[0]
+    assert any(b.label == "Every image's scores (CSV)" for b in at.get("download_button"))
+    at.radio(key="gallery_end").set_value("most likely").run()
+    assert len(image_urls(at, "likelihood_gallery")) == 24
+
+
+def test_an_autoencoder_has_no_likelihood(app):
+    at = app(PAGE)
+    at.selectbox(key="model_name").set_value("mnist5k-ae-z2").run()
+    no_exception(at)
+    assert "plain autoencoder" in at.info[0].value
+    assert not at.get("plotly_chart")
+
+
+def test_the_map_coloured_by_log_px_and_back_to_labels(app):
+    at = app()
+    at.selectbox(key="colour").set_value("log_px").run()
+    no_exception(at)
+    spec = json.loads(next(c for c in at.get("plotly_chart") if c.key.startswith("latent_map")).proto.spec)
+    (points,) = [t for t in spec["data"] if t["type"] == "scattergl"]
+    assert points["marker"]["colorbar"]["title"]["text"] == "log p(x) (IWAE bound)"
+    assert any("Coloured by log p(x)" in c.value for c in at.caption)
+    at.selectbox(key="colour").set_value("label").run()
+    spec = json.loads(next(c for c in at.get("plotly_chart") if c.key.startswith("latent_map")).proto.spec)
+    assert len([t for t in spec["data"] if t["type"] == "scattergl"]) == 10
+
+
+def test_uploads_are_scored_with_percentiles_and_flags(app):
+    at = app(PAGE)
+    digit = DATA.images[DATA.test_index[0], 0]
+    noise = (np.random.default_rng(0).random((28, 28)) * 255).astype(np.uint8)
+    big = np.kron(digit, np.ones((10, 10), np.uint8))  # 280x280: resized to the model's 28x28
+    at = upload(at, ("digit.png", png(digit)), ("noise <b>x</b>.png", png(noise)), ("big.png", png(big)))
+    no_exception(at)
+    table = at.dataframe[0].value
+    assert list(table["file"]) == ["digit.png", "noise <b>x</b>.png", "big.png"]  # names as text
+    assert list(table["flag"]) == ["", "outside", ""]
+    assert table["percentile"][1] == 0.0 and table["percentile"][0] > 5
+    assert table["log p(x)"][1] < table["log p(x)"][0] - 100
+    assert any("1 of 3 flagged" in c.value for c in at.caption)
+    at.number_input(key="flag_low").set_value(50.0).run()  # a narrower band flags more
+    assert list(at.dataframe[0].value["flag"]).count("outside") >= 2
+    at = upload(at, ("broken.png", b"\x89PNG\r\n\x1a\n not really"))
+    assert [e.value for e in at.error] == ["'broken.png' could not be read: it is damaged or of another format."]
+    assert len(at.dataframe[0].value) == 3  # the last good scores stay
+
+
+def test_scores_of_another_model_are_not_shown_as_this_ones(app):
+    at = app(PAGE)
+    at = upload(at, ("digit.png", png(DATA.images[DATA.test_index[0], 0])))
+    assert len(at.dataframe) == 1
+    at.selectbox(key="model_name").set_value("mnist5k-z16").run()
+    no_exception(at)
+    assert not at.dataframe and any("scored by another model" in i.value for i in at.info)

@@ -1,0 +1,89 @@
+"""AppTest: the Vectors page: groups kept from the Explore map, attribute vectors, A - B + C, and their link."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from explorer.data import load_dataset
+from explorer.groups import rows_text
+from tests.app.conftest import image_urls, no_exception, select_points
+
+PAGE = "explorer/ui/pages/vectors.py"
+DATA = load_dataset("mnist5k")
+TEST_ROWS = DATA.test_index
+
+
+def lasso(at, rows, name):
+    select_points(at, *rows)
+    at.text_input(key="group_name").input(name).run()
+    return at.button(key="save_group").click().run()
+
+
+def test_labels_make_vectors_before_any_group(app):
+    at = app(PAGE)
+    no_exception(at)
+    assert "No groups yet" in at.info[0].value
+    assert at.selectbox(key="vec_with").value == "label:0" and at.selectbox(key="vec_without").value == "label:1"
+    assert len(image_urls(at, "vector_strip")) == 9 and len(image_urls(at, "arithmetic_strip")) == 4
+
+
+def test_two_lasso_groups_make_a_vector_applied_to_a_pick(app):
+    at = app()
+    sevens = TEST_ROWS[DATA.labels[TEST_ROWS] == 7][:30]
+    ones = TEST_ROWS[DATA.labels[TEST_ROWS] == 1][:30]
+    lasso(at, sevens, "sevens")
+    lasso(at, ones, "ones")
+    select_points(at, TEST_ROWS[0])
+    at.switch_page(PAGE).run()
+    no_exception(at)
+    assert at.selectbox(key="vec_with").value == "group:sevens"
+    assert at.selectbox(key="vec_without").value == "group:ones"
+    at.selectbox(key="vec_to").set_value("pick:A").run()
+    strip = image_urls(at, "vector_strip")
+    assert len(strip) == 9
+    assert [e.label for e in at.expander][:2] == ["sevens: 30 images (30 in this split)", "ones: 30 images (30 in this split)"]
+    assert "length is" in next(c.value for c in at.caption if "vector = mean latent of group: sevens" in c.value)
+    at.selectbox(key="vec_to").set_value("label:3").run()
+    assert image_urls(at, "vector_strip") != strip
+    link = parse_qs(urlsplit(at.get("code")[0].value).query)  # the share box's link
+    assert link["vec_with"] == ["group:sevens"] and link["vec_to"] == ["label:3"]
+    assert link["groups"] == [f"sevens:{rows_text(sevens)};ones:{rows_text(ones)}"]
+
+
+def test_arithmetic_on_picks_and_a_deleted_group_falls_back(app):
+    at = app()
+    lasso(at, TEST_ROWS[:20], "first")
+    select_points(at, TEST_ROWS[30])
+    select_points(at, TEST_ROWS[40])
+    at.switch_page(PAGE).run()
+    at.selectbox(key="arith_a").set_value("pick:A").run()
+    at.selectbox(key="arith_b").set_value("pick:B").run()
+    at.selectbox(key="arith_c").set_value("group:first").run()
+    no_exception(at)
+    assert len(image_urls(at, "arithmetic_strip")) == 4
+    at.button(key="delete_group_0").click().run()
+    no_exception(at)
+    assert at.selectbox(key="arith_c").value != "group:first"
+    assert "group:first" not in at.selectbox(key="arith_c").options
+
+
+def test_a_link_brings_its_groups_and_choices(app):
+    at = app(PAGE)
+    rows = TEST_ROWS[:12]
+    fresh = type(at).from_file(at._script_path, default_timeout=120)
+    fresh.query_params["groups"] = f"from link:{rows_text(rows)}"
+    fresh.query_params["vec_with"] = "group:from link"
+    fresh.switch_page(PAGE).run()
+    no_exception(fresh)
+    assert fresh.selectbox(key="vec_with").value == "group:from link"
+    assert not fresh.warning
+
+
+def test_a_damaged_link_gets_one_notice(app):
+    at = app(PAGE)
+    fresh = type(at).from_file(at._script_path, default_timeout=120)
+    fresh.query_params["groups"] = "x:~!!!;<b>y</b>:1"
+    fresh.switch_page(PAGE).run()
+    no_exception(fresh)
+    assert "its groups could not be read" in fresh.warning[0].value
+    assert "<b>" not in fresh.warning[0].value
