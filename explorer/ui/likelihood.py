@@ -137,7 +137,7 @@ def render() -> None:
     if selection.dataset is None:
         st.info(plain(selection.data_problem))
         return
-    config = ScoreConfig(k=setting_widget(ScoreConfig, "k"))
+    config = ScoreConfig(k=setting_widget(ScoreConfig, "k", st.columns(2)[0]))
     scores = image_scores(selection, config)
     st.plotly_chart(score_histogram(scores.log_px, "log p(x)"), key="likelihood_histogram")
     st.caption(f"log p(x) of each of the {len(scores.log_px):,} images of the {selection.split} split, as the "

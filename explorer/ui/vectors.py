@@ -20,17 +20,16 @@ ARITHMETIC_KEYS = ("arith_a", "arith_b", "arith_c")
 
 
 def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
-    """What a vector or a sum can be made of, as the link names it -> as the page shows it: the picks, the groups and
-    the labels that have images in this split."""
+    """What a vector or a sum can be made of -> as the page shows it: the picks, the groups and the labels that have
+    images in this split. A bound selectbox puts the shown text in the link, so it names the term and nothing that
+    changes with the split (no counts)."""
     me = session.visitor()
-    terms = {ref_text("pick", tag): f"pick {tag} (row {row})" for tag, row in zip(PICKS, me.picks)}
+    terms = {ref_text("pick", tag): f"pick {tag}" for tag in PICKS[:len(me.picks)]}
     for group in session.groups(selection.dataset.fingerprint).values():
-        terms[ref_text("group", group.name)] = f"group: {group.name} ({len(group.rows):,} images)"
+        terms[ref_text("group", group.name)] = f"group: {group.name}"
     if latents.labels is not None:
-        present = np.bincount(latents.labels, minlength=selection.dataset.num_classes)
         for i, name in enumerate(selection.dataset.label_names):
-            if present[i]:
-                terms[ref_text("label", i)] = f"label: {name} ({present[i]:,} images)"
+            terms[ref_text("label", i)] = f"label: {name}"
     groups = session.groups(selection.dataset.fingerprint)
     return {ref: shown for ref, shown in terms.items() if len(positions(ref, latents, groups, me.picks))}
 
@@ -49,16 +48,16 @@ def _defaults(terms: dict[str, str], count: int) -> list[str]:
     return [order[i % len(order)] for i in range(count)]
 
 
-def _means(selection: Selection, latents: Latents, refs) -> tuple[np.ndarray, int | None]:
-    """The mean latent of each term (K, D), and the label a conditional model decodes them as (the last term's most
-    common label)."""
+def _means(selection: Selection, latents: Latents, refs) -> tuple[np.ndarray, int | None, list[int]]:
+    """The mean latent of each term (K, D), the label a conditional model decodes them as (the last term's most
+    common label), and how many images each term holds in this split."""
     me = session.visitor()
     groups = session.groups(selection.dataset.fingerprint)
     where = [positions(ref, latents, groups, me.picks) for ref in refs]
     label = None
     if selection.checkpoint.model_config.conditional and latents.labels is not None:
         label = int(np.bincount(latents.labels[where[-1]]).argmax())
-    return np.stack([mean_latent(latents, w) for w in where]), label
+    return np.stack([mean_latent(latents, w) for w in where]), label, [len(w) for w in where]
 
 
 def _strip(images: np.ndarray, captions: list[str], key: str) -> None:
@@ -79,15 +78,16 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
                      "A picked point (pick two on the Explore map), or a group's or label's mean.")
     if plus == minus:
         st.warning("The two groups are the same, so the vector is zero: choose two different ones.")
-    means, label = _means(selection, latents, (plus, minus, target))
+    means, label, counts = _means(selection, latents, (plus, minus, target))
+    named = [f"{terms[ref]} ({count:,} image{'s' if count > 1 else ''})" for ref, count in zip((plus, minus, target), counts)]
     vector = means[0] - means[1]
     model = selection.checkpoint.model
     ends = decode_latents(model, means[:2], label)
     _strip(ends, ["with (mean)", "without (mean)"], "vector_ends")
     strip = decode_latents(model, along(means[2], vector), label)
     _strip(strip, [f"{s:+g}" if s else "0: itself" for s in STRENGTHS], "vector_strip")
-    st.caption(f"vector = mean latent of {plain(terms[plus])} − mean latent of {plain(terms[minus])}; its length is "
-               f"{np.linalg.norm(vector):.2f} latent units. The strip decodes {plain(terms[target])} + s · vector for "
+    st.caption(f"vector = mean latent of {plain(named[0])} − mean latent of {plain(named[1])}; its length is "
+               f"{np.linalg.norm(vector):.2f} latent units. The strip decodes {plain(named[2])} + s · vector for "
                "s from −2 to +2: at +1 it gains what tells the first group from the second, at −1 it loses it.")
     st.download_button("Download the strip (PNG)", png_bytes(tile(to_uint8(strip), columns=len(strip))),
                        file_name="attribute-strip.png", mime="image/png", key="download_vector_strip")
@@ -101,7 +101,7 @@ def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -
     refs = tuple(_choose(col, name, key, terms, default, help) for col, name, key, default, help in zip(
         cols, ("A", "B", "C"), ARITHMETIC_KEYS, defaults,
         ("Where to start from.", "What to take away.", "What to add.")))
-    means, label = _means(selection, latents, refs)
+    means, label, _ = _means(selection, latents, refs)
     result = means[0] - means[1] + means[2]
     images = decode_latents(selection.checkpoint.model, np.vstack([means, result[None]]), label)
     _strip(images, ["A", "− B", "+ C", "= A − B + C"], "arithmetic_strip")

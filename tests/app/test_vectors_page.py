@@ -42,7 +42,8 @@ def test_two_lasso_groups_make_a_vector_applied_to_a_pick(app):
     strip = image_urls(at, "vector_strip")
     assert len(strip) == 9
     assert [e.label for e in at.expander][:2] == ["sevens: 30 images (30 in this split)", "ones: 30 images (30 in this split)"]
-    assert "length is" in next(c.value for c in at.caption if "vector = mean latent of group: sevens" in c.value)
+    caption = next(c.value for c in at.caption if "vector = mean latent of group: sevens" in c.value)
+    assert "30 images" in caption and "length is" in caption
     at.selectbox(key="vec_to").set_value("label:3").run()
     assert image_urls(at, "vector_strip") != strip
     link = parse_qs(urlsplit(at.get("code")[0].value).query)  # the share box's link
