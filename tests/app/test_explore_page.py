@@ -44,6 +44,11 @@ def test_one_click_shows_the_point_then_a_second_decodes_the_path(app):
     select_points(at, TEST_ROWS[1])
     assert at.session_state["visitor"].picks == list(TEST_ROWS[:2])
     assert len(image_urls(at, "interp_strip")) == 12  # A, 10 decoded steps, B
+    nearest = at.get_by_key("interp_nearest")
+    assert len(nearest.image) == 10  # under each step, the nearest real image
+    captions = [float(i.proto.imgs[0].caption.split()[0]) for i in nearest.image]
+    assert captions[0] < 0.01 and captions[-1] < 0.01  # at the ends, A and B themselves
+    assert max(captions) > captions[0]
     assert len(at.get("plotly_chart")) == 4  # the map, each pick's σ bars, and the path drawn on a fourth chart
     assert {"download_strip_png", "download_strip_gif"} <= {b.key for b in at.download_button}
 

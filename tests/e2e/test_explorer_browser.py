@@ -40,6 +40,13 @@ def test_click_two_points_and_the_interpolation_strip_appears(page, server, isol
     page.wait_for_function("s => Array.from(document.querySelectorAll(s)).every(e => e.complete)", arg=f"{STRIP} img")
     sources = page.locator(f"{STRIP} img").evaluate_all("els => els.map(e => e.naturalWidth)")
     assert len(sources) == 12 and all(width > 0 for width in sources)  # the images really loaded
+    nearest = ".st-key-interp_nearest img"
+    page.wait_for_function("s => { const i = document.querySelectorAll(s); "
+                           "return i.length === 10 && Array.from(i).every(e => e.complete && e.naturalWidth > 0); }",
+                           arg=nearest)
+    lefts = "els => els.map(e => Math.round(e.getBoundingClientRect().left))"
+    steps, below = page.locator(f"{STRIP} img").evaluate_all(lefts), page.locator(nearest).evaluate_all(lefts)
+    assert all(abs(a - b) <= 4 for a, b in zip(steps[1:-1], below)), (steps, below)  # each under its decoded step
     assert page.locator("[data-testid='stException']").count() == 0
     # The downloads are made on click: each arrives as a real image file.
     for key, fmt, frames in (("download_strip_png", "PNG", 1), ("download_strip_gif", "GIF", 18)):
