@@ -25,6 +25,7 @@ from explorer.ui.widgets import setting_widget
 GALLERY = 24  # images in the gallery
 GALLERY_IMAGE = 84  # pixels
 SCORE_UPLOAD = "score_upload"
+MAX_SCORE_UPLOAD_MB = 16  # per file: a few hundred small images; pictures are resized to the model's size
 GALLERY_END = "gallery_end"
 
 
@@ -103,7 +104,8 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
     channels, height, width = selection.checkpoint.image_shape
     st.file_uploader(
         "Upload PNG or JPEG images, or an .npz of them", type=["png", "jpg", "jpeg", "npz"],
-        accept_multiple_files=True, key=(key := uploads.key(SCORE_UPLOAD)), on_change=_on_upload,
+        accept_multiple_files=True, max_upload_size=MAX_SCORE_UPLOAD_MB,
+        key=(key := uploads.key(SCORE_UPLOAD)), on_change=_on_upload,
         args=(key, selection.checkpoint, config),
         help=f"Up to {MAX_SCORED_IMAGES} images. Each picture is made {'grey' if channels == 1 else 'RGB'} and "
              f"resized to {width}x{height}, the model's size; an .npz must hold images of exactly that shape. "
