@@ -139,11 +139,17 @@ def add_model(name: str, checkpoint: Checkpoint) -> None:
     a ValueError if it does not fit the memory budget."""
     visitor().memory_notice = hold("models", name, checkpoint)  # shown in the sidebar, beside the model list
     set_widget(MODEL, name)
-    clear_picks()
+    leave_map()
 
 
 def clear_picks() -> None:
     visitor().picks = []
+
+
+def leave_map() -> None:
+    """Another model or split: the picks and an unsaved box or lasso belonged to the old one's map."""
+    me = visitor()
+    me.picks, me.pending_group = [], ()
 
 
 class JobHolder:

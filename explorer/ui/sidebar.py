@@ -134,7 +134,7 @@ def model_sidebar() -> Selection:
     if session.widget_value(session.MODEL) not in names:
         session.set_widget(session.MODEL, DEFAULT_MODEL if DEFAULT_MODEL in names else names[0])
     with st.sidebar:
-        name = st.selectbox("Model", names, key=session.MODEL, on_change=session.clear_picks)
+        name = st.selectbox("Model", names, key=session.MODEL, on_change=session.leave_map)
         st.file_uploader(
             "Or upload a checkpoint (.safetensors)", type=["safetensors"],
             key=(key := uploads.key(session.CHECKPOINT_UPLOAD)), on_change=_on_upload, args=(key,),
@@ -146,7 +146,7 @@ def model_sidebar() -> Selection:
         if me.memory_notice:
             st.warning(plain(me.memory_notice))
             me.memory_notice = None
-        split = st.radio("Data split", url.SPLITS, key=session.SPLIT, horizontal=True, on_change=session.clear_picks,
+        split = st.radio("Data split", url.SPLITS, key=session.SPLIT, horizontal=True, on_change=session.leave_map,
                          bind="query-params", persist_state="session")
     checkpoint = model_named(name)
     data, problem = dataset_for(checkpoint, trusted=name not in me.models)

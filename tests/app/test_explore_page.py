@@ -251,3 +251,16 @@ def test_a_2d_identity_map_sends_its_decoder_for_the_cursor_and_other_maps_do_no
     assert any(c.value.startswith("Move the cursor over the map: the image decoded there follows it") for c in at.caption)
     at.selectbox(key="proj").set_value("pca").run()
     assert "hover_latent_map" not in live_payloads(at)  # a projection's axes are not z
+
+
+def test_an_unsaved_group_is_dropped_with_the_map_it_came_from(app):
+    at = app()
+    select_points(at, *TEST_ROWS[-40:])  # rows past the end of the 8x8 digits' data
+    assert len(at.session_state["visitor"].pending_group) == 40
+    at.selectbox(key="model_name").set_value("digits-cvae").run()
+    no_exception(at)
+    assert at.session_state["visitor"].pending_group == ()
+    select_points(at, 3, 7, 9)  # a group on a conditional model's map, on its own data
+    at.button(key="save_group").click().run()
+    no_exception(at)
+    assert [list(g) for g in at.session_state["visitor"].groups.values() if g] == [["group 1"]]
