@@ -235,13 +235,9 @@ def _nearest_strip(data, latents: Latents, path: np.ndarray, thumb: int) -> None
 
 
 def render() -> None:
-    selection = sidebar.model_sidebar()
-    st.title("Explore the latent space")
-    url.show_notices()
-    if selection.dataset is None:
-        st.info(plain(selection.data_problem))
+    if (page := sidebar.data_page("Explore the latent space")) is None:
         return
-    latents = selection.latents()
+    selection, latents = page
     me = session.visitor()
     known = set(latents.index.tolist())
     me.picks[:] = [row for row in me.picks if row in known]  # picks from another split or model

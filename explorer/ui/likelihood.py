@@ -128,16 +128,13 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
 
 
 def render() -> None:
-    selection = sidebar.model_sidebar()
-    st.title("Likelihood: how typical is each image?")
-    url.show_notices()
-    if not selection.checkpoint.model_config.kind == "vae":
+    if (page := sidebar.data_page("Likelihood: how typical is each image?")) is None:
+        return
+    selection, latents = page
+    if latents.logvar is None:
         st.info("This model is a plain autoencoder: it encodes each image to one point, not a distribution, so it "
                 "gives no likelihood p(x). Choose a VAE in the sidebar.")
         sidebar.publish(selection, {})
-        return
-    if selection.dataset is None:
-        st.info(plain(selection.data_problem))
         return
     config = ScoreConfig(k=setting_widget(ScoreConfig, "k", st.columns(2)[0]))
     scores = image_scores(selection, config)

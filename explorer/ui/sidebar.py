@@ -166,6 +166,18 @@ def model_sidebar() -> Selection:
     return selection
 
 
+def data_page(title: str) -> tuple[Selection, Latents] | None:
+    """What a page over a model's encoded data does first: the sidebar, the title and the link's notices; then the
+    split's latents, or None, with the reason shown, when the model's data is not available here."""
+    selection = model_sidebar()
+    st.title(title)
+    url.show_notices()
+    if selection.dataset is None:
+        st.info(plain(selection.data_problem))
+        return None
+    return selection, selection.latents()
+
+
 def publish(selection: Selection, settings: dict[str, str]) -> None:
     """The page's view in the URL and the share box: the model, split, picks and the page's settings."""
     split = {"split": selection.split} if selection.split != url.SPLITS[0] else {}

@@ -10,7 +10,7 @@ import streamlit as st
 from explorer.groups import PICKS, STRENGTHS, along, attribute_vector, mean_latent, positions, ref_text
 from explorer.imaging import enlarge, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents
-from explorer.ui import group_panel, session, sidebar, url
+from explorer.ui import group_panel, session, sidebar
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 
@@ -48,16 +48,16 @@ def _defaults(terms: dict[str, str], count: int) -> list[str]:
     return [order[i % len(order)] for i in range(count)]
 
 
-def _means(selection: Selection, latents: Latents, refs) -> tuple[np.ndarray, int | None, list[int]]:
+def _means(selection: Selection, latents: Latents, refs) -> tuple[np.ndarray, int | None, list[np.ndarray]]:
     """The mean latent of each term (K, D), the label a conditional model decodes them as (the last term's most
-    common label), and how many images each term holds in this split."""
+    common label), and where each term's images are among the split's latents."""
     me = session.visitor()
     groups = session.groups(selection.dataset.fingerprint)
     where = [positions(ref, latents, groups, me.picks) for ref in refs]
     label = None
     if selection.checkpoint.model_config.conditional and latents.labels is not None:
         label = int(np.bincount(latents.labels[where[-1]]).argmax())
-    return np.stack([mean_latent(latents, w) for w in where]), label, [len(w) for w in where]
+    return np.stack([mean_latent(latents, w) for w in where]), label, where
 
 
 def _strip(images: np.ndarray, captions: list[str], key: str) -> None:
@@ -78,9 +78,9 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
                      "A picked point (pick two on the Explore map), or a group's or label's mean.")
     if plus == minus:
         st.warning("The two groups are the same, so the vector is zero: choose two different ones.")
-    means, label, counts = _means(selection, latents, (plus, minus, target))
-    named = [f"{terms[ref]} ({count:,} image{'s' if count > 1 else ''})" for ref, count in zip((plus, minus, target), counts)]
-    vector = means[0] - means[1]
+    means, label, where = _means(selection, latents, (plus, minus, target))
+    named = [f"{terms[ref]} ({len(w):,} image{'s' if len(w) > 1 else ''})" for ref, w in zip((plus, minus, target), where)]
+    vector = attribute_vector(latents, where[0], where[1])
     model = selection.checkpoint.model
     ends = decode_latents(model, means[:2], label)
     _strip(ends, ["with (mean)", "without (mean)"], "vector_ends")
@@ -111,13 +111,9 @@ def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -
 
 
 def render() -> None:
-    selection = sidebar.model_sidebar()
-    st.title("Groups and latent arithmetic")
-    url.show_notices()
-    if selection.dataset is None:
-        st.info(plain(selection.data_problem))
+    if (page := sidebar.data_page("Groups and latent arithmetic")) is None:
         return
-    latents = selection.latents()
+    selection, latents = page
     st.subheader("Groups")
     group_panel.kept(selection, latents)
     terms = _terms(selection, latents)
