@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad flag in one line, without the usage block."""
 
     def error(self, message: str):
-        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+        # Under torchrun every process parses the same flags: rank 0 alone says what is wrong. (The variable is
+        # read here, not through explorer.distributed, so a mistyped flag costs no torch import.)
+        leader = os.environ.get("RANK", "0") == "0"
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n" if leader else None)
 
 
 def _flag_type(field, spec):
@@ -29,12 +33,14 @@ def _flag_type(field, spec):
     return convert
 
 
-def add_settings(parser: argparse.ArgumentParser, config_type, skip: tuple[str, ...] = ()) -> None:
-    """One flag per declared setting of a config, with its default, choices and help (explorer.settings)."""
+def add_settings(parser: argparse.ArgumentParser, config_type, skip: tuple[str, ...] = (),
+                 only: tuple[str, ...] = ()) -> None:
+    """One flag per declared setting of a config (or of those named in `only`), with its default, choices and help
+    (explorer.settings)."""
     from explorer.settings import kind, specs
 
     for name, (field, spec) in specs(config_type).items():
-        if name in skip:
+        if name in skip or (only and name not in only):
             continue
         flags = [f"--{name.replace('_', '-')}"] + ([spec.flag] if spec.flag else [])
         if kind(field) is bool:
@@ -59,6 +65,14 @@ def _add_scoring(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=("train", "test", "all"), default="test")
     parser.add_argument("--k", type=int, default=100, help="importance samples for the IWAE bound on log p(x)")
     parser.add_argument("--seed", type=int, default=0)
+    _add_device(parser)
+
+
+def _add_device(parser: argparse.ArgumentParser) -> None:
+    """--device for the commands that run a saved model: training's own declaration (they compute in float32)."""
+    from explorer.config import TrainConfig
+
+    add_settings(parser, TrainConfig, only=("device",))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--split", choices=("train", "test", "all"), default="test")
     embed.add_argument("--data", help="data set to encode (default: the one it was trained on)")
     add_settings(embed, ProjectionConfig)
+    _add_device(embed)
     embed.add_argument("--out", help="where to write the .npz (default: beside the checkpoint, as the app looks for it)")
 
     score = commands.add_parser("score", help="per-image IWAE log p(x) bound, ELBO, reconstruction and KL, as CSV")
@@ -91,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     encode.add_argument("--out", required=True, help="latents.npz or latents.csv")
     encode.add_argument("--data", help="data set to encode (default: the one it was trained on)")
     encode.add_argument("--split", choices=("train", "test", "all"), default="test")
+    _add_device(encode)
     return parser
 
 
@@ -100,25 +116,45 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _train(args) -> int:
+    """Train one model: in this process, or, under torchrun, in every process of the group (explorer.distributed)."""
+    from explorer import distributed
+
+    group = distributed.join(args.device) if distributed.launched() else None
+    with distributed.watching(group):
+        code = _train_in(args, group)
+    if group is not None:
+        distributed.leave()
+    return code
+
+
+def _train_in(args, group) -> int:
     from tqdm import tqdm
 
     from explorer.checkpoint import save_checkpoint
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import BUILTIN_DATASETS, load_dataset
     from explorer.diagnostics import collapse, stall
+    from explorer.distributed import together
     from explorer.latent import encode_dataset, mean_kl_per_dim
     from explorer.model import create_model
+    from explorer.runtime import resolve_device
     from explorer.train import train_steps
 
     out = Path(args.out)
-    if out.suffix != ".safetensors":
-        return _fail(f"--out must end in .safetensors, e.g. {out.with_suffix('.safetensors')}")
-    model_config, train_config = config_from(ModelConfig, args), config_from(TrainConfig, args)
-    dataset = load_dataset(args.data)
-    model = create_model(model_config, dataset.image_shape, dataset.num_classes, seed=train_config.seed)
+    with together(group):  # bad input on any process ends them all, with one message
+        if out.suffix != ".safetensors":
+            raise ValueError(f"--out must end in .safetensors, e.g. {out.with_suffix('.safetensors')}")
+        model_config, train_config = config_from(ModelConfig, args), config_from(TrainConfig, args)
+        dataset = load_dataset(args.data)
+        model = create_model(model_config, dataset.image_shape, dataset.num_classes, seed=train_config.seed)
+        device = group.device(train_config.device) if group else resolve_device(train_config.device)
+    leader = group is None or group.leader
+    if group is not None and leader:
+        print(group.describe(train_config.batch_size, device), flush=True)
     history, steps, last = [], [], None
-    with tqdm(desc=f"training on {dataset.name}", unit="step", file=sys.stderr, dynamic_ncols=True) as bar:
-        for metrics in train_steps(model, dataset, train_config):
+    with tqdm(desc=f"training on {dataset.name}", unit="step", file=sys.stderr, dynamic_ncols=True,
+              disable=not leader) as bar:
+        for metrics in train_steps(model, dataset, train_config, group=group):
             if bar.total is None:
                 bar.reset(total=metrics.total_steps)
             history.append(metrics.to_dict())
@@ -132,6 +168,8 @@ def _train(args) -> int:
                 shown.update(test_recon=f"{last.test_recon:.2f}" if last else "-")
             bar.set_postfix(shown, refresh=False)
             bar.update(1)
+    if not leader:
+        return 0  # the leader evaluates and writes the one checkpoint
     save_checkpoint(
         out,
         model,
@@ -139,6 +177,7 @@ def _train(args) -> int:
         label_names=dataset.label_names,
         train_config=train_config,
         step_history=history,
+        world_size=group.world_size if group else 1,
     )
     test = encode_dataset(model, dataset, "test")
     print(f"{_summary(last, test)} | {metrics.samples_per_s:,.0f} samples/s | saved {out}")
@@ -163,6 +202,7 @@ def _summary(last, test) -> str:
 def _load_for_scoring(args):
     from explorer.checkpoint import load_checkpoint
     from explorer.data import load_dataset
+    from explorer.runtime import resolve_device
 
     checkpoint = load_checkpoint(args.checkpoint)
     source = args.data or checkpoint.dataset
@@ -172,6 +212,7 @@ def _load_for_scoring(args):
         if args.data:
             raise
         raise ValueError(f"{error} (this checkpoint was trained on {source!r}; pass --data to choose the data)") from None
+    checkpoint.model.to(resolve_device(args.device))
     if dataset.image_shape != checkpoint.image_shape:
         raise ValueError(
             f"the checkpoint expects {checkpoint.image_shape} images but {dataset.name} has {dataset.image_shape}"
@@ -281,16 +322,27 @@ def _embed(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from explorer import distributed
     from explorer.train import TrainingDiverged
 
+    # Under torchrun, a failure every process meets alike (bad input, a divergence) is said once, by the first
+    # process that met it (rank 0 for a divergence); losing the others, by each process that lost them.
     try:
         return {"train": _train, "eval": _eval, "encode": _encode, "embed": _embed, "score": _score}[args.command](args)
-    except TrainingDiverged as error:
-        return _fail(f"{error} Nothing was written.")
-    except (ValueError, OSError) as error:
+    except distributed.RunBroken as error:
+        distributed.hush()
         return _fail(str(error))
+    except distributed.Quiet:
+        code = 1
+    except TrainingDiverged as error:
+        code = _fail(f"{error} Nothing was written.") if distributed.is_leader() else 1
+    except (ValueError, OSError) as error:
+        code = _fail(str(error))
     except KeyboardInterrupt:
-        return _fail("interrupted; nothing was written.", 130)
+        distributed.hush()
+        return _fail("interrupted; nothing was written.", 130) if distributed.is_leader() else 130
+    distributed.part()
+    return code
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ class Checkpoint:
     history: dict[str, Any] = field(default_factory=dict)  # {"steps": {column: [...]}, "epochs": [...]}
     created: str = ""  # ISO 8601, UTC
     fingerprint: str = ""  # sha256 of the file: identifies the weights for caches
+    world_size: int = 1  # processes that trained it (torchrun); 1 for the CLI's and the app's own runs
     payload: bytes = field(default=b"", repr=False)  # the file's bytes, for downloads
 
 
@@ -85,6 +86,7 @@ def checkpoint_bytes(
     label_names: tuple[str, ...] | list[str] = (),
     train_config: TrainConfig | None = None,
     step_history: list[dict[str, Any]] | None = None,
+    world_size: int = 1,
 ) -> bytes:
     """Serialise a model to the bytes of a .safetensors checkpoint (for a file or a download)."""
     steps = step_history or []
@@ -105,6 +107,7 @@ def checkpoint_bytes(
         "num_classes": str(model.num_classes),
         "label_names": json.dumps(list(label_names)),
         "history": json.dumps({"steps": _thin(steps), "epochs": epochs}),
+        "world_size": str(world_size),
     }
     tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
     return save_tensors(tensors, metadata=metadata)
@@ -183,6 +186,9 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
         num_classes = int(meta.get("num_classes", "0"))
         label_names = tuple(str(s) for s in json.loads(meta.get("label_names") or "[]"))
         history = json.loads(meta.get("history") or "{}")
+        world_size = int(meta.get("world_size", "1"))  # absent from files written before distributed training
+        if world_size < 1:
+            raise ValueError(f"world_size {world_size}")
         # A shape-only model on the meta device: checks the description without allocating what it claims.
         with torch.device("meta"):
             skeleton = VAE(model_config, image_shape, num_classes)
@@ -223,6 +229,7 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
         created=str(meta.get("created", "")),
         fingerprint=hashlib.sha256(payload).hexdigest(),
         payload=payload,
+        world_size=world_size,
     )
 
 

@@ -140,10 +140,15 @@ class VAE(nn.Module):
         return torch.sigmoid(self.decode_logits(z, labels))
 
     def forward(
-        self, x: torch.Tensor, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
+        noise: torch.Tensor | None = None,
     ) -> VAEOutput:
+        """noise (B, D): the standard normal draws to use, when the caller drew them (else drawn from generator)."""
         mu, logvar = self.encode(x, labels)
-        z = mu if logvar is None else mu + sample_noise(mu, generator) * torch.exp(0.5 * logvar)  # reparameterisation
+        if logvar is None:
+            return VAEOutput(self.decode_logits(mu, labels), mu, logvar, mu)
+        eps = sample_noise(mu, generator) if noise is None else noise
+        z = mu + eps * torch.exp(0.5 * logvar)  # reparameterisation
         return VAEOutput(self.decode_logits(z, labels), mu, logvar, z)
 
 

@@ -53,10 +53,16 @@ def elbo_terms(
     beta: float = 1.0,
     free_bits: float = 0.0,
     generator: torch.Generator | None = None,
+    network: torch.nn.Module | None = None,
+    noise: torch.Tensor | None = None,
 ) -> LossTerms:
     """One-sample ELBO terms for a batch; total is what training minimises (an autoencoder's: reconstruction alone,
-    its KL reported as 0: it has no posterior to compare with the prior)."""
-    out = model(x, labels, generator)
+    its KL reported as 0: it has no posterior to compare with the prior).
+
+    `network` runs the forward pass in place of `model`: its DistributedDataParallel wrapper under torchrun;
+    `noise` (B, D), if given, is the reparameterisation's standard normal draws.
+    """
+    out = (model if network is None else network)(x, labels, generator, noise)
     recon = reconstruction_nll(model, out.recon_logits, x).mean()
     if out.logvar is None:
         zero = recon.new_zeros(())

@@ -13,6 +13,7 @@ import torch
 
 from explorer.config import TrainConfig
 from explorer.data import ImageDataset
+from explorer.distributed import Group, share
 from explorer.evaluation import evaluate
 from explorer.model import VAE
 from explorer.objectives import beta_at, elbo_terms
@@ -64,12 +65,17 @@ def _labels_for(model: VAE, dataset: ImageDataset, rows, device) -> torch.Tensor
 
 
 def train_steps(
-    model: VAE, dataset: ImageDataset, config: TrainConfig, stop_event: threading.Event | None = None
+    model: VAE, dataset: ImageDataset, config: TrainConfig, stop_event: threading.Event | None = None,
+    group: Group | None = None,
 ) -> Iterator[StepMetrics]:
     """Train in place, yielding metrics after every step.
 
     A set stop_event ends the run before the next step, keeping what was learned. A non-finite loss or
     gradient raises TrainingDiverged before the update, so the weights stay the last finite ones.
+
+    With a group (torchrun), every process shuffles alike and trains on its share of each batch
+    (config.batch_size is the global batch); the metrics, and so every stop and divergence, are the whole batch's,
+    the same on every process; only the leader evaluates.
     """
     if tuple(model.image_shape) != dataset.image_shape:
         raise ValueError(
@@ -80,10 +86,14 @@ def train_steps(
         raise ValueError(
             f"The model is conditioned on {model.num_classes} classes but {dataset.name} has {dataset.num_classes}."
         )
-    device = resolve_device(config.device)
+    device = group.device(config.device) if group else resolve_device(config.device)
     model.to(device).train()
+    network = group.wrap(model, device) if group else model
+    rank, world_size = (group.rank, group.world_size) if group else (0, 1)
     bf16 = use_bf16(config.precision, device)
     # The run's own generators (not the global RNG) make it repeatable even beside other runs in the process.
+    # Every process draws the same shuffle and the same noise for the whole batch, then keeps its own rows: each
+    # image meets the noise it would meet in one process, so N processes train the model one process trains.
     shuffle = torch.Generator().manual_seed(config.seed)
     noise = torch.Generator(device=device).manual_seed(config.seed + 1)
     x_train = torch.from_numpy(dataset.images[dataset.train_index]).to(device)  # (N, C, H, W) uint8: 1/4 the memory
@@ -101,16 +111,28 @@ def train_steps(
     for epoch in range(1, config.epochs + 1):
         order = torch.randperm(n, generator=shuffle).to(device)
         for i in range(steps_per_epoch):
-            if stop_event is not None and stop_event.is_set():
+            stopping = stop_event is not None and stop_event.is_set()
+            if stopping and group is None:
                 return
             tick = time.perf_counter()
             batch = order[i * config.batch_size : (i + 1) * config.batch_size]
-            x = x_train[batch].float() / 255  # the same division as ImageDataset.pixels
-            y = y_train[batch] if y_train is not None else None
+            mine, weight = share(len(batch), rank, world_size)
+            rows = batch[mine]
+            x = x_train[rows].float() / 255  # the same division as ImageDataset.pixels
+            y = y_train[rows] if y_train is not None else None
+            eps = None
+            if model.is_vae:  # (B, D) draws for the whole batch, then this process's rows of them
+                eps = torch.randn((len(batch), model.latent_dim), generator=noise, device=device)[mine]
             beta = beta_at(step, config.beta, config.warmup_steps)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                terms = elbo_terms(model, x, y, beta, config.free_bits, noise)
-            loss, recon, kl = terms.total.item(), terms.recon.item(), terms.kl.item()
+                terms = elbo_terms(model, x, y, beta, config.free_bits, network=network, noise=eps)
+            # (3 + D,) per-image means, read in one transfer: loss, recon, KL, KL per dimension.
+            stats = torch.cat([torch.stack([terms.total, terms.recon, terms.kl]), terms.kl_per_dim]).detach().float()
+            if group is not None:  # one stop for all: a process asked to stop ends every one, before the update
+                stats, stopping = group.average(stats, len(rows) if weight else 0, len(batch), stopping)
+                if stopping:
+                    return
+            loss, recon, kl, *kl_per_dim = stats.tolist()
             if not all(map(math.isfinite, (loss, recon, kl))):
                 raise _diverged(step, epoch, "the loss became NaN or infinite", config)
             first = first or loss
@@ -122,13 +144,13 @@ def train_steps(
                 raise _diverged(step, epoch, f"the {worst[1]} exploded to {worst[0]:.3g} nats per image "
                                              f"(the first step's loss was {first:.3g})", config)
             optimizer.zero_grad(set_to_none=True)
-            terms.total.backward()
+            (terms.total * weight).backward()
             grad_norm = torch.nn.utils.get_total_norm([p.grad for p in parameters if p.grad is not None]).item()
             if not math.isfinite(grad_norm):
                 raise _diverged(step, epoch, "the gradient became NaN or infinite", config)
             optimizer.step()
             step += 1
-            samples += len(batch)
+            samples += len(batch)  # the whole batch: every process's images
             train_seconds += time.perf_counter() - tick
 
             metrics = dict(
@@ -140,11 +162,11 @@ def train_steps(
                 kl=kl,
                 beta=beta,
                 loss=loss,
-                kl_per_dim=tuple(terms.kl_per_dim.tolist()),
+                kl_per_dim=tuple(kl_per_dim),
                 grad_norm=grad_norm,
                 samples_per_s=samples / max(train_seconds, 1e-9),
             )
-            if i == steps_per_epoch - 1:
+            if i == steps_per_epoch - 1 and rank == 0:
                 scores = evaluate(model, dataset, "test", seed=config.seed, active_units=False)
                 metrics.update(test_elbo=scores.elbo, test_recon=scores.recon, test_kl=scores.kl)
             yield StepMetrics(elapsed_s=time.perf_counter() - started, **metrics)
