@@ -63,8 +63,9 @@ def _add_scoring(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint")
     parser.add_argument("--data", help="built-in name or .npz/.zip path (default: the data it was trained on)")
     parser.add_argument("--split", choices=("train", "test", "all"), default="test")
-    parser.add_argument("--k", type=int, default=100, help="importance samples for the IWAE bound on log p(x)")
-    parser.add_argument("--seed", type=int, default=0)
+    from explorer.config import ScoreConfig
+
+    add_settings(parser, ScoreConfig)  # --k and --seed, as the app's Likelihood page declares them (eval: k 0 skips)
     _add_device(parser)
 
 

@@ -178,7 +178,7 @@ class FlagConfig(_Config):
 
     low: float = setting(1.0, "Flag below percentile", "An image scoring lower than this share (%) of the data's "
                          "images is flagged as unlike the data.", low=0.0, high=50.0, step=0.5, widget="number")
-    high: float = setting(100.0, "Flag above percentile", "An image scoring higher than this share of the data is "
+    high: float = setting(99.9, "Flag above percentile", "An image scoring higher than this share of the data is "
                           "flagged too: a VAE can give plain or blank images a high likelihood.", low=50.0, high=100.0,
                           step=0.5, widget="number")
 

@@ -151,9 +151,9 @@ def _add_valued_points(fig: go.Figure, points, labels, label_names, index, value
         x=points[:, 0], y=points[:, 1], mode="markers", name=value_name, showlegend=False,
         marker=dict(size=5, opacity=0.3 if faint else 0.85, color=values, colorscale="Viridis", cmin=low,
                     cmax=max(high, low + 1e-6), colorbar=dict(title=dict(text=value_name, side="right"), thickness=12)),
-        customdata=np.stack([index.astype(np.float64), values.astype(np.float64)], axis=1),
+        customdata=index.astype(np.int32),  # the row alone, as on the label-coloured map: a click reads it back
         text=label_text,
-        hovertemplate="row %{customdata[0]}<br>label %{text}<br>" + value_name + " %{customdata[1]:.1f}<extra></extra>",
+        hovertemplate="row %{customdata}<br>label %{text}<br>" + value_name + " %{marker.color:.1f}<extra></extra>",
     ))
 
 
@@ -252,24 +252,30 @@ def label_mix(counts: np.ndarray, label_names: tuple[str, ...], height: int = 16
 def score_histogram(values: np.ndarray, name: str, band: tuple[float, float] | None = None,
                     marks: np.ndarray | None = None, flagged: np.ndarray | None = None, height: int = 300) -> go.Figure:
     """The data's scores as a histogram; band: the (low, high) scores outside which images are flagged, shaded;
-    marks: other images' scores (an upload) as ticks under it, red where flagged."""
+    marks: other images' scores (an upload) as ticks under it, red where flagged. The axis spans the data: a mark
+    far outside (noise scores thousands of nats lower) sits at the edge as an arrow, its score on hover."""
     values = np.asarray(values, np.float32)
+    span = float(values.max() - values.min()) or 1.0
+    view = (float(values.min()) - 0.1 * span, float(values.max()) + 0.1 * span)
     fig = go.Figure(go.Histogram(x=values, nbinsx=60, marker_color="rgba(31,119,180,0.75)", name="the data",
                                  hovertemplate=f"{name} %{{x}}<br>%{{y}} images<extra></extra>"))
     if band is not None:
-        lowest, highest = float(min(values.min(), *(marks if marks is not None else []))), float(values.max())
-        for start, end in ((lowest - 1, band[0]), (band[1], highest + 1)):
+        for start, end in ((view[0], band[0]), (band[1], view[1])):
             if end > start:
                 fig.add_vrect(x0=start, x1=end, fillcolor="rgba(214,39,40,0.08)", line_width=0, layer="below")
     if marks is not None and len(marks):
+        marks = np.asarray(marks, np.float32)
         flagged = np.zeros(len(marks), bool) if flagged is None else np.asarray(flagged)
+        shown = np.clip(marks, *view)
+        symbols = np.where(marks < view[0], "triangle-left", np.where(marks > view[1], "triangle-right", "line-ns-open"))
         fig.add_trace(go.Scatter(
-            x=np.asarray(marks, np.float32), y=np.zeros(len(marks), np.float32), mode="markers", name="your images",
-            marker=dict(symbol="line-ns-open", size=18, line=dict(width=2),
+            x=shown, y=np.zeros(len(marks), np.float32), mode="markers", name="your images",
+            marker=dict(symbol=list(symbols), size=16, line=dict(width=2),
                         color=["#d62728" if f else "#2ca02c" for f in flagged]),
-            customdata=np.arange(1, len(marks) + 1), hovertemplate=f"image %{{customdata}}: {name} %{{x:.1f}}<extra></extra>",
+            customdata=np.stack([np.arange(1, len(marks) + 1), marks], axis=1).astype(np.float64),
+            hovertemplate=f"image %{{customdata[0]}}: {name} %{{customdata[1]:.1f}}<extra></extra>",
         ))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=20, b=10), bargap=0.02, showlegend=marks is not None,
-                      xaxis=dict(title=f"{name}, nats (higher: more typical)"), yaxis=dict(title="images"),
-                      legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+                      xaxis=dict(title=f"{name}, nats (higher: more typical)", range=list(view)),
+                      yaxis=dict(title="images"), legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig

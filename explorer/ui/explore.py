@@ -86,6 +86,8 @@ def _map_controls(latents: Latents, method: str) -> tuple[MapConfig, ScoreConfig
     view = MapConfig(marks=marks, colour=setting_widget(MapConfig, "colour", cols[1]))
     if view.colour == "label":
         return view, None
+    if view.colour != "log_px":
+        return view, ScoreConfig()  # the ELBO and its terms do not depend on k
     return view, ScoreConfig(k=setting_widget(ScoreConfig, "k", cols[2]))
 
 
@@ -126,7 +128,10 @@ def _row_of(point: dict) -> int | None:
     data = point.get("customdata")
     if isinstance(data, (list, tuple)):
         data = data[0] if data else None
-    return int(data) if data is not None else None
+    try:
+        return int(data)  # the row the map put there
+    except (TypeError, ValueError, OverflowError):
+        return None  # anything else a browser may send
 
 
 def _take_selection(event) -> None:
@@ -145,7 +150,6 @@ def _take_selection(event) -> None:
         del picks[:-2]
     elif len(rows) > 1:
         me.pending_group = tuple(sorted(set(rows)))
-        me.group_note = None
         me.map_round += 1
         me.last_selection = ()
 
@@ -288,7 +292,7 @@ def render() -> None:
 
 def _exports(selection: Selection, latents: Latents) -> None:
     with st.expander("Export"):
-        model = selection.name.replace(": ", "-").replace(" ", "_")
+        model = selection.file_stem
         stem = f"{model}-{selection.split}"
         cols = st.columns(3)
         csv_text, projector = resources.exports(selection.checkpoint, selection.dataset, selection.split, latents)

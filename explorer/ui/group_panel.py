@@ -24,7 +24,7 @@ def _save(data: str) -> None:
     me = session.visitor()
     kept = session.groups(data)
     typed = (session.widget_value(GROUP_NAME) or "").strip()
-    name = typed or next(f"group {i}" for i in range(1, len(kept) + 2) if f"group {i}" not in kept)
+    name = typed or next(f"group {i}" for i in range(len(kept) + 1, 2 * len(kept) + 2) if f"group {i}" not in kept)
     try:
         group = make_group(name, me.pending_group)
     except ValueError as error:
@@ -56,7 +56,7 @@ def _summary(selection: Selection, rows, key: str) -> None:
 def pending(selection: Selection) -> None:
     """The last box or lasso on the map: its summary, a name, Save or Discard; then a note of what was saved."""
     me = session.visitor()
-    note = me.group_note
+    note, me.group_note = me.group_note, None  # said once
     if note:
         (st.success if note[0] == "success" else st.error)(plain(note[1]))
         if note[0] == "success":
@@ -95,7 +95,8 @@ def kept(selection: Selection, latents: Latents) -> None:
                              None if latents.labels is None else latents.labels[inside], latents.index[inside])
             with st.container(horizontal=True):
                 st.download_button("Its images (CSV)", latents_csv(subset, data.label_names),
-                                   file_name=f"group-{group.name.replace(' ', '_')}-{selection.split}.csv",
+                                   file_name=f"{selection.file_stem}-group-{group.name.replace(' ', '_')}-"
+                                             f"{selection.split}.csv",
                                    mime="text/csv", key=f"group_csv_{i}", disabled=not inside.any(),
                                    help="Row, label and latent mean of each of its images in this split.")
                 st.button("Delete", key=f"delete_group_{i}", on_click=_delete, args=(data.fingerprint, group.name))

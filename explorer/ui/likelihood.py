@@ -4,12 +4,15 @@ and new images scored against the data's range, with a flag where they fall outs
 from __future__ import annotations
 
 import base64
+import csv
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
 from explorer.checkpoint import Checkpoint
+from explorer.data import to_floats
 from explorer.config import FlagConfig, ScoreConfig
 from explorer.datafiles import MAX_SCORED_IMAGES, images_for_model
 from explorer.export import scores_csv
@@ -54,7 +57,7 @@ def _on_upload(key: str, checkpoint: Checkpoint, config: ScoreConfig) -> None:
 
 def _gallery(selection: Selection, scores: ImageScores) -> None:
     """The least (or most) likely images of the split, with their scores and labels."""
-    st.subheader("The least likely images")
+    st.subheader("The least and the most likely images")
     end = st.radio("Show", ("least likely", "most likely"), key=GALLERY_END, horizontal=True, persist_state="session",
                    label_visibility="collapsed")
     order = np.argsort(scores.log_px)
@@ -67,8 +70,10 @@ def _gallery(selection: Selection, scores: ImageScores) -> None:
             st.image(enlarge(image, GALLERY_IMAGE), width=GALLERY_IMAGE, output_format="PNG",
                      caption=f"{scores.log_px[i]:.0f} · row {scores.index[i]}{label}")
     st.caption(f"The {GALLERY} images of this split with the {'lowest' if end == 'least likely' else 'highest'} "
-               "log p(x) bound (nats), each with its row and label. The least likely are the model's outliers: "
-               "odd strokes, mislabelled or damaged images, or styles it rarely saw.")
+               "log p(x) bound (nats), each with its row and label. " + (
+                   "These are the model's outliers: odd strokes, mislabelled or damaged images, or styles it rarely saw."
+                   if end == "least likely" else
+                   "These are the simplest images to it: few, thin strokes (a likelihood favours plain images)."))
 
 
 def _thumbnail(image: np.ndarray) -> str:
@@ -83,7 +88,7 @@ def _scored_table(upload: ScoredUpload, reference: ImageScores, flags: FlagConfi
     st.plotly_chart(score_histogram(reference.log_px, "log p(x)", band, scores.log_px, flagged), key="upload_histogram")
     rows = {
         "#": np.arange(1, len(scores.log_px) + 1),
-        "image": [_thumbnail(i) for i in to_uint8(upload.images)],
+        "image": [_thumbnail(i) for i in to_uint8(to_floats(upload.images))],
         "file": list(upload.names),  # the visitor's own file names: a dataframe shows them as text
         "log p(x)": np.round(scores.log_px, 1),
         "percentile": np.round(percentiles, 1),
@@ -94,9 +99,12 @@ def _scored_table(upload: ScoredUpload, reference: ImageScores, flags: FlagConfi
     }
     st.dataframe(rows, key="upload_scores", hide_index=True, row_height=60,
                  column_config={"image": st.column_config.ImageColumn("image", width="small")})
-    st.caption(f"{int(flagged.sum())} of {len(flagged)} flagged: outside the {flags.low:g}th to {flags.high:g}th "
-               f"percentiles of the data's log p(x) ({band[0]:.1f} to {band[1]:.1f} nats; shaded above). The "
-               "percentile is the share of the data's images that score at or below the image.")
+    st.caption(f"{int(flagged.sum())} of {len(flagged)} flagged: their log p(x) falls outside percentiles "
+               f"{flags.low:g} to {flags.high:g} of the data's, {band[0]:.1f} to {band[1]:.1f} nats (the shaded "
+               "ends of the histogram are where an image is flagged; one far outside is drawn at the edge, with its "
+               "score on hover). The percentile is the share of the data's images that score at or below the image. "
+               "Each score is an estimate from random samples: at small k, an image's bound can come out a little "
+               "below its one-sample ELBO.")
 
 
 def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -> None:
@@ -117,14 +125,41 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
     cols = st.columns(2)
     flags = FlagConfig(low=setting_widget(FlagConfig, "low", cols[0], prefix="flag"),
                        high=setting_widget(FlagConfig, "high", cols[1], prefix="flag"))
-    upload = me.scored_uploads
-    if upload is None or upload.model != selection.checkpoint.fingerprint or upload.scores.k != config.k:
-        if upload is not None:
-            st.info("Your images were scored by another model or k: upload them again to score them with this one.")
+    upload = _rescored(me.scored_uploads, selection.checkpoint, config)
+    if upload is None:
         st.caption("MNIST-like models expect a light digit on a dark background; a dark digit on white is, rightly, "
                    "unlike the data.")
         return
     _scored_table(upload, reference, flags)
+    st.download_button("Your images' scores (CSV)", _upload_csv(upload), file_name=f"{selection.file_stem}-uploads.csv",
+                       mime="text/csv", key="upload_scores_csv")
+
+
+def _rescored(upload: ScoredUpload | None, checkpoint: Checkpoint, config: ScoreConfig) -> ScoredUpload | None:
+    """The visitor's scored images, scored again when the model or k changed (a second or less); None if there are
+    none, or they do not fit this model (said on the page)."""
+    if upload is None or (upload.model == checkpoint.fingerprint and upload.scores.k == config.k):
+        return upload
+    if upload.images.shape[1:] != tuple(checkpoint.image_shape) or checkpoint.model_config.conditional:
+        st.info("Your images were scored by another model, and do not fit this one: upload them again to score them "
+                "with it.")
+        return None
+    me = session.visitor()
+    me.scored_uploads = ScoredUpload(upload.names, upload.images,
+                                     score_array(checkpoint.model, upload.images, k=config.k, seed=config.seed),
+                                     checkpoint.fingerprint)
+    return me.scored_uploads
+
+
+def _upload_csv(upload: ScoredUpload) -> str:
+    """The uploads' scores, one row per image, named by file (as text: a CSV writer quotes what needs it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["file", f"log_px_iwae_k{upload.scores.k}", "elbo", "reconstruction", "kl"])
+    for i, name in enumerate(upload.names):
+        scores = upload.scores
+        writer.writerow([name, *(f"{v[i]:.4f}" for v in (scores.log_px, scores.elbo, scores.recon, scores.kl))])
+    return out.getvalue()
 
 
 def render() -> None:
@@ -142,8 +177,10 @@ def render() -> None:
     st.caption(f"log p(x) of each of the {len(scores.log_px):,} images of the {selection.split} split, as the "
                f"importance-weighted bound with k = {config.k} samples (Burda et al. 2016): a lower bound that "
                f"tightens as k grows (k = 1 is the ELBO). Median {float(np.median(scores.log_px)):.1f} nats.")
+    st.download_button("The data's scores (CSV)", scores_csv(scores, selection.dataset.label_names),
+                       file_name=f"{selection.file_stem}-{selection.split}-scores-k{config.k}.csv", mime="text/csv",
+                       key="scores_csv", help="Row, label, log p(x), ELBO, reconstruction and KL of every image of "
+                                              "the split (what 'python -m explorer score' writes).")
     _gallery(selection, scores)
     _upload(selection, scores, config)
-    st.download_button("Every image's scores (CSV)", scores_csv(scores, selection.dataset.label_names),
-                       file_name=f"scores-{selection.split}-k{config.k}.csv", mime="text/csv", key="scores_csv")
     sidebar.publish(selection, url.settings_link(config))

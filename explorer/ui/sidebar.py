@@ -45,6 +45,11 @@ class Selection:
             return ()
         return checkpoint.label_names or tuple(str(i) for i in range(checkpoint.model.num_classes))
 
+    @property
+    def file_stem(self) -> str:
+        """The model's name as the start of a download's file name."""
+        return self.name.replace(": ", "-").replace(" ", "_")
+
     def link_model(self) -> str | None:
         """The model's name for a link, if others can open it."""
         return self.name if self.server_path is not None else None

@@ -42,9 +42,9 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
                            bind="query-params", persist_state="session")
 
 
-def _defaults(terms: dict[str, str], count: int) -> list[str]:
-    """Groups first (what the visitor made), then picks, then labels; as many distinct ones as there are."""
-    order = sorted(terms, key=lambda ref: ("group", "pick", "label").index(ref.partition(":")[0]))
+def _defaults(terms: dict[str, str], count: int, first: tuple[str, ...] = ("group", "pick", "label")) -> list[str]:
+    """As many distinct terms as there are, of the kinds in `first`'s order (groups, what the visitor made, first)."""
+    order = sorted(terms, key=lambda ref: first.index(ref.partition(":")[0]))
     return [order[i % len(order)] for i in range(count)]
 
 
@@ -91,23 +91,24 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
                "s from −2 to +2: at +1 it gains what tells the first group from the second, at −1 it loses it.")
     st.download_button("Download the strip (PNG)", png_bytes(tile(to_uint8(strip), columns=len(strip))),
                        file_name="attribute-strip.png", mime="image/png", key="download_vector_strip")
-    return dict(zip(VECTOR_KEYS, (plus, minus, target)))
+    return {key: terms[ref] for key, ref in zip(VECTOR_KEYS, (plus, minus, target))}  # as the bound widgets link them
 
 
 def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
-    st.subheader("A − B + C")
+    st.subheader("X − Y + Z")
     cols = st.columns(3)
-    defaults = _defaults(terms, 3)
+    defaults = _defaults(terms, 3, first=("pick", "group", "label"))  # from a picked image, when there is one
     refs = tuple(_choose(col, name, key, terms, default, help) for col, name, key, default, help in zip(
-        cols, ("A", "B", "C"), ARITHMETIC_KEYS, defaults,
-        ("Where to start from.", "What to take away.", "What to add.")))
+        cols, ("X: start from", "Y: take away", "Z: add"), ARITHMETIC_KEYS, defaults,
+        ("Where to start from.", "What to take away.", "What to add in its place.")))
     means, label, _ = _means(selection, latents, refs)
     result = means[0] - means[1] + means[2]
     images = decode_latents(selection.checkpoint.model, np.vstack([means, result[None]]), label)
-    _strip(images, ["A", "− B", "+ C", "= A − B + C"], "arithmetic_strip")
-    st.caption("Each term is a mean latent (a pick is its own mean); the last image decodes A − B + C. When B and C "
-               "differ by one attribute, it moves A by that attribute (a 3 minus its group plus the 7s' mean, say).")
-    return dict(zip(ARITHMETIC_KEYS, refs))
+    _strip(images, ["X", "− Y", "+ Z", "= X − Y + Z"], "arithmetic_strip")
+    st.caption("Each term is a mean latent (a pick is its own mean); the last image decodes X − Y + Z. When Y and Z "
+               "differ by one attribute, it moves X by that attribute: a picked 1, minus the label 1's mean, plus the "
+               "label 7's mean, is a 7 written in the style of that 1.")
+    return {key: terms[ref] for key, ref in zip(ARITHMETIC_KEYS, refs)}
 
 
 def render() -> None:

@@ -34,7 +34,7 @@ def test_histogram_gallery_and_csv_for_the_bundled_vae(app):
     assert len(image_urls(at, "likelihood_gallery")) == 24
     captions = [c.value for c in at.caption if "importance-weighted bound" in c.value]
     assert captions and "k = 100" in captions[0]
-    assert any(b.label == "Every image's scores (CSV)" for b in at.get("download_button"))
+    assert any(b.label == "The data's scores (CSV)" for b in at.get("download_button"))
     at.radio(key="gallery_end").set_value("most likely").run()
     assert len(image_urls(at, "likelihood_gallery")) == 24
 
@@ -78,12 +78,28 @@ def test_uploads_are_scored_with_percentiles_and_flags(app):
     at = upload(at, ("broken.png", b"\x89PNG\r\n\x1a\n not really"))
     assert [e.value for e in at.error] == ["'broken.png' could not be read: it is damaged or of another format."]
     assert len(at.dataframe[0].value) == 3  # the last good scores stay
+    at.select_slider(key="k").set_value(10).run()  # another k: the kept images are scored again, not lost
+    no_exception(at)
+    assert len(at.dataframe[0].value) == 3 and at.session_state["visitor"].scored_uploads.scores.k == 10
+    assert any(b.label == "Your images' scores (CSV)" for b in at.get("download_button"))
 
 
-def test_scores_of_another_model_are_not_shown_as_this_ones(app):
+def test_a_blank_image_is_flagged_as_too_likely(app):
+    at = app(PAGE)
+    at.selectbox(key="model_name").set_value("mnist5k-z16").run()  # -20 nats: above every test digit (-39 at best)
+    at = upload(at, ("blank.png", png(np.zeros((28, 28), np.uint8))))
+    table = at.dataframe[0].value
+    assert table["percentile"][0] == 100.0 and list(table["flag"]) == ["outside"]
+
+
+def test_another_model_scores_the_kept_images_again_when_they_fit(app):
     at = app(PAGE)
     at = upload(at, ("digit.png", png(DATA.images[DATA.test_index[0], 0])))
     assert len(at.dataframe) == 1
+    first = at.session_state["visitor"].scored_uploads.model
     at.selectbox(key="model_name").set_value("mnist5k-z16").run()
     no_exception(at)
-    assert not at.dataframe and any("scored by another model" in i.value for i in at.info)
+    no_exception(at)  # the same image shape: scored again by the new model
+    assert len(at.dataframe) == 1 and at.session_state["visitor"].scored_uploads.model != first
+    at.selectbox(key="model_name").set_value("rgb32-conv").run()
+    assert not at.dataframe and any("do not fit this one" in i.value for i in at.info)

@@ -106,6 +106,11 @@ def test_map_coloured_by_log_px_and_the_least_likely_gallery(page, server):
     page.wait_for_function("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
         .some(g => (g._fullData || []).some(t => t.marker && t.marker.colorbar && t.x && t.x.length === 1000))""")
     page.screenshot(path=str(ARTIFACTS / "groups-coloured-map.png"), full_page=True)
+    first, _ = bundled_lonely_pair()
+    click_point(page, float(first[0]), float(first[1]))  # the coloured map still picks
+    page.wait_for_selector(".st-key-pick_A img")
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
     page.get_by_role("link", name="Likelihood").click()
     page.wait_for_selector("h1:has-text('Likelihood')")
     wait_idle(page)

@@ -133,3 +133,28 @@ def test_the_priors_circles_carry_one_label_that_names_all_three():
     assert [t.name for t in fig.data] == ["prior 1σ", "prior 2σ", "prior 3σ"]
     assert [a.text for a in fig.layout.annotations] == ["dashed: the prior N(0, I)'s 1σ, 2σ, 3σ"]
     assert fig.layout.annotations[0].xref == "paper" and all(t.line.color == "white" for t in fig.data)
+
+
+def test_latent_map_coloured_by_a_score_keeps_the_row_alone_in_customdata():
+    points = np.array([[0, 0], [1, 1], [2, 2], [3, 3]], np.float32)
+    fig = latent_map(points, np.array([0, 1, 0, 1]), ("a", "<b>b</b>"), np.array([4, 8, 9, 11]),
+                     values=np.array([-100.0, -90.0, -80.0, -500.0]), value_name="log p(x)")
+    (trace,) = [t for t in fig.data if t.type == "scattergl"]
+    assert list(trace.customdata) == [4, 8, 9, 11]  # a click reads the row back, as on the label map
+    assert list(trace.text) == ["a", "&lt;b&gt;b&lt;/b&gt;", "a", "&lt;b&gt;b&lt;/b&gt;"]  # a label is text
+    assert trace.marker.colorbar.title.text == "log p(x)" and "%{marker.color" in trace.hovertemplate
+    assert trace.marker.cmin > -500  # the scale runs from the 1st percentile: one outlier does not take it
+
+
+def test_score_histogram_keeps_the_data_in_view_and_puts_far_marks_at_its_edge():
+    from explorer.plots import score_histogram
+
+    data = np.linspace(-200.0, -50.0, 100)
+    fig = score_histogram(data, "log p(x)", band=(-190.0, -55.0), marks=np.array([-120.0, -8000.0]),
+                          flagged=np.array([False, True]))
+    low, high = fig.layout.xaxis.range
+    assert -230 < low < -200 and -50 < high < -30  # the data's range, not the outlier's
+    (marks,) = [t for t in fig.data if t.name == "your images"]
+    assert list(marks.x) == [-120.0, low] and list(marks.marker.symbol) == ["line-ns-open", "triangle-left"]
+    assert list(marks.marker.color) == ["#2ca02c", "#d62728"] and marks.customdata[1][1] == -8000.0
+    assert len(fig.layout.shapes) == 2  # the two flagged ends, shaded
