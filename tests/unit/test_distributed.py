@@ -173,3 +173,18 @@ def test_device_cuda_without_a_gpu_is_one_clear_line(tmp_path, tiny, capsys):
         assert main([*command, "--device", "cuda"]) == 1
         assert capsys.readouterr().err == ("error: device 'cuda' was asked for but no CUDA GPU is available; use "
                                            "'cpu' or 'auto'.\n")
+
+
+def test_the_app_opens_what_rank_0_wrote(two_processes, monkeypatch):
+    """The checkpoint of a torchrun run, saved among the server's models: the app lists it, maps its data and
+    decodes its picks, as for any other."""
+    from streamlit.testing.v1 import AppTest
+
+    path, result = two_processes
+    assert result.returncode == 0, result.stderr
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(path.parent))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.selectbox(key="model_name").set_value("two").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "conditional" in at.sidebar.caption[0].value
+    assert any(c.key.startswith("latent_map") for c in at.get("plotly_chart"))
