@@ -22,6 +22,7 @@ IMAGE_FORMATS = ("PNG", "JPEG")
 ZIP_TARGET_SIDE = 64  # a zip's images are resized to their most common size, at most this on the long side
 _READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 _MAX_NPY_HEADER = 10_000  # numpy's own default: longer headers are refused unread
+MAX_NPZ_ARRAYS = 100  # images, labels, names and a few more; thousands of entries only cost time to list
 _IMAGE_KEYS = ("images", "x", "X", "x_train", "data", "arr_0")
 _LABEL_KEYS = ("labels", "y", "Y", "y_train", "targets", "arr_1")
 
@@ -77,9 +78,11 @@ def _npy_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[
 def _check_npz(archive: zipfile.ZipFile, filename: str) -> dict[str, tuple]:
     """Every array's (shape, dtype) by key, refused before loading if it holds objects or more than it can."""
     headers = {}
-    for info in archive.infolist():
-        if not info.filename.endswith(".npy"):
-            continue
+    members = [info for info in archive.infolist() if info.filename.endswith(".npy")]
+    if len(members) > MAX_NPZ_ARRAYS:
+        raise ValueError(f"{filename!r} holds {len(members):,} arrays; save the images (and labels) alone, with "
+                         "numpy.savez(file, images=..., labels=...).")
+    for info in members:
         shape, dtype = _npy_header(archive, info)
         if dtype.hasobject:
             raise ValueError(
@@ -273,7 +276,12 @@ def _one_image(source: BinaryIO, filename: str, image_shape, limits: DataLimits)
     from PIL import Image
 
     channels, height, width = image_shape
-    with Image.open(source, formats=IMAGE_FORMATS) as picture:
+    try:
+        opened = Image.open(source, formats=IMAGE_FORMATS)
+    except Image.DecompressionBombError:  # Pillow's own cap (~179 million pixels), before ours can be checked
+        raise ValueError(f"{filename!r} is far too large to read; scale it down to the model's "
+                         f"{width}x{height}.") from None
+    with opened as picture:
         if picture.size[0] * picture.size[1] > limits.max_image_pixels:
             raise ValueError(f"{filename!r} is {picture.size[0]}x{picture.size[1]} pixels, too large; scale it down.")
         picture.draft(None, (width, height))

@@ -10,11 +10,21 @@ from explorer.latent import Latents
 from explorer.scoring import ImageScores
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+
+
+def text_cell(text: str) -> str:
+    """Text from a user's file (a label name, a file name) as a CSV cell a spreadsheet shows as text: a leading
+    apostrophe keeps '=cmd|...' or '@SUM(...)' from running as a formula (OWASP's advice on CSV injection)."""
+    text = str(text)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
 def _label_text(latents: Latents | ImageScores, label_names: tuple[str, ...], i: int) -> tuple[str, str]:
     if latents.labels is None:
         return "", ""
     label = int(latents.labels[i])
-    return str(label), label_names[label] if label < len(label_names) else str(label)
+    return str(label), text_cell(label_names[label]) if label < len(label_names) else str(label)
 
 
 def scores_csv(scores: ImageScores, label_names: tuple[str, ...] = ()) -> str:

@@ -22,6 +22,7 @@ STRENGTHS = tuple(np.round(np.linspace(-2.0, 2.0, 9), 2))  # the strip of an att
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,29}")  # a group's name: fits in a link, never markup
 _RUN = re.compile(r"(\d{1,7})(?:-(\d{1,7}))?")
 MAX_GROUP_ROWS = 100_000  # more rows than any data set here holds: a link asking for more is refused unread
+MAX_GROUPS = 20  # per data set and visitor: each is drawn (mean image, label mix) on every run of the Vectors page
 PICKS = ("A", "B")
 
 
@@ -118,12 +119,17 @@ def groups_text(groups: list[Group]) -> str:
 
 
 def parse_groups(text: str, n_rows: int) -> list[Group]:
+    parts = text.split(";")
+    if len(parts) > MAX_GROUPS:
+        raise ValueError(f"it names {len(parts):,} groups, more than the {MAX_GROUPS} a visitor may keep")
     groups = []
-    for part in text.split(";"):
+    for part in parts:
         name, sep, rows = part.partition(":")
         if not sep:
             raise ValueError(f"{part[:30]!r} is not name:rows")
         groups.append(make_group(name, parse_rows(rows, n_rows)))
+    if len({g.name for g in groups}) < len(groups):
+        raise ValueError("it names a group twice")
     return groups
 
 

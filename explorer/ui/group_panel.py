@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.export import latents_csv
-from explorer.groups import make_group, summarise
+from explorer.groups import MAX_GROUPS, make_group, summarise
 from explorer.imaging import enlarge, to_uint8
 from explorer.latent import Latents
 from explorer.plots import label_mix
@@ -31,6 +31,10 @@ def _save(data: str) -> None:
         me.group_note = ("error", str(error))
         return
     replaced = group.name in kept
+    if not replaced and len(kept) >= MAX_GROUPS:
+        me.group_note = ("error", f"You keep {MAX_GROUPS} groups already: delete one on the Vectors page, or save "
+                                  "this one under the name of one to replace.")
+        return
     kept[group.name] = group
     me.pending_group = ()
     session.set_widget(GROUP_NAME, "")

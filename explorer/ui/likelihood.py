@@ -15,7 +15,7 @@ from explorer.checkpoint import Checkpoint
 from explorer.data import to_floats
 from explorer.config import FlagConfig, ScoreConfig
 from explorer.datafiles import MAX_SCORED_IMAGES, images_for_model
-from explorer.export import scores_csv
+from explorer.export import scores_csv, text_cell
 from explorer.imaging import enlarge, png_bytes, to_uint8
 from explorer.plots import score_histogram
 from explorer.scoring import ImageScores, outside, percentile_of, score_array
@@ -28,7 +28,8 @@ from explorer.ui.widgets import setting_widget
 GALLERY = 24  # images in the gallery
 GALLERY_IMAGE = 84  # pixels
 SCORE_UPLOAD = "score_upload"
-MAX_SCORE_UPLOAD_MB = 16  # per file: a few hundred small images; pictures are resized to the model's size
+MAX_SCORE_UPLOAD_MB = 4  # per file: a picture to score, or an .npz of 500 small images
+MAX_SCORE_FILES = 100  # per upload; counted before any is read (an .npz holds more images)
 GALLERY_END = "gallery_end"
 
 
@@ -45,6 +46,9 @@ def _on_upload(key: str, checkpoint: Checkpoint, config: ScoreConfig) -> None:
     me = session.visitor()
     files = session.widget_value(key) or []
     try:
+        if len(files) > MAX_SCORE_FILES:
+            raise ValueError(f"That is {len(files)} files; score at most {MAX_SCORE_FILES} at once (an .npz of up to "
+                             f"{MAX_SCORED_IMAGES} images counts as one), or all of them with 'python -m explorer score'.")
         names, images = images_for_model([(f.name, f) for f in files], checkpoint.image_shape)
         scores = score_array(checkpoint.model, images, k=config.k, seed=config.seed)
         me.scored_uploads, me.scoring_error = ScoredUpload(tuple(names), images, scores, checkpoint.fingerprint), None
@@ -152,13 +156,13 @@ def _rescored(upload: ScoredUpload | None, checkpoint: Checkpoint, config: Score
 
 
 def _upload_csv(upload: ScoredUpload) -> str:
-    """The uploads' scores, one row per image, named by file (as text: a CSV writer quotes what needs it)."""
+    """The uploads' scores, one row per image, named by file (as text a spreadsheet will not run)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["file", f"log_px_iwae_k{upload.scores.k}", "elbo", "reconstruction", "kl"])
     for i, name in enumerate(upload.names):
         scores = upload.scores
-        writer.writerow([name, *(f"{v[i]:.4f}" for v in (scores.log_px, scores.elbo, scores.recon, scores.kl))])
+        writer.writerow([text_cell(name), *(f"{v[i]:.4f}" for v in (scores.log_px, scores.elbo, scores.recon, scores.kl))])
     return out.getvalue()
 
 
@@ -175,10 +179,10 @@ def render() -> None:
     scores = image_scores(selection, config)
     st.plotly_chart(score_histogram(scores.log_px, "log p(x)"), key="likelihood_histogram")
     st.caption(f"log p(x) of each of the {len(scores.log_px):,} images of the {selection.split} split, as the "
-               f"importance-weighted bound with k = {config.k} samples (Burda et al. 2016): a lower bound that "
+               f"importance-weighted bound with k = {scores.k} samples (Burda et al. 2016): a lower bound that "
                f"tightens as k grows (k = 1 is the ELBO). Median {float(np.median(scores.log_px)):.1f} nats.")
     st.download_button("The data's scores (CSV)", scores_csv(scores, selection.dataset.label_names),
-                       file_name=f"{selection.file_stem}-{selection.split}-scores-k{config.k}.csv", mime="text/csv",
+                       file_name=f"{selection.file_stem}-{selection.split}-scores-k{scores.k}.csv", mime="text/csv",
                        key="scores_csv", help="Row, label, log p(x), ELBO, reconstruction and KL of every image of "
                                               "the split (what 'python -m explorer score' writes).")
     _gallery(selection, scores)

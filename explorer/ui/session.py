@@ -70,6 +70,7 @@ class Visitor:
     alignment: Task | None = None  # the aligned UMAP being computed, on its thread
     alignment_key: tuple = ()  # what it is computed for
     link_read: bool = False  # the link was read on this visit's first run
+    link_unchecked: dict[str, str] = field(default_factory=dict)  # its parameters a later page checks (Vectors')
     link_notices: list[str] = field(default_factory=list)
     sample_seed: int = 0
     plotly_prefetched: bool = False
@@ -197,6 +198,7 @@ class _Presence:
         from explorer.ui.resources import ledger
 
         me.models, me.datasets, me.holdings, me.snapshot_maps = {}, {}, [], {}
+        me.groups, me.scored_uploads, me.pending_group = {}, None, ()
         if me.alignment is not None:
             me.alignment.cancel()
         ledger().release(me.key)

@@ -18,7 +18,7 @@ import streamlit as st
 from explorer.checkpoint import known_checkpoints
 from explorer.config import Z_LIMIT, MapConfig, PathConfig, ProjectionConfig, SamplingConfig, ScoreConfig
 from explorer.data import ImageDataset
-from explorer.groups import parse_groups
+from explorer.groups import MAX_GROUPS, parse_groups
 from explorer.projection import methods_for
 from explorer.settings import Spec, describe, from_link, is_valid, link_text, specs
 from explorer.ui import session
@@ -53,7 +53,9 @@ def first_visit() -> dict[str, Any] | None:
     if me.link_read:
         return None
     me.link_read = True
-    return st.query_params.to_dict()
+    params = st.query_params.to_dict()
+    me.link_unchecked = {key: _one(value) for key, value in params.items() if key.startswith(("vec_", "arith_"))}
+    return params
 
 
 def restore_model(params: dict[str, Any], param: str = "model", key: str = session.MODEL) -> None:
@@ -76,7 +78,10 @@ def restore_groups(params: dict[str, Any], dataset: ImageDataset) -> None:
     except ValueError as error:
         session.visitor().link_notices.append(f"its groups could not be read ({plain(str(error))})")
         return
-    session.groups(dataset.fingerprint).update({group.name: group for group in found})
+    kept = session.groups(dataset.fingerprint)
+    kept.update({group.name: group for group in found})
+    while len(kept) > MAX_GROUPS:  # the visitor's own oldest make room for the link's
+        kept.pop(next(iter(kept)))
 
 
 def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None, label_names: tuple[str, ...],

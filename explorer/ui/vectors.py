@@ -35,6 +35,11 @@ def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
 
 
 def _choose(where, label: str, key: str, terms: dict[str, str], default: str, help: str) -> str:
+    me = session.visitor()
+    asked = me.link_unchecked.pop(key, None)  # the bound widget drops a link's value it has no option for: say so
+    if asked is not None and asked not in terms.values():
+        st.warning(f"The link chose {plain(repr(asked[:40]))} for '{label}', which is not one of the groups, labels "
+                   f"or picks here, so {plain(terms[default])} is shown.")
     options = list(terms)
     if session.widget_value(key, default) not in options:
         session.set_widget(key, default)  # a pick cleared, a group deleted, another model's labels

@@ -264,3 +264,16 @@ def test_an_unsaved_group_is_dropped_with_the_map_it_came_from(app):
     at.button(key="save_group").click().run()
     no_exception(at)
     assert [list(g) for g in at.session_state["visitor"].groups.values() if g] == [["group 1"]]
+
+
+def test_a_visitor_keeps_at_most_twenty_groups(app):
+    from explorer.groups import MAX_GROUPS, make_group
+
+    at = app()
+    select_points(at, *TEST_ROWS[:5])
+    data = next(iter(at.session_state["visitor"].groups)) if at.session_state["visitor"].groups else None
+    kept = at.session_state["visitor"].groups.setdefault(data or load_dataset("mnist5k").fingerprint, {})
+    kept.update({f"g{i}": make_group(f"g{i}", [int(TEST_ROWS[i])]) for i in range(MAX_GROUPS)})
+    at.button(key="save_group").click().run()
+    assert any("You keep 20 groups already" in e.value for e in at.error)
+    assert len(kept) == MAX_GROUPS and len(at.session_state["visitor"].pending_group) == 5

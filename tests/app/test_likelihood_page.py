@@ -103,3 +103,11 @@ def test_another_model_scores_the_kept_images_again_when_they_fit(app):
     assert len(at.dataframe) == 1 and at.session_state["visitor"].scored_uploads.model != first
     at.selectbox(key="model_name").set_value("rgb32-conv").run()
     assert not at.dataframe and any("do not fit this one" in i.value for i in at.info)
+
+
+def test_too_many_files_at_once_are_refused_before_any_is_read(app):
+    at = app(PAGE)
+    digit = png(DATA.images[DATA.test_index[0], 0])
+    at = upload(at, *((f"{i}.png", digit) for i in range(101)))
+    assert any("That is 101 files; score at most 100" in e.value for e in at.error)
+    assert at.session_state["visitor"].scored_uploads is None

@@ -88,3 +88,25 @@ def test_a_damaged_link_gets_one_notice(app):
     no_exception(fresh)
     assert "its groups could not be read" in fresh.warning[0].value
     assert "<b>" not in fresh.warning[0].value
+
+
+def test_a_links_unknown_choice_gets_a_notice_once(app):
+    at = app(PAGE)
+    fresh = type(at).from_file(at._script_path, default_timeout=120)
+    fresh.query_params["vec_with"] = "group: <b>nope</b>"
+    fresh.switch_page(PAGE).run()
+    no_exception(fresh)
+    (warning,) = [w.value for w in fresh.warning]
+    assert "chose 'group: <b>nope</b>' for" in warning.replace("\\", "") and "label: 0 is shown" in warning
+    assert fresh.selectbox(key="vec_with").value == "label:0"
+    fresh.run()
+    assert not fresh.warning  # said once
+
+
+def test_the_work_a_page_asks_for_is_capped_with_a_lower_k():
+    from explorer.config import ScoreConfig
+    from explorer.ui.scores import affordable
+
+    assert affordable(ScoreConfig(k=500), 1_000).k == 500
+    assert affordable(ScoreConfig(k=500), 5_000).k == 200
+    assert affordable(ScoreConfig(k=100), 5_000).k == 100

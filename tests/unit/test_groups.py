@@ -95,3 +95,13 @@ def test_summary_size_mean_image_and_label_mix():
     assert summary.size == 2
     np.testing.assert_allclose(summary.mean_image, 0.5)
     assert summary.label_counts.tolist() == [1, 1, 0]
+
+
+def test_a_link_may_not_name_more_groups_than_a_visitor_keeps_nor_one_twice():
+    from explorer.groups import MAX_GROUPS
+
+    many = ";".join(f"g{i}:{i}" for i in range(MAX_GROUPS + 1))
+    with pytest.raises(ValueError, match="more than the 20"):
+        parse_groups(many, 100)
+    with pytest.raises(ValueError, match="names a group twice"):
+        parse_groups("a:1-5;a:6-9", 100)

@@ -123,3 +123,25 @@ def test_a_loose_upload_scores_as_the_same_images_in_a_data_set(z16):
     inside = score_images(z16.model, data, rows, k=10, seed=3)
     np.testing.assert_allclose(loose.log_px, inside.log_px, rtol=1e-5)
     assert loose.labels is None
+
+
+def test_a_decompression_bomb_and_an_npz_of_thousands_of_arrays_get_their_own_message(tmp_path):
+    from PIL import Image
+
+    bomb = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(bomb, format="PNG")  # 400 million pixels, a few hundred KB
+    bomb.seek(0)
+    with pytest.raises(ValueError, match="'bomb.png' is far too large to read"):
+        images_for_model([("bomb.png", bomb)], (1, 28, 28))
+    crowded = tmp_path / "crowded.npz"
+    np.savez(crowded, images=np.zeros((2, 28, 28), np.uint8), **{f"a{i}": np.zeros(1) for i in range(150)})
+    with open(crowded, "rb") as f, pytest.raises(ValueError, match="holds 151 arrays"):
+        images_for_model([("crowded.npz", f)], (1, 28, 28))
+
+
+def test_text_from_a_users_file_never_starts_a_spreadsheet_formula():
+    from explorer.export import text_cell
+
+    for name in ("=cmd|' /C calc'!A0.png", "+SUM(1,2)", "-2+3", "@x", "\tx"):
+        assert text_cell(name).startswith("'")
+    assert text_cell("seven") == "seven" and text_cell("") == ""
