@@ -114,8 +114,8 @@ def test_a_box_selection_becomes_a_named_group_and_the_map_lets_go_of_it(app):
     select_points(at, TEST_ROWS[5])  # a click on the fresh map still picks
     assert at.session_state["visitor"].picks == [TEST_ROWS[5]]
     select_points(at, *TEST_ROWS[100:110])
-    at.button(key="save_group").click().run()  # unnamed: the next free 'group N'
-    assert list(at.session_state["visitor"].groups.values())[0].keys() == {"slanted ones", "group 1"}
+    at.button(key="save_group").click().run()  # unnamed: numbered after the groups kept
+    assert list(at.session_state["visitor"].groups.values())[0].keys() == {"slanted ones", "group 2"}
     assert at.query_params["groups"].startswith("slanted ones:")  # the definitions travel in the link
 
 
