@@ -6,11 +6,20 @@ from urllib.parse import parse_qs, urlsplit
 
 from explorer.data import load_dataset
 from explorer.groups import rows_text
-from tests.app.conftest import image_urls, no_exception, select_points
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP, image_urls, no_exception, select_points
 
 PAGE = "explorer/ui/pages/vectors.py"
 DATA = load_dataset("mnist5k")
 TEST_ROWS = DATA.test_index
+
+
+def visit(**params) -> AppTest:
+    """A first visit to the Vectors page from a link with these parameters."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(params)
+    return at.switch_page(PAGE).run()
 
 
 def lasso(at, rows, name):
@@ -69,32 +78,21 @@ def test_arithmetic_on_picks_and_a_deleted_group_falls_back(app):
 
 
 def test_a_link_brings_its_groups_and_choices(app):
-    at = app(PAGE)
-    rows = TEST_ROWS[:12]
-    fresh = type(at).from_file(at._script_path, default_timeout=120)
-    fresh.query_params["groups"] = f"from link:{rows_text(rows)}"
-    fresh.query_params["vec_with"] = "group: from link"
-    fresh.switch_page(PAGE).run()
+    fresh = visit(groups=f"from link:{rows_text(TEST_ROWS[:12])}", vec_with="group: from link")
     no_exception(fresh)
     assert fresh.selectbox(key="vec_with").value == "group:from link"
     assert not fresh.warning
 
 
 def test_a_damaged_link_gets_one_notice(app):
-    at = app(PAGE)
-    fresh = type(at).from_file(at._script_path, default_timeout=120)
-    fresh.query_params["groups"] = "x:~!!!;<b>y</b>:1"
-    fresh.switch_page(PAGE).run()
+    fresh = visit(groups="x:~!!!;<b>y</b>:1")
     no_exception(fresh)
     assert "its groups could not be read" in fresh.warning[0].value
     assert "<b>" not in fresh.warning[0].value
 
 
 def test_a_links_unknown_choice_gets_a_notice_once(app):
-    at = app(PAGE)
-    fresh = type(at).from_file(at._script_path, default_timeout=120)
-    fresh.query_params["vec_with"] = "group: <b>nope</b>"
-    fresh.switch_page(PAGE).run()
+    fresh = visit(vec_with="group: <b>nope</b>")
     no_exception(fresh)
     (warning,) = [w.value for w in fresh.warning]
     assert "chose 'group: <b>nope</b>' for" in warning.replace("\\", "") and "label: 0 is shown" in warning
