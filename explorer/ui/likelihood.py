@@ -70,7 +70,8 @@ def _gallery(selection: Selection, scores: ImageScores) -> None:
     images = to_uint8(data.pixels(scores.index[shown]))
     with st.container(key="likelihood_gallery", horizontal=True, gap="small"):
         for image, i in zip(images, shown):
-            label = f" · {data.label_names[int(scores.labels[i])]}" if scores.labels is not None else ""
+            # an image's caption is markdown: a label from the user's file goes in as text
+            label = f" · {plain(data.label_names[int(scores.labels[i])])}" if scores.labels is not None else ""
             st.image(enlarge(image, GALLERY_IMAGE), width=GALLERY_IMAGE, output_format="PNG",
                      caption=f"{scores.log_px[i]:.0f} · row {scores.index[i]}{label}")
     st.caption(f"The {GALLERY} images of this split with the {'lowest' if end == 'least likely' else 'highest'} "

@@ -111,3 +111,25 @@ def test_too_many_files_at_once_are_refused_before_any_is_read(app):
     at = upload(at, *((f"{i}.png", digit) for i in range(101)))
     assert any("That is 101 files; score at most 100" in e.value for e in at.error)
     assert at.session_state["visitor"].scored_uploads is None
+
+
+def test_label_names_from_a_users_file_are_text_in_the_gallery(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from explorer.config import ModelConfig
+    from explorer.ui.markup import plain
+    from tests.app.conftest import APP, train_and_save
+    from tests.conftest import synthetic_images
+
+    images, labels = synthetic_images(60, (1, 8, 8), classes=2)
+    data = tmp_path / "marked.npz"
+    np.savez(data, images=images, labels=labels, label_names=np.array(["**bold**", "[x](http://e.vil)"]))
+    train_and_save(tmp_path, "marked", str(data), ModelConfig(latent_dim=2, hidden_dims=(16,)))
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page(PAGE).run()
+    at.selectbox(key="model_name").set_value("marked").run()
+    no_exception(at)
+    captions = [i.proto.imgs[0].caption for i in at.get_by_key("likelihood_gallery").image]
+    shown = (plain("**bold**"), plain("[x](http://e.vil)"))  # escaped, the link broken
+    assert captions and all(c.endswith(shown) for c in captions), captions
