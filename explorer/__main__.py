@@ -258,6 +258,7 @@ def _eval(args) -> int:
 def _score(args) -> int:
     import time
 
+    from explorer.config import ScoreConfig
     from explorer.export import scores_csv
     from explorer.files import write_atomically
     from explorer.scoring import score_images
@@ -265,11 +266,10 @@ def _score(args) -> int:
     out = Path(args.out)
     if out.suffix != ".csv":
         return _fail(f"--out must end in .csv, not {out.name!r}")
-    if args.k < 1:
-        return _fail("--k must be at least 1")
+    config = config_from(ScoreConfig, args)  # k from 1 to 5,000, as declared, before anything is loaded
     checkpoint, dataset = _load_for_scoring(args)
     started = time.perf_counter()
-    scores = score_images(checkpoint.model, dataset, dataset.split_index(args.split), k=args.k, seed=args.seed)
+    scores = score_images(checkpoint.model, dataset, dataset.split_index(args.split), k=config.k, seed=config.seed)
     seconds = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(out, scores_csv(scores, dataset.label_names).encode())

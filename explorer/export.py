@@ -24,7 +24,12 @@ def _label_text(latents: Latents | ImageScores, label_names: tuple[str, ...], i:
     if latents.labels is None:
         return "", ""
     label = int(latents.labels[i])
-    return str(label), text_cell(label_names[label]) if label < len(label_names) else str(label)
+    return str(label), label_names[label] if label < len(label_names) else str(label)
+
+
+def _csv_label(latents: Latents | ImageScores, label_names: tuple[str, ...], i: int) -> tuple[str, str]:
+    label, name = _label_text(latents, label_names, i)
+    return label, text_cell(name)
 
 
 def scores_csv(scores: ImageScores, label_names: tuple[str, ...] = ()) -> str:
@@ -34,7 +39,7 @@ def scores_csv(scores: ImageScores, label_names: tuple[str, ...] = ()) -> str:
     writer.writerow(["index", "label", "label_name", f"log_px_iwae_k{scores.k}", "elbo", "reconstruction", "kl"])
     for i, row in enumerate(scores.index):
         values = (scores.log_px[i], scores.elbo[i], scores.recon[i], scores.kl[i])
-        writer.writerow([int(row), *_label_text(scores, label_names, i), *(f"{v:.4f}" for v in values)])
+        writer.writerow([int(row), *_csv_label(scores, label_names, i), *(f"{v:.4f}" for v in values)])
     return out.getvalue()
 
 
@@ -48,7 +53,7 @@ def latents_csv(latents: Latents, label_names: tuple[str, ...], with_logvar: boo
                      *((f"logvar_{d}" for d in dims) if with_logvar else ())])
     for i, row in enumerate(latents.index):
         extra = latents.logvar[i].tolist() if with_logvar else []
-        writer.writerow([int(row), *_label_text(latents, label_names, i), *latents.mu[i].tolist(), *extra])
+        writer.writerow([int(row), *_csv_label(latents, label_names, i), *latents.mu[i].tolist(), *extra])
     return out.getvalue()
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # only names: streamlit_app.py imports this (through boot) be
     from explorer.data import ImageDataset
     from explorer.groups import Group
     from explorer.tasks import Task
+    from explorer.ui.likelihood import ScoredUpload
 
 _VISITOR = "visitor"
 # Widget keys that code reads or presets (every other widget's value comes back from the call that draws it).
@@ -53,8 +54,8 @@ class Visitor:
     pending_group: tuple[int, ...] = ()  # the rows of the last box or lasso, until saved as a group or dropped
     groups: dict[str, dict[str, Group]] = field(default_factory=dict)  # by data set fingerprint, then by name
     group_note: tuple[str, str] | None = None  # ("success" | "error", message) about the last group saved
-    scored_uploads: tuple | None = None  # (names, images, ImageScores, model fingerprint) of the last scored upload
-    scoring_error: str | None = None
+    scored_uploads: ScoredUpload | None = None  # the images last uploaded to the Likelihood page, with their scores
+    scoring_error: str | None = None  # what was wrong with that upload
     models: dict[str, Checkpoint] = field(default_factory=dict)  # uploaded and trained models, by display name
     datasets: dict[str, ImageDataset] = field(default_factory=dict)  # uploaded data sets, by display name
     upload_error: str | None = None  # the last checkpoint upload's problem

@@ -42,3 +42,11 @@ def test_embedding_projector_files():
     with zipfile.ZipFile(io.BytesIO(projector_zip(latents, ("a", "b", "c")))) as archive:
         assert sorted(archive.namelist()) == ["metadata.tsv", "vectors.tsv"]
         assert archive.read("vectors.tsv").decode() == projector_tsv(latents, ("a", "b", "c"))[0]
+
+
+def test_a_label_that_reads_as_a_formula_is_text_in_csv_and_as_it_is_for_the_projector():
+    latents = Latents(np.zeros((2, 2), np.float32), None, np.array([0, 1]), np.array([4, 9]))
+    names = ("=HYPERLINK(\"http://e.vil\")", "plain")
+    rows = list(csv.reader(io.StringIO(latents_csv(latents, names))))
+    assert rows[1][2] == "'" + names[0] and rows[2][2] == "plain"
+    assert projector_tsv(latents, names)[1].splitlines()[1] == f"4\t{names[0]}"
