@@ -98,7 +98,7 @@ def kept(selection: Selection, latents: Latents) -> None:
             subset = Latents(latents.mu[inside], None if latents.logvar is None else latents.logvar[inside],
                              None if latents.labels is None else latents.labels[inside], latents.index[inside])
             with st.container(horizontal=True):
-                st.download_button("Its images (CSV)", latents_csv(subset, data.label_names),
+                st.download_button("Its images (CSV)", lambda rows=subset: latents_csv(rows, data.label_names),
                                    file_name=f"{selection.file_stem}-group-{group.name.replace(' ', '_')}-"
                                              f"{selection.split}.csv",
                                    mime="text/csv", key=f"group_csv_{i}", disabled=not inside.any(),

@@ -136,8 +136,8 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
                    "unlike the data.")
         return
     _scored_table(upload, reference, flags)
-    st.download_button("Your images' scores (CSV)", _upload_csv(upload), file_name=f"{selection.file_stem}-uploads.csv",
-                       mime="text/csv", key="upload_scores_csv")
+    st.download_button("Your images' scores (CSV)", lambda: _upload_csv(upload),
+                       file_name=f"{selection.file_stem}-uploads.csv", mime="text/csv", key="upload_scores_csv")
 
 
 def _rescored(upload: ScoredUpload | None, checkpoint: Checkpoint, config: ScoreConfig) -> ScoredUpload | None:
@@ -182,7 +182,8 @@ def render() -> None:
     st.caption(f"log p(x) of each of the {len(scores.log_px):,} images of the {selection.split} split, as the "
                f"importance-weighted bound with k = {scores.k} samples (Burda et al. 2016): a lower bound that "
                f"tightens as k grows (k = 1 is the ELBO). Median {float(np.median(scores.log_px)):.1f} nats.")
-    st.download_button("The data's scores (CSV)", scores_csv(scores, selection.dataset.label_names),
+    names = selection.dataset.label_names
+    st.download_button("The data's scores (CSV)", lambda: scores_csv(scores, names),  # made on the click
                        file_name=f"{selection.file_stem}-{selection.split}-scores-k{scores.k}.csv", mime="text/csv",
                        key="scores_csv", help="Row, label, log p(x), ELBO, reconstruction and KL of every image of "
                                               "the split (what 'python -m explorer score' writes).")

@@ -115,6 +115,10 @@ def test_map_coloured_by_log_px_and_the_least_likely_gallery(page, server):
     page.wait_for_selector("h1:has-text('Likelihood')")
     wait_idle(page)
     assert len(loaded_images(page, ".st-key-likelihood_gallery img", 24)) == 24
+    with page.expect_download() as download:  # the CSV is made on the click
+        page.get_by_role("button", name="The data's scores (CSV)").click()
+    lines = open(download.value.path()).read().splitlines()
+    assert lines[0] == "index,label,label_name,log_px_iwae_k100,elbo,reconstruction,kl" and len(lines) == 1 + 1000
     page.screenshot(path=str(ARTIFACTS / "groups-likelihood.png"), full_page=True)
 
 
