@@ -21,6 +21,13 @@ def label_colour(i: int) -> str:
     return COLOURS[i % len(COLOURS)]
 
 
+def _shown_label(name: str) -> str:
+    """A label from a user's file as Plotly text: Plotly renders a little HTML in names and hover text (<a href>
+    makes a live link), so it is escaped. Quotes stay as they are: Plotly shows &quot; literally, and outside a tag
+    they are harmless."""
+    return html.escape(name, quote=False)
+
+
 def _groups(n: int, labels: np.ndarray | None, label_names: tuple[str, ...]):
     """(name, colour, mask) per label present among n points; a single group for unlabelled data."""
     if labels is None:
@@ -29,9 +36,7 @@ def _groups(n: int, labels: np.ndarray | None, label_names: tuple[str, ...]):
     for i, name in enumerate(label_names):
         mask = labels == i
         if mask.any():
-            # Plotly renders a little HTML in names (<a href> makes a live link): a label from a user's file is text.
-            # Quotes stay as they are: Plotly shows &quot; literally, and outside a tag they are harmless.
-            yield html.escape(name, quote=False), label_colour(i), mask
+            yield _shown_label(name), label_colour(i), mask
 
 
 PRIOR_RADII = (1.0, 2.0, 3.0)  # the prior N(0, I)'s 1σ, 2σ and 3σ circles: 39%, 86% and 99% of its mass in 2-D
@@ -145,7 +150,7 @@ def _add_valued_points(fig: go.Figure, points, labels, label_names, index, value
     otherwise take the whole scale and leave the rest one colour."""
     values = np.asarray(values, np.float32)
     low, high = (float(v) for v in np.quantile(values, [0.01, 0.99]))
-    names = np.asarray([html.escape(n, quote=False) for n in label_names] or ["-"], dtype=object)
+    names = np.asarray([_shown_label(n) for n in label_names] or ["-"], dtype=object)
     label_text = names[labels] if labels is not None else np.full(len(points), "-", dtype=object)
     fig.add_trace(go.Scattergl(
         x=points[:, 0], y=points[:, 1], mode="markers", name=value_name, showlegend=False,
@@ -241,7 +246,7 @@ def sigma_bars(sigma: np.ndarray, height: int = 200) -> go.Figure:
 
 def label_mix(counts: np.ndarray, label_names: tuple[str, ...], height: int = 160) -> go.Figure:
     """A group's images per label (K,), as bars in the labels' map colours."""
-    names = [html.escape(n, quote=False) for n in label_names]
+    names = [_shown_label(n) for n in label_names]
     fig = go.Figure(go.Bar(x=names, y=np.asarray(counts), marker_color=[label_colour(i) for i in range(len(names))],
                            hovertemplate="%{x}: %{y} images<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
