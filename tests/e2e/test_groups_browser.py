@@ -106,6 +106,12 @@ def test_map_coloured_by_log_px_and_the_least_likely_gallery(page, server):
     page.wait_for_function("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
         .some(g => (g._fullData || []).some(t => t.marker && t.marker.colorbar && t.x && t.x.length === 1000))""")
     page.screenshot(path=str(ARTIFACTS / "groups-coloured-map.png"), full_page=True)
+    colours = """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
+        .flatMap(g => (g._fullData || []).filter(t => t.marker && t.marker.colorbar && t.x && t.x.length === 1000))
+        .map(t => Array.from(t.marker.color).slice(0, 5).join(','))[0]"""
+    by_log_px = page.evaluate(colours)
+    choose(page, "Colour by", "reconstruction error")
+    page.wait_for_function(f"b => ({colours})() !== b", arg=by_log_px)  # the points take the new score's colours
     first, _ = bundled_lonely_pair()
     click_point(page, float(first[0]), float(first[1]))  # the coloured map still picks
     page.wait_for_selector(".st-key-pick_A img")
