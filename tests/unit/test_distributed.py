@@ -30,7 +30,7 @@ def tiny(tmp_path_factory) -> tuple[str, ...]:
     path = tmp_path_factory.mktemp("data") / "blobs.npz"
     images, labels = synthetic_images(800, (1, 8, 8))
     np.savez(path, images=images, labels=labels)
-    return ("--data", str(path), "--latent-dim", "3", "--hidden", "64")
+    return ("--data", str(path), "--latent-dim", "3", "--hidden", "64", "--device", "cpu")  # gloo, on any machine
 
 
 def torchrun(*args: str) -> list[str]:
@@ -62,7 +62,9 @@ def test_the_shares_of_a_batch_cover_it_once_and_weigh_to_its_mean():
         assert average == pytest.approx(values.mean().item())
 
 
-SETTINGS = ("--conditional", "--epochs", "2", "--batch-size", "127", "--seed", "4")  # 127: shares of 64 and 63
+# 127: shares of 64 and 63. fp32: under bf16 autocast a batch of 127 and shares of 63 and 64 round differently,
+# so "the same model to rounding" holds in fp32 only (bf16's claim is the ELBO's, below).
+SETTINGS = ("--conditional", "--epochs", "2", "--batch-size", "127", "--seed", "4", "--precision", "fp32")
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +74,8 @@ def two_processes(tiny, tmp_path_factory) -> tuple[Path, subprocess.CompletedPro
 
 
 def test_two_processes_train_the_model_one_process_trains(two_processes, tiny, tmp_path, capsys):
-    """Each image meets the same noise and weighs the same in the gradient as in one process: the same model, up
-    to rounding, and so the same test ELBO."""
+    """Each image meets the same noise and weighs the same in the gradient as in one process: in fp32 the same
+    model, up to rounding, and so the same test ELBO."""
     two, result = two_processes
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("training distributed over 2 processes (gloo backend, cpu); --batch-size 127 is the "
@@ -90,6 +92,21 @@ def test_two_processes_train_the_model_one_process_trains(two_processes, tiny, t
     capsys.readouterr()
     assert main(["eval", str(two), "--k", "0", "--seed", "4"]) == 0  # eval reads what rank 0 wrote
     assert re.search(rf"test ELBO\s+{elbo_two:.2f} nats/image", capsys.readouterr().out)
+
+
+def test_in_bf16_two_processes_reach_the_one_process_elbo_at_every_epoch(tiny, tmp_path):
+    """bf16 autocast (forced, so the same on CPUs with and without bf16 units) rounds a share of a batch unlike the
+    whole batch: the weights part (up to 23% on one weight here), but the model learns the same: each epoch's test
+    ELBO within 0.05 nats (0.0011 measured, with and without bf16 units) of one process's, on a run that learns."""
+    settings = (*tiny, "--conditional", "--epochs", "10", "--lr", "3e-3", "--batch-size", "127", "--seed", "4",
+                "--precision", "bf16")
+    result = run("train", *settings, "--out", str(tmp_path / "two.safetensors"))
+    assert result.returncode == 0, result.stderr
+    assert main(["train", *settings, "--out", str(tmp_path / "one.safetensors")]) == 0
+    one, two = ([epoch["test_elbo"] for epoch in load_checkpoint(tmp_path / f"{n}.safetensors").history["epochs"]]
+                for n in ("one", "two"))
+    assert one[-1] > one[0] + 10  # it learns (-37.9 -> -16.4 nats): the ELBOs compared are not a flat line
+    assert two == pytest.approx(one, abs=0.05)
 
 
 def test_same_seed_and_processes_same_model(two_processes, tiny, tmp_path):
