@@ -12,15 +12,18 @@ from tests.e2e.conftest import Server, click_point, lonely_pair, map_points, set
 LIVE_CHART = ".st-key-train_live [data-testid='stVegaLiteChart']"  # the first one: the loss balance
 
 
-def live_drawing(page) -> tuple[str, bool] | None:
-    """The loss chart's drawn areas (their SVG path data), and whether it is still the chart element first seen
-    (redrawn in place: a chart rebuilt on every poll is blank much of the time); None before it is drawn."""
+def live_drawing(page) -> tuple[str, int] | None:
+    """The loss chart's drawn areas (their SVG path data), and which chart element drew them (0 for the first one
+    seen, 1 for the next, ...): a chart redrawn in place keeps its element, one rebuilt on every poll (blank much of
+    the time) gets a new one each time. None before it is drawn."""
     return page.evaluate(
         """sel => { const chart = document.querySelector(sel);
                     if (!chart) return null;
-                    window.__firstLiveChart = window.__firstLiveChart || chart;
                     const areas = Array.from(chart.querySelectorAll('.mark-area path'), p => p.getAttribute('d') || '');
-                    return areas.join('') ? [areas.join('|'), chart === window.__firstLiveChart] : null; }""",
+                    if (!areas.join('')) return null;
+                    window.__liveCharts = window.__liveCharts || [];
+                    if (!window.__liveCharts.includes(chart)) window.__liveCharts.push(chart);
+                    return [areas.join('|'), window.__liveCharts.indexOf(chart)]; }""",
         LIVE_CHART,
     )
 
@@ -42,7 +45,9 @@ def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, s
             seen.append(drawing)
         time.sleep(0.2)
     assert len(seen) >= 3, f"the live chart changed only {len(seen) - 1} time(s) before the run ended"
-    assert all(same for _, same in seen), f"the live chart was rebuilt instead of redrawn: {[s for _, s in seen]}"
+    # One new element is allowed, when the page's first run gives way to the polling one; after that, in place.
+    elements = [element for _, element in seen]
+    assert elements[-1] <= 1 and elements.index(elements[-1]) < 2, f"the live chart was rebuilt, not redrawn: {elements}"
     assert page.locator("[data-testid='stAlertContentSuccess']").first.inner_text() == "Training finished."
 
     wait_idle(page)
@@ -53,7 +58,9 @@ def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, s
     time.sleep(1.5)
     page.locator(".st-key-train_stop button").click()
     page.wait_for_selector("text=Stopped after")
+    wait_idle(page)  # the run that ends the polling redraws the buttons: click the button it leaves
     page.locator(".st-key-train_use button").click()
+    page.wait_for_selector("text=In use: trained: mnist5k z2")
     wait_idle(page)
     page.get_by_role("link", name="Explore").click()
     wait_for_map(page)  # not the training page's charts, which stay on screen until the new page replaces them
