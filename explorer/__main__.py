@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings(train, ModelConfig)
     add_settings(train, TrainConfig)
     train.add_argument("--out", required=True, help="where to write the checkpoint (.safetensors)")
+    train.add_argument("--history", action="store_true",
+                       help="also write the test images' latent means and σ before training and at each epoch's end "
+                            "(every epoch to 10, then every 5th) beside the checkpoint, where the app finds them")
 
     _add_scoring(commands.add_parser("eval", help="score a checkpoint on its test split"))
 
@@ -153,6 +156,7 @@ def _train_in(args, group) -> int:
     if group is not None and leader:
         print(group.describe(train_config.batch_size, device), flush=True)
     history, steps, last = [], [], None
+    maps = _MapRecorder(model, dataset, train_config.epochs) if args.history and leader else None
     with tqdm(desc=f"training on {dataset.name}", unit="step", file=sys.stderr, dynamic_ncols=True,
               disable=not leader) as bar:
         for metrics in train_steps(model, dataset, train_config, group=group):
@@ -160,6 +164,8 @@ def _train_in(args, group) -> int:
                 bar.reset(total=metrics.total_steps)
             history.append(metrics.to_dict())
             steps.append(metrics)
+            if maps is not None and metrics.epoch_end:
+                maps.record(metrics.epoch)
             last = metrics if metrics.epoch_end else last
             shown = dict(epoch=metrics.epoch, recon=f"{metrics.recon:.1f}")
             if model.is_vae:  # an autoencoder has no KL term and no ELBO
@@ -182,10 +188,37 @@ def _train_in(args, group) -> int:
     )
     test = encode_dataset(model, dataset, "test")
     print(f"{_summary(last, test)} | {metrics.samples_per_s:,.0f} samples/s | saved {out}")
+    if maps is not None:
+        print(f"wrote the test map at {len(maps.epochs)} epochs to {maps.save(out)}")
     found = [stall(steps)] + ([collapse(mean_kl_per_dim(test.mu, test.logvar))] if model.is_vae else [])
     for diagnosis in filter(None, found):
         print(f"{diagnosis.level}: {diagnosis.text}", file=sys.stderr)
     return 0
+
+
+class _MapRecorder:
+    """The test images' posteriors before training and at the epochs explorer.history keeps: `train --history`."""
+
+    def __init__(self, model, dataset, epochs: int):
+        self.model, self.dataset, self.last = model, dataset, epochs
+        self.epochs, self.snapshots = [], []
+        self.record(0)
+
+    def record(self, epoch: int) -> None:
+        from explorer.history import recorded_epoch
+        from explorer.latent import encode_dataset
+
+        if recorded_epoch(epoch, self.last):
+            self.epochs.append(epoch)
+            self.snapshots.append(encode_dataset(self.model, self.dataset, "test"))
+
+    def save(self, checkpoint: Path) -> Path:
+        from explorer.checkpoint import load_checkpoint
+        from explorer.history import history_path, save_history, stack_history
+
+        fingerprint = load_checkpoint(checkpoint).fingerprint  # the file's sha256: the history belongs to these bytes
+        return save_history(history_path(checkpoint), stack_history(self.epochs, self.snapshots),
+                            fingerprint=fingerprint)
 
 
 def _summary(last, test) -> str:
