@@ -16,7 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from explorer.attributes import quarters
 from explorer.latent import Latents
+from explorer.neighbours import nearest
 
 STRENGTHS = tuple(np.round(np.linspace(-2.0, 2.0, 9), 2))  # the strip of an attribute vector, -2 to +2
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,29}")  # a group's name: fits in a link, never markup
@@ -24,6 +26,7 @@ _RUN = re.compile(r"(\d{1,7})(?:-(\d{1,7}))?")
 MAX_GROUP_ROWS = 100_000  # more rows than any data set here holds: a link asking for more is refused unread
 MAX_GROUPS = 20  # per data set and visitor: each is drawn (mean image, label mix) on every run of the Vectors page
 PICKS = ("A", "B")
+ATTRIBUTE_KINDS = ("most", "least")  # ready-made groups: the quarter with the most of a measured attribute, the least
 
 
 @dataclass(frozen=True)
@@ -138,11 +141,15 @@ def ref_text(kind: str, key: object) -> str:
     return f"{kind}:{key}"
 
 
-def positions(ref: str, latents: Latents, groups: dict[str, Group], picks: list[int]) -> np.ndarray:
-    """Where a term's images sit among the split's latents (empty when none of them is in the split)."""
+def positions(ref: str, latents: Latents, groups: dict[str, Group], picks: list[int],
+              measured: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Where a term's images sit among the split's latents (empty when none of them is in the split). measured:
+    attributes measured from the split's pixels (explorer.attributes), for the terms 'most:ink', 'least:slant' ..."""
     kind, _, key = ref.partition(":")
     if kind == "label" and latents.labels is not None and key.isdigit():
         return np.flatnonzero(latents.labels == int(key))
+    if kind in ATTRIBUTE_KINDS and measured is not None and key in measured:
+        return quarters(measured[key])[ATTRIBUTE_KINDS.index(kind)]
     if kind == "group" and key in groups:
         rows = np.asarray(groups[key].rows)
     elif kind == "pick" and key in PICKS and PICKS.index(key) < len(picks):
@@ -181,10 +188,4 @@ def summarise(dataset, rows) -> Summary:
 
 def nearest_rows(latents: Latents, points: np.ndarray, k: int = 1) -> np.ndarray:
     """(S, k) data rows whose latent means lie nearest each point (Euclidean), nearest first."""
-    mu = latents.mu.astype(np.float32)
-    points = np.asarray(points, np.float32)
-    distances = (points**2).sum(1)[:, None] - 2 * points @ mu.T + (mu**2).sum(1)[None, :]
-    k = min(k, len(mu))
-    nearest = np.argpartition(distances, k - 1, axis=1)[:, :k]
-    order = np.take_along_axis(distances, nearest, axis=1).argsort(axis=1)
-    return latents.index[np.take_along_axis(nearest, order, axis=1)]
+    return latents.index[nearest(latents, points, min(k, len(latents.mu)))[1]]

@@ -30,3 +30,18 @@ def duration(seconds: float) -> str:
     if seconds < 90 * 60:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def share(fraction: float) -> str:
+    """A share as a percentage a caption can state: '95%', '0.4%' (never '0%' for something there), '100%'."""
+    percent = 100 * fraction
+    if 0 < percent < 1:
+        return f"{percent:.1f}%"
+    if 99 < percent < 100:
+        return f"{math.floor(percent * 10) / 10:g}%"  # 99.96% is not all of them
+    return f"{percent:.0f}%"
+
+
+def words_count(n: int, noun: str) -> str:
+    """'no other image', '1 other image', '12 other images'."""
+    return f"no {noun}" if n == 0 else f"{n:,} {noun}{'' if n == 1 else 's'}"
