@@ -28,7 +28,7 @@ def _shown_label(name: str) -> str:
     return html.escape(name, quote=False)
 
 
-def _groups(n: int, labels: np.ndarray | None, label_names: tuple[str, ...]):
+def label_groups(n: int, labels: np.ndarray | None, label_names: tuple[str, ...]):
     """(name, colour, mask) per label present among n points; a single group for unlabelled data."""
     if labels is None:
         yield "images", label_colour(0), np.ones(n, bool)
@@ -111,7 +111,7 @@ def latent_map(
     faint = sigma is not None and marks == "bubbles"
     if values is not None:
         _add_valued_points(fig, points, labels, label_names, index, values, value_name, faint)
-    for name, colour, mask in _groups(len(points), labels, label_names):
+    for name, colour, mask in label_groups(len(points), labels, label_names):
         if sigma is not None:
             drawn = mask & ~np.isnan(sigma[:, 0])
             t = np.linspace(0, 2 * np.pi, ELLIPSE_POINTS)
@@ -201,7 +201,7 @@ def manifold_figure(
     if points is not None:
         inside = ((points[:, 0] >= x_range[0]) & (points[:, 0] <= x_range[1]) & (points[:, 1] >= y_range[0])
                   & (points[:, 1] <= y_range[1]))  # WebGL markers are not clipped to the axes: off the grid, leave out
-        for name, colour, mask in _groups(len(points), labels, label_names):
+        for name, colour, mask in label_groups(len(points), labels, label_names):
             fig.add_trace(go.Scattergl(x=points[mask & inside, 0], y=points[mask & inside, 1], mode="markers", name=name,
                                        marker=dict(size=4, color=colour, opacity=point_opacity), hoverinfo="skip"))
     fig.update_xaxes(range=list(x_range), showgrid=False, zeroline=False)
@@ -255,7 +255,8 @@ def label_mix(counts: np.ndarray, label_names: tuple[str, ...], height: int = 16
 
 
 def score_histogram(values: np.ndarray, name: str, band: tuple[float, float] | None = None,
-                    marks: np.ndarray | None = None, flagged: np.ndarray | None = None, height: int = 300) -> go.Figure:
+                    marks: np.ndarray | None = None, flagged: np.ndarray | None = None, height: int = 300,
+                    marks_name: str = "your images") -> go.Figure:
     """The data's scores as a histogram; band: the (low, high) scores outside which images are flagged, shaded;
     marks: other images' scores (an upload) as ticks under it, red where flagged. The axis spans the data: a mark
     far outside (noise scores thousands of nats lower) sits at the edge as an arrow, its score on hover."""
@@ -274,7 +275,7 @@ def score_histogram(values: np.ndarray, name: str, band: tuple[float, float] | N
         shown = np.clip(marks, *view)
         symbols = np.where(marks < view[0], "triangle-left", np.where(marks > view[1], "triangle-right", "line-ns-open"))
         fig.add_trace(go.Scatter(
-            x=shown, y=np.zeros(len(marks), np.float32), mode="markers", name="your images",
+            x=shown, y=np.zeros(len(marks), np.float32), mode="markers", name=marks_name,
             marker=dict(symbol=list(symbols), size=16, line=dict(width=2),
                         color=["#d62728" if f else "#2ca02c" for f in flagged]),
             customdata=np.stack([np.arange(1, len(marks) + 1), marks], axis=1).astype(np.float64),

@@ -1,0 +1,67 @@
+"""Lesson b: what is wrong with a plain autoencoder's latent space for generating. Its codes sit wherever training
+left them, far outside the prior, so prior samples land where its decoder was never trained; a VAE's KL term keeps
+the codes on the prior. And the KL term's two extremes: β 0 and a very large β beside β 1."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.stats import chi2
+
+from explorer.compare import PriorFit, posterior_draws, prior_fit
+from explorer.latent import Latents, decode_latents, prior_samples
+from explorer.numbers import share
+
+
+class Side(NamedTuple):
+    """One model of a pair: how long its codes are, how they sit against the prior, what prior samples become."""
+
+    name: str
+    norms: np.ndarray  # (N,) |z| of one draw per test image (an autoencoder's: its code)
+    fit: PriorFit
+    images: np.ndarray  # (n, C, H, W) prior samples decoded
+
+
+def side(name: str, model, latents: Latents, num_classes: int, n: int = 16, seed: int = 0) -> Side:
+    images = decode_latents(model, prior_samples(n, latents.mu.shape[1], seed=seed))
+    norms = np.linalg.norm(posterior_draws(latents, seed), axis=1)
+    return Side(name, norms, prior_fit(latents, num_classes, seed=seed), images)
+
+
+def prior_ball(dim: int, mass: float = 0.99) -> float:
+    """The radius of the prior's central ball holding this mass: |z|² follows χ² with dim degrees of freedom."""
+    return float(np.sqrt(chi2.ppf(mass, dim)))
+
+
+def prior_norm_density(dim: int, r: np.ndarray) -> np.ndarray:
+    """The density of |z| for z ~ N(0, I_dim) (a χ distribution), at r."""
+    from scipy.stats import chi
+
+    return chi.pdf(r, dim)
+
+
+def chosen(pairs: list[tuple[Side, Side]]) -> int:
+    """The pair (autoencoder, VAE) where the difference shows most: the largest gap in prior coverage."""
+    return int(np.argmax([vae.fit.covered - ae.fit.covered for ae, vae in pairs]))
+
+
+def norms_caption(ae: Side, vae: Side, dim: int) -> str:
+    ball = prior_ball(dim)
+    return (f"The length |z| of each test image's code (the autoencoder's) or of one draw from its bubble (the VAE's), "
+            f"against the prior's (grey curve). The prior's 99% ball ends at |z| = {ball:.1f}: "
+            f"{share(ae.fit.inside)} of the autoencoder's codes lie inside it (median |z| {np.median(ae.norms):.1f}, "
+            f"longest {ae.norms.max():.1f}), against {share(vae.fit.inside)} of the VAE's (median "
+            f"{np.median(vae.norms):.1f}).")
+
+
+def samples_caption(ae: Side, vae: Side, dim: int, other: tuple[int, float, float] | None) -> str:
+    """dim: the pair's latent size; other: (latent size, AE coverage, VAE coverage) of the pair not shown."""
+    text = (f"The same {len(ae.images)} draws from N(0, I), decoded by each. {share(ae.fit.covered)} of prior draws "
+            f"land near an autoencoder code, {share(vae.fit.covered)} near a draw from a VAE bubble (95% when the "
+            "codes fill the prior).")
+    if other is not None:
+        other_dim, ae_covered, vae_covered = other
+        text += (f" The {dim}-D pair is shown because this gap is widest there; in {other_dim}-D it is "
+                 f"{share(ae_covered)} against {share(vae_covered)}.")
+    return text

@@ -1,0 +1,54 @@
+"""Lesson c: the path between a 3 and an 8. Every step decodes to a digit because every step lies among the encoded
+images, where the decoder was trained on draws from their bubbles."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from explorer.latent import Latents, decode_latents, interpolate
+from explorer.lessons.common import position, typical_row
+from explorer.neighbours import nearest, neighbour_spacing, read_labels, reencode
+
+STEPS = 10
+
+
+class Path(NamedTuple):
+    """One interpolation, decoded, with the real image nearest each step."""
+
+    method: str  # "linear" or "slerp"
+    z: np.ndarray  # (S, D)
+    images: np.ndarray  # (S, C, H, W)
+    nearest: np.ndarray  # (S,) data rows of the encoded means nearest each step
+    distances: np.ndarray  # (S,) how far each step lies from that mean
+    read_as: np.ndarray  # (S,) the label each decoded step is read as
+
+
+class PathLesson(NamedTuple):
+    rows: tuple[int, int]  # the typical images at the two ends
+    labels: tuple[int, int]
+    paths: tuple[Path, ...]
+    spacing: float  # median distance between an encoded test image and its nearest neighbour
+
+
+def path(model, latents: Latents, a: int, b: int, method: str, steps: int = STEPS) -> Path:
+    z = interpolate(latents.mu[position(latents, a)], latents.mu[position(latents, b)], steps, method)
+    images = decode_latents(model, z)
+    distances, where = nearest(latents, z)
+    return Path(method, z, images, latents.index[where[:, 0]], distances[:, 0], read_labels(latents, reencode(model, images)))
+
+
+def path_lesson(model, latents: Latents, start: int = 3, end: int = 8, steps: int = STEPS) -> PathLesson:
+    """From the typical `start` to the typical `end` (labels), on a straight line and on the arc."""
+    a, b = typical_row(latents, start), typical_row(latents, end)
+    paths = tuple(path(model, latents, a, b, method, steps) for method in ("linear", "slerp"))
+    return PathLesson((a, b), (start, end), paths, neighbour_spacing(latents))
+
+
+def path_caption(lesson: PathLesson, p: Path, label_names: tuple[str, ...]) -> str:
+    read = " ".join(label_names[i] for i in p.read_as)
+    name = {"linear": "The straight line (lerp)", "slerp": "The arc (slerp)"}[p.method]
+    return (f"{name}: its steps lie {p.distances.min():.2f} to {p.distances.max():.2f} from the nearest encoded test "
+            f"image (under each step), while a test image lies a median {lesson.spacing:.2f} from its nearest "
+            f"neighbour. Read back, the steps are: {read}.")
