@@ -9,6 +9,7 @@ prefetch = boot.prefetch_plotly()
 boot.wait()  # for serve.py's start-up imports: no page imports beside them
 try:
     st.navigation([
+        st.Page("explorer/ui/pages/lessons.py", title="Lessons", url_path="lessons"),
         st.Page("explorer/ui/pages/explore.py", title="Explore", url_path="explore", default=True),
         st.Page("explorer/ui/pages/generate.py", title="Generate", url_path="generate"),
         st.Page("explorer/ui/pages/train.py", title="Train", url_path="train"),

@@ -74,6 +74,7 @@ class Visitor:
     link_unchecked: dict[str, str] = field(default_factory=dict)  # its parameters a later page checks (Vectors')
     link_notices: list[str] = field(default_factory=list)
     sample_seed: int = 0
+    lesson_scored: bool = False  # the Lessons page's unusual images were scored (they stay shown)
     plotly_prefetched: bool = False
     key: str = field(default_factory=lambda: uuid.uuid4().hex)  # this visitor in the server's memory ledger
     holdings: list[tuple[tuple[str, str], int]] = field(default_factory=list)  # ((kind, name), bytes), oldest first
@@ -142,6 +143,13 @@ def add_model(name: str, checkpoint: Checkpoint) -> None:
     visitor().memory_notice = hold("models", name, checkpoint)  # shown in the sidebar, beside the model list
     set_widget(MODEL, name)
     leave_map()
+
+
+def show(model: str, picks: list[int] | None = None) -> None:
+    """Switch the pages to a model (and its picks): what a lesson's "open" button does before it goes there."""
+    set_widget(MODEL, model)
+    leave_map()
+    visitor().picks = list(picks or [])
 
 
 def clear_picks() -> None:

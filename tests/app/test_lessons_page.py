@@ -1,0 +1,108 @@
+"""AppTest: the Lessons page answers the six questions, with captions computed from what each figure draws, and
+each lesson opens its full page on the same view."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from explorer.checkpoint import bundled_checkpoints, load_checkpoint
+from explorer.data import load_dataset
+from explorer.glossary import TERMS
+from explorer.history import history_path, load_history
+from explorer.latent import encode_dataset
+from explorer.lessons import forming, paths, sampling
+from explorer.lessons.common import typical_row
+from tests.app.conftest import no_exception
+
+PAGE = "explorer/ui/pages/lessons.py"
+
+
+def _bundled(name: str):
+    checkpoint = load_checkpoint(bundled_checkpoints()[name])
+    return checkpoint, encode_dataset(checkpoint.model, load_dataset("mnist5k"), "test")
+
+
+def _captions(at) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def test_six_lessons_each_with_pictures_an_answer_and_a_way_into_the_full_page(app):
+    at = app(PAGE)
+    no_exception(at)
+    assert [h.value.split(".")[0] for h in at.header] == [*"abcdef", "Words used here"]
+    assert len(at.success) == 5  # the answers; f's comes with its one click
+    charts = {c.key for c in at.get("plotly_chart")}
+    assert {"lesson_a_sigma", "lesson_a_reach", "lesson_b_norms", "lesson_b_forces", "lesson_d_play",
+            "lesson_e_measured"} <= charts
+    assert {f"lesson_d_epoch_{i}" for i in (0, 5, 10, 24)} <= charts  # epochs 0, 5, 10 and 80 of the history
+    for key in ("lesson_a_open", "lesson_b_open", "lesson_c_open", "lesson_d_open", "lesson_e_open"):
+        assert at.button(key=key)
+    assert all(term in at.markdown[-1].value for term in TERMS)  # the glossary, every word once
+
+
+def test_the_captions_state_what_their_figures_draw(app):
+    at = app(PAGE)
+    data = load_dataset("mnist5k")
+    text = _captions(at)
+    checkpoint, latents = _bundled("mnist5k-z16")
+    bubble = sampling.bubble_draws(checkpoint.model, latents, typical_row(latents, 3))
+    assert sampling.draws_caption(bubble, data.label_names) in text
+    sigma = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]  # the bars the caption describes
+    assert f"from {min(_decode(sigma)):.2f} to {max(_decode(sigma)):.2f}" in text[0]
+    lesson = paths.path_lesson(checkpoint.model, latents)
+    assert [paths.path_caption(lesson, p, data.label_names) in text for p in lesson.paths] == [True, True]
+    z2, latents2 = _bundled("mnist5k-z2")
+    history = load_history(history_path(bundled_checkpoints()["mnist5k-z2"]), fingerprint=z2.fingerprint)
+    for stage in (forming.stages(history)[i] for i in forming.small_multiples(history)):
+        assert forming.stage_caption(stage) in text
+    assert "leaves gaps" not in " ".join(text)
+
+
+def _decode(values) -> list[float]:
+    """A Plotly array from a chart's spec: a list, or numpy's base64-encoded typed array."""
+    if isinstance(values, dict):
+        import base64
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def test_one_click_scores_the_unusual_images_with_the_blank_image_caveat_in_sight(app):
+    at = app(PAGE)
+    assert not at.warning and "lesson_f_histogram" not in {c.key for c in at.get("plotly_chart")}
+    at.button(key="lesson_f_score").click().run()
+    no_exception(at)
+    assert "lesson_f_histogram" in {c.key for c in at.get("plotly_chart")}
+    [warning] = at.warning
+    assert warning.value.startswith("Careful: a blank image scores higher than every test digit.")
+    assert any("3 of 4 are flagged" in c for c in _captions(at))
+    at.run()  # it stays scored on the next run
+    assert "lesson_f_histogram" in {c.key for c in at.get("plotly_chart")}
+
+
+def test_the_path_lesson_opens_explore_on_the_same_path(app):
+    at = app(PAGE)
+    _, latents = _bundled("mnist5k-z16")
+    at.button(key="lesson_c_open").click().run()
+    no_exception(at)
+    assert at.session_state["model_name"] == "mnist5k-z16"
+    assert at.session_state["visitor"].picks == [typical_row(latents, 3), typical_row(latents, 8)]
+    assert at.get_by_key("interp_strip") is not None and at.subheader[0].value == "The path from A to B, decoded"
+
+
+def test_the_vector_lesson_opens_vectors_on_the_same_vector(app):
+    at = app(PAGE)
+    at.button(key="lesson_e_open").click().run()
+    no_exception(at)
+    assert [at.selectbox(key=k).value for k in ("vec_with", "vec_without", "vec_to")] == [
+        "most:slant", "least:slant", "pick:A"]
+    assert any(c.startswith("vector = mean latent of most slant") for c in _captions(at))
+    assert at.get_by_key("vector_strip") is not None
+
+
+def test_the_comparison_lesson_opens_compare_on_its_pair(app):
+    at = app(PAGE)
+    at.button(key="lesson_b_open").click().run()
+    no_exception(at)
+    assert [at.selectbox(key=k).value for k in ("compare_a", "compare_b")] == ["mnist5k-ae-z16", "mnist5k-z16"]
