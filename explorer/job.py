@@ -13,7 +13,7 @@ import torch
 from explorer.config import ModelConfig, TrainConfig
 from explorer.data import ImageDataset
 from explorer.diagnostics import seconds_left
-from explorer.latent import active_units, encode_rows, mean_kl_per_dim, reconstruct
+from explorer.latent import Latents, active_units, encode_rows, mean_kl_per_dim, reconstruct
 from explorer.model import VAE, create_model
 from explorer.runqueue import RunQueue, Standing, Ticket
 from explorer.train import StepMetrics, TrainingDiverged, train_steps
@@ -32,6 +32,11 @@ class Snapshot:
     mu: np.ndarray  # (M, D) float32, the same M test images at every epoch
     labels: np.ndarray | None
     kl_per_dim: np.ndarray | None  # (D,) average KL of each latent dimension over these images, nats; None: an AE
+    logvar: np.ndarray | None = None  # (M, D) float32; None for an autoencoder
+
+    @property
+    def latents(self) -> Latents:
+        return Latents(self.mu, self.logvar, self.labels, np.arange(len(self.mu)))
 
     @property
     def active_units(self) -> int | None:
@@ -198,7 +203,7 @@ class TrainingJob:
     def _snapshot(self, epoch: int) -> Snapshot:
         latents = encode_rows(self.model, self.dataset, self.snapshot_rows)
         kl = None if latents.logvar is None else mean_kl_per_dim(latents.mu, latents.logvar)
-        return Snapshot(epoch, latents.mu, latents.labels, kl)
+        return Snapshot(epoch, latents.mu, latents.labels, kl, latents.logvar)
 
 
 def _one_per_label(dataset: ImageDataset, rows: np.ndarray, count: int) -> np.ndarray:

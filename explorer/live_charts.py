@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from explorer.plots import label_colour
+from explorer.plots import PRIOR_RADII, label_colour
 
 HEATMAP_CELLS = 600  # steps x dimensions drawn in the KL heatmap, at most: a light redraw twice a second
 
@@ -145,6 +145,36 @@ def epoch_chart(epoch: np.ndarray, values: np.ndarray, title: str, height: int =
     return LiveChart({"epoch": np.asarray(epoch), "nats": np.asarray(values, np.float32)}, spec)
 
 
+def forces_chart(epochs: np.ndarray, per_dim: np.ndarray, title: str, reference: float, colour: str,
+                 height: int = 240) -> LiveChart:
+    """A quantity per latent dimension (E, D) over the epochs, thin and grey, with its average over the dimensions
+    bold, against the value the KL term pulls it to (a dashed rule): |μ| toward 0, σ toward 1."""
+    per_dim = np.asarray(per_dim, np.float32)
+    e, d = per_dim.shape
+    data = {
+        "epoch": np.concatenate([np.repeat(epochs, d), epochs]).astype(np.int32),
+        "dim": np.concatenate([np.tile(np.array([f"z{i}" for i in range(d)]), e), np.full(e, "average")]),
+        "value": np.concatenate([per_dim.ravel(), per_dim.mean(axis=1)]),
+    }
+    x = {"field": "epoch", "type": "quantitative", "title": "epoch", "axis": {"tickMinStep": 1}}
+    y = {"field": "value", "type": "quantitative", "title": None, "axis": NUMBER_AXIS}
+    tooltip = [{"field": "epoch", "type": "quantitative"}, {"field": "dim", "type": "nominal"},
+               {"field": "value", "type": "quantitative", "format": ".3f"}]
+    spec = {
+        "title": title,
+        "height": height,
+        "layer": [
+            {"transform": [{"filter": "datum.dim != 'average'"}], "mark": {"type": "line", "color": "#c7c7c7"},
+             "encoding": {"x": x, "y": y, "detail": {"field": "dim"}, "tooltip": tooltip}},
+            {"transform": [{"filter": "datum.dim == 'average'"}],
+             "mark": {"type": "line", "color": colour, "strokeWidth": 3, "point": True},
+             "encoding": {"x": x, "y": y, "tooltip": tooltip}},
+            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#5a5a5a"}, "encoding": {"y": {"datum": reference}}},
+        ],
+    }
+    return LiveChart(data, spec)
+
+
 def elbo_chart(epoch: np.ndarray, test_elbo: np.ndarray, height: int = 240) -> LiveChart:
     return epoch_chart(epoch, test_elbo, "Test ELBO per epoch (higher is better)", height)
 
@@ -157,8 +187,9 @@ def _square(x_range: tuple[float, float], y_range: tuple[float, float]) -> tuple
 
 def snapshot_chart(points: np.ndarray, labels: np.ndarray | None, label_names: tuple[str, ...],
                    x_range: tuple[float, float], y_range: tuple[float, float], axis_titles: tuple[str, str],
-                   size: int = 420) -> LiveChart:
-    """One epoch's latent map on square axes fixed across epochs, so the clusters visibly form rather than jump."""
+                   size: int = 420, prior: bool = False) -> LiveChart:
+    """One epoch's latent map on square axes fixed across epochs, so the clusters visibly form rather than jump;
+    prior: with the prior's 1σ, 2σ and 3σ circles (for a map in latent units)."""
     names = list(label_names) if labels is not None else ["images"]
     label = np.array(names, dtype=object)[labels] if labels is not None else np.full(len(points), "images")
     x_domain, y_domain = _square(x_range, y_range)
@@ -177,4 +208,14 @@ def snapshot_chart(points: np.ndarray, labels: np.ndarray | None, label_names: t
         },
     }
     data = {"x": points[:, 0].astype(np.float32), "y": points[:, 1].astype(np.float32), "label": label.astype(str)}
+    if prior:
+        t = np.linspace(0, 2 * np.pi, 73)
+        rings = [{"x": float(r * np.cos(a)), "y": float(r * np.sin(a)), "ring": f"{r:g}σ", "i": i}
+                 for r in PRIOR_RADII for i, a in enumerate(t)]
+        circles = {"data": {"values": rings}, "mark": {"type": "line", "strokeDash": [4, 4], "color": "#5a5a5a",
+                                                       "strokeWidth": 1},
+                   "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
+                                "detail": {"field": "ring"}, "order": {"field": "i"}}}
+        points_layer = {key: spec.pop(key) for key in ("mark", "encoding")}
+        spec["layer"] = [circles, points_layer]
     return LiveChart(data, spec)

@@ -11,11 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from explorer.checkpoint import Checkpoint, known_checkpoints
-from explorer.compare import Plane, PriorFit, plane_for, region, region_grid
+from explorer.compare import COVERAGE_DRAWS, Plane, PriorFit, plane_for, region, region_grid
 from explorer.data import ImageDataset
 from explorer.evaluation import Evaluation
+from explorer.glossary import define
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.latent import Latents, decode_latents, interpolate, prior_samples
+from explorer.neighbours import nearest_distance, neighbour_spacing
+from explorer.numbers import share
 from explorer.plots import add_picks, add_prior_circles, latent_map, manifold_figure
 from explorer.ui import live_decode, resources, session, sidebar, url
 from explorer.ui.markup import plain
@@ -30,6 +33,10 @@ PRIOR_SAMPLES = 36
 PATH_STEPS = 9
 GRID_SIZE = 15
 SAMPLE_SEED = 0  # both models decode the same prior draws (when their latents have the same size)
+MEASURES_HELP = ("**prior covered by the data**: the share of prior samples with an encoded image nearby. **data "
+                 "inside the prior's 99% ball**: the share of encoded images where prior samples land. **gap from the "
+                 "prior**: the KL of a Gaussian fitted to the codes from N(0, I). **labels off the data's mix**: how "
+                 "unlike the data's label mix the labels of the images nearest prior samples are.")
 
 
 class Side(NamedTuple):
@@ -140,36 +147,29 @@ def _numbers(sides: list[Side]) -> None:
         "model": lambda s: f"{plain(s.name)} ({_kind(s.checkpoint)})",
         "reconstruction, nats/image": lambda s: f"{s.scores.recon:.1f}",
         "KL from the prior, nats/image": lambda s: "none: a point, no bubble" if s.scores.kl is None else f"{s.scores.kl:.1f}",
-        "prior covered by the data": lambda s: f"{s.fit.covered:.0%}",
-        "data inside the prior's 99% ball": lambda s: f"{s.fit.inside:.0%}",
+        "prior covered by the data": lambda s: share(s.fit.covered),
+        "data inside the prior's 99% ball": lambda s: share(s.fit.inside),
         "gap from the prior (Gaussian fit), nats": lambda s: f"{s.fit.gap_nats:.1f}",
         "prior samples' labels off the data's mix": lambda s: "-" if s.fit.label_gap is None else f"{s.fit.label_gap:.0%}",
     }
     st.table(pd.DataFrame({s.tag: [show(s) for show in measures.values()] for s in sides}, index=list(measures)))
-    st.caption(
-        "Lower reconstruction is better. With nothing but reconstruction to pull on its codes, an autoencoder usually "
-        "reconstructs better than a VAE, which pays for its bubbles with the KL term (one that overfits its training "
-        "images, as the bundled 2-D one does, can end up worse on test images). The rest compare one draw per "
-        "test image from its bubble (an autoencoder's: its point) with the prior N(0, I): the share of prior samples "
-        "that land near some encoded image (about 95% when the two match), the share of images where prior samples "
-        "land, the KL of a Gaussian fitted to them from N(0, I) (0 when they match), and how unlike the data's label "
-        "mix the labels of the images nearest to prior samples are (0% when sampling reaches every class as often as "
-        "the data holds it)."
-    )
+    st.caption("Reconstruction: lower is better. The other rows set one draw per test image from its bubble (an "
+               "autoencoder's: its code) against the prior N(0, I); where the two match they read about 95%, 99%, "
+               "0 and 0%.", help=MEASURES_HELP + "\n\n" + define("reconstruction", "KL", "prior"))
 
 
-def _pair(title: str, caption: str):
+def _pair(title: str, caption: str, *terms: str):
     st.subheader(title)
-    st.caption(caption)
+    st.caption(caption, help=define(*terms) if terms else None)
     return st.columns(2)
 
 
 def _maps(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
+    inside = ", ".join(f"{share(s.fit.inside)} of {s.tag}'s" for s in sides)
     cols = _pair("Where each model puts the data",
-                 "Test images' codes (a VAE's means) with the prior's 1σ, 2σ and 3σ circles. The KL term pulls a VAE's "
-                 "codes into the circles; an autoencoder has no such term, so its clusters spread out and leave gaps. "
-                 "Move the cursor over a map to see what its decoder draws there, gaps included; click a point to pick "
-                 "it for the path below.")
+                 f"Test images' codes (a VAE's means) with the prior's 1σ, 2σ and 3σ circles. Drawing one code per image "
+                 f"from its bubble, {inside} lie inside the prior's 99% ball. Move the cursor over a map to see what "
+                 "its decoder draws there; click a point to pick it for the path below.", "μ", "prior")
     for col, side in zip(cols, sides):
         fig = latent_map(side.points, side.latents.labels, data.label_names, side.latents.index, side.plane.titles,
                          height=440, uirevision=f"compare-{side.checkpoint.fingerprint[:12]}")
@@ -186,11 +186,10 @@ def _maps(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
 
 
 def _prior_samples(sides: list[Side]) -> None:
+    near = ", ".join(f"{share(s.fit.covered)} near one of {s.tag}'s" for s in sides)
     cols = _pair("Samples from the prior N(0, I)",
-                 "What a model generates: z drawn from N(0, I), decoded (the same draws for both). A VAE's KL term "
-                 "packs its codes into the prior, so its samples look like data. An autoencoder's codes sit wherever "
-                 "training left them: prior samples land where no image was encoded and decode to noise (in 16-D), "
-                 "or on the few digits crowded at the origin (in 2-D).")
+                 f"What a model generates: z drawn from N(0, I), decoded (the same draws for both). Of {COVERAGE_DRAWS:,} "
+                 f"such draws, {near} encoded test images (about 95% when the codes fill the prior).", "prior")
     for col, side in zip(cols, sides):
         z = prior_samples(PRIOR_SAMPLES, side.latents.mu.shape[1], seed=SAMPLE_SEED)
         images = to_uint8(decode_latents(side.checkpoint.model, z, _label(side.checkpoint)))
@@ -201,25 +200,26 @@ def _prior_samples(sides: list[Side]) -> None:
 def _paths(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
     names = [f"image {r}" + (f" (a {plain(data.label_names[data.labels[r]])})" if data.labels is not None else "")
              for r in picks]
+    lines = [interpolate(*s.latents.mu[_position(s.latents, picks)], PATH_STEPS) for s in sides]
+    far = ", ".join(f"{nearest_distance(s.latents, line).max():.2f} for {s.tag} (whose test images lie a median "
+                    f"{neighbour_spacing(s.latents):.2f} from their nearest neighbour)" for s, line in zip(sides, lines))
     cols = _pair(f"The path from {names[0]} to {names[1]}",
                  "The same two test images, encoded by each model, and the straight line between their codes decoded. "
-                 "A VAE's bubbles overlap along the way, so every step decodes to something digit-like; an "
-                 "autoencoder's line can cross empty space its decoder never saw.")
+                 f"The farthest step from any encoded test image lies {far}.", "lerp")
     ends = to_uint8(data.pixels(picks))
-    for col, side in zip(cols, sides):
-        a, b = side.latents.mu[_position(side.latents, picks)]
-        decoded = to_uint8(decode_latents(side.checkpoint.model, interpolate(a, b, PATH_STEPS), _label(side.checkpoint)))
+    for col, side, line in zip(cols, sides, lines):
+        decoded = to_uint8(decode_latents(side.checkpoint.model, line, _label(side.checkpoint)))
         frames = np.stack([enlarge(f, 40) for f in (ends[0], *decoded, ends[1])])
         col.image(tile(frames, columns=len(frames), pad=4), caption=f"{side.tag}: image A, {PATH_STEPS} decoded steps, "
                   "image B", width="stretch", output_format="PNG")
 
 
 def _regions(sides: list[Side], data: ImageDataset) -> None:
+    widths = ", ".join(f"{(region(s.points)[0][1] - region(s.points)[0][0]) / 6:.1f} times for {s.tag}" for s in sides)
     cols = _pair("Decoding the whole region the data occupies",
                  f"A {GRID_SIZE}x{GRID_SIZE} grid over the square the codes span, each point decoded, with the codes "
                  "drawn over it (in more than 2-D, on the plane of the map above, the other dimensions at 0). The "
-                 "reconstruction term alone trains an autoencoder's decoder only at its codes: between and away from "
-                 "them it extrapolates, and draws noise where no code is near.")
+                 f"square is as wide as the prior's 3σ circle {widths}.")
     for col, side in zip(cols, sides):
         x_range, y_range = region(side.points)
         grid = region_grid(x_range, y_range, GRID_SIZE)
@@ -241,9 +241,10 @@ def render() -> None:
             url.restore_model(link, param=key, key=key)
     st.title("Compare two models")
     url.show_notices()
-    st.caption("Why a VAE and not a plain autoencoder: an autoencoder maps each image to a point and leaves gaps "
-               "between its clusters; a VAE maps each image to a small Gaussian bubble, and its KL term packs the "
-               "bubbles into one ball that covers the prior, so samples from N(0, I) decode to plausible images.")
+    st.caption("Two models side by side, by default a plain autoencoder and a VAE trained the same way: an autoencoder "
+               "maps each image to a point, and nothing keeps the points near the prior; a VAE maps it to a small "
+               "Gaussian bubble, and its KL term pulls the bubbles toward the prior N(0, I), where samples are drawn.",
+               help=define("autoencoder", "VAE", "posterior", "KL"))
     names = _choose_models()
     a, b = (sidebar.model_named(name) for name in names)
     if a.image_shape != b.image_shape:

@@ -6,9 +6,15 @@ import numpy as np
 import streamlit as st
 
 from explorer.config import MapConfig, PathConfig, ProjectionConfig, ScoreConfig
-from explorer.groups import nearest_rows
+from explorer.compare import prior_fit
+from explorer.glossary import define
+from explorer.numbers import share
+from explorer.lessons.extremes import spread
+from explorer.neighbours import nearest, neighbour_spacing
 from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
-from explorer.latent import Latents, aggregate_density, decode_latents, density_grid, interpolate, point_histogram
+from explorer.latent import (
+    DENSITY_CELLS, Latents, aggregate_density, decode_latents, density_grid, interpolate, point_histogram,
+)
 from explorer.plots import density_figure, latent_map, path_map, sigma_bars
 from explorer.projection import METHOD_LABELS, Projection, methods_for
 from explorer.ui import group_panel, live_decode, resources, session, sidebar, url
@@ -18,7 +24,6 @@ from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_key, setting_widget
 
 ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
-DENSITY_CELLS = 120  # per side of the aggregate posterior's grid: finer than most bubbles (σ ~0.1), ~40 ms for 1,000
 STRIP_WIDTH = 820  # pixels the strip may take: the main column at a 1400-px window, beside the sidebar
 STRIP_GAP = 8  # pixels between images ("xsmall")
 
@@ -108,20 +113,21 @@ def _bubble_of_bubbles(latents: Latents) -> None:
         return
     with box:
         xs, ys = density_grid(latents.mu, latents.logvar, DENSITY_CELLS)
+        fit = prior_fit(latents)
+        reach = (f"{share(fit.inside)} of the encoded images lie inside the prior's 99% disc, and {share(fit.covered)} "
+                 "of prior samples land near one (95% when the two match).")
         if latents.logvar is None:
             st.info("An autoencoder has no bubbles: each image is one point, with no σ, and no KL term pulls the "
                     "points toward the prior. Below is only a histogram of those points.")
             st.plotly_chart(density_figure(xs, ys, point_histogram(latents.mu, xs, ys), "histogram of codes"),
                             key="code_histogram")
-            st.caption("Where the histogram is empty inside the prior's circles, a prior sample lands where no image "
-                       "was encoded, and the decoder has never been taught what to draw there.")
+            st.caption(f"The codes against the prior's circles: {reach}", help=define("autoencoder", "prior"))
             return
         st.plotly_chart(density_figure(xs, ys, aggregate_density(latents.mu, latents.logvar, xs, ys), "q(z)"),
                         key="aggregate_density")
         st.caption(f"q(z) = (1/N) Σ N(z; μᵢ, σᵢ²): the {len(latents.mu):,} bubbles averaged, under the circles of the "
-                   "prior N(0, I) that the Generate page samples. The KL term pulls every mean toward 0 and every σ "
-                   "toward 1, so the bubbles pack into one ball that covers the prior; reconstruction keeps them "
-                   "apart. Where q(z) is thin inside the circles, prior samples decode to images the model rarely saw.")
+                   f"prior N(0, I) that the Generate page samples. {reach}",
+                   help=define("aggregate posterior", "prior", "KL"))
 
 
 def _row_of(point: dict) -> int | None:
@@ -178,7 +184,7 @@ def _show_pick(tag: str, row: int, selection: Selection, latents: Latents) -> No
             st.caption(f"mean μ = [{fmt(mu)}]  \nσ = [{fmt(sigma)}]")
             st.plotly_chart(sigma_bars(sigma), key=f"sigma_{tag}")
             st.caption("σ per dimension: reconstruction shrinks it (a narrow bubble says exactly which image this "
-                       "is); the KL term pulls it back toward the prior's 1.")
+                       "is); the KL term pulls it back toward the prior's 1.", help=define("σ", "KL", "prior"))
 
 
 def _path_controls() -> PathConfig:
@@ -227,15 +233,16 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
 def _nearest_strip(data, latents: Latents, path: np.ndarray, thumb: int) -> None:
     """Under each decoded step, the real image whose latent mean lies nearest it: where the path passes data and
     where it crosses a gap between clusters (the row's step is far, and the image unlike the decoded one)."""
-    rows = nearest_rows(latents, path)[:, 0]
+    distances, where = nearest(latents, path)
+    distances, rows = distances[:, 0], latents.index[where[:, 0]]
     images = to_uint8(data.pixels(rows))
-    distances = np.linalg.norm(latents.mu[np.searchsorted(latents.index, rows)] - path, axis=1)
     with st.container(key="interp_nearest", horizontal=True, gap="xsmall"):
         st.markdown("nearest real image", width=thumb)
         for image, row, distance in zip(images, rows, distances):
             st.image(enlarge(image, thumb), caption=f"{distance:.2f} away", width=thumb, output_format="PNG")
-    st.caption("Below each step: the data image whose latent mean is nearest it (distance in latent units). Where the "
-               "distance grows, the path crosses a gap that no image was encoded into.")
+    st.caption(f"Below each step: the image whose latent mean lies nearest it, {distances.min():.2f} to "
+               f"{distances.max():.2f} away (in latent units); an image of this split lies a median "
+               f"{neighbour_spacing(latents):.2f} from its nearest neighbour.")
 
 
 def render() -> None:
@@ -260,15 +267,17 @@ def render() -> None:
                         on_select="rerun", selection_mode=("points", "box", "lasso"))
         what = {"test": "test images", "train": "training images", "all": "images (the whole data set)"}[selection.split]
         st.caption(f"{len(latents.index):,} {what}, latent {'means' if latents.logvar is not None else 'codes'}, by "
-                   f"{METHOD_LABELS[config.method]}. Click a point to pick it; click a second for the path between "
-                   "them. Draw a box or lasso (the map's toolbar) around points to make a group of them.")
+                   f"{METHOD_LABELS[config.method]}: each point is where the encoder puts one image. Click a point to "
+                   "pick it; click a second for the path between them. Draw a box or lasso (the map's toolbar) around "
+                   "points to make a group of them.", help=define("latent space", "μ", "posterior"))
         if colour is not None:
             st.caption(f"Coloured by {colour[1]}, from the 1st to the 99th percentile: the lowest log p(x) are the "
                        "images the model finds least typical (the Likelihood page shows them).")
         if marks != "points":
-            st.caption(f"±1σ bubbles of {min(ELLIPSE_SAMPLE, len(latents.mu))} of them, and the prior's circles. "
-                       "Reconstruction pushes the bubbles apart (overlapping ones cannot be told apart); the KL term "
-                       "packs them around the origin, toward the prior's size.")
+            sigma = np.exp(0.5 * latents.logvar)
+            st.caption(f"±1σ bubbles of {min(ELLIPSE_SAMPLE, len(latents.mu))} of them (σ averages {sigma.mean():.3f}; "
+                       f"the prior's is 1), and the prior's circles; 90% of the means lie within "
+                       f"{spread(latents.mu):.2f} of the origin.", help=define("σ", "prior", "KL"))
         if latent_dim == 2 and config.method == "identity":
             _hover_decode(selection)
             _bubble_of_bubbles(latents)

@@ -7,7 +7,8 @@ import streamlit as st
 
 from explorer.config import Z_LIMIT, SamplingConfig
 from explorer.imaging import enlarge, tile, to_uint8
-from explorer.latent import decode_latents, dimension_weights, grid_latents, prior_samples, slider_reach
+from explorer.glossary import define
+from explorer.latent import active_units, decode_latents, dimension_weights, grid_latents, prior_samples, slider_reach
 from explorer.plots import manifold_figure
 from explorer.ui import live_decode, session, sidebar, url
 from explorer.ui.markup import plain
@@ -63,8 +64,13 @@ def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray,
                    on_click=_set_sliders, args=(picked if picked is not None else np.zeros(latent_dim), reach),
                    help="Pick a point on the Explore page first." if picked is None else None)
     cols[1].button("Reset to 0", key="reset_sliders", on_click=_set_sliders, args=(np.zeros(latent_dim), reach))
-    left, right = st.columns([3, 2])
     kl, what = weights
+    if what == "KL" and kl.any():
+        active = int(active_units(kl).sum())
+        st.caption(f"One slider per latent dimension, the most informative first: by each dimension's KL from the "
+                   f"prior, averaged over the data. {active} of {latent_dim} are active; the others barely change the "
+                   "image.", help=define("latent space", "KL", "active dimension", "nats"))
+    left, right = st.columns([3, 2])
     unit = " nats" if what == "KL" else ""
     order = np.argsort(-kl, kind="stable")  # most informative dimension first
     z = np.zeros((1, latent_dim), np.float32)
@@ -97,6 +103,8 @@ def _prior_grid(selection: Selection, label: int | None) -> SamplingConfig:
     mosaic = tile(np.stack([enlarge(im, 56) for im in images]), columns=int(np.sqrt(count)))
     st.image(mosaic, caption=f"{count} samples at temperature {temperature:.2f}", width=min(640, mosaic.shape[1]),
              output_format="PNG")
+    st.caption(f"z drawn from N(0, {temperature:.2f}² I) and decoded: what the model generates. The Lessons page's "
+               "question a says why a VAE's samples look like its data.", help=define("prior"))
     return SamplingConfig(temperature=temperature, samples=count)
 
 

@@ -16,6 +16,7 @@ from explorer.data import to_floats
 from explorer.config import FlagConfig, ScoreConfig
 from explorer.datafiles import MAX_SCORED_IMAGES, images_for_model
 from explorer.export import scores_csv, text_cell
+from explorer.glossary import define
 from explorer.imaging import enlarge, png_bytes, to_uint8
 from explorer.plots import score_histogram
 from explorer.scoring import ImageScores, outside, percentile_of, score_array
@@ -127,6 +128,7 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
     me = session.visitor()
     if me.scoring_error:
         st.error(plain(me.scoring_error))
+    _blank_caveat(selection.checkpoint, reference, config)
     cols = st.columns(2)
     flags = FlagConfig(low=setting_widget(FlagConfig, "low", cols[0], prefix="flag"),
                        high=setting_widget(FlagConfig, "high", cols[1], prefix="flag"))
@@ -138,6 +140,19 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
     _scored_table(upload, reference, flags)
     st.download_button("Your images' scores (CSV)", lambda: _upload_csv(upload),
                        file_name=f"{selection.file_stem}-uploads.csv", mime="text/csv", key="upload_scores_csv")
+
+
+def _blank_caveat(checkpoint: Checkpoint, reference: ImageScores, config: ScoreConfig) -> None:
+    """Why the band has an upper end, measured on this model: where a blank image scores among the data."""
+    if checkpoint.model_config.conditional:
+        return  # it scores p(x | label), and a blank image has no label
+    blank = score_array(checkpoint.model, np.zeros((1, *checkpoint.image_shape), np.uint8), k=config.k,
+                        seed=config.seed).log_px[0]
+    above = percentile_of(reference.log_px, np.array([blank]))[0]
+    text = (f"On this model a blank image scores {blank:,.1f} nats, higher than {above:.1f}% of the split's images. "
+            "A likelihood rewards images that are easy to predict, and nothing is easier than a blank one: a high "
+            "log p(x) does not mean 'like the data', which is why images above the band are flagged too.")
+    (st.warning if above > 50 else st.caption)(text, **({"icon": ":material/warning:"} if above > 50 else {}))
 
 
 def _rescored(upload: ScoredUpload | None, checkpoint: Checkpoint, config: ScoreConfig) -> ScoredUpload | None:
@@ -181,7 +196,8 @@ def render() -> None:
     st.plotly_chart(score_histogram(scores.log_px, "log p(x)"), key="likelihood_histogram")
     st.caption(f"log p(x) of each of the {len(scores.log_px):,} images of the {selection.split} split, as the "
                f"importance-weighted bound with k = {scores.k} samples (Burda et al. 2016): a lower bound that "
-               f"tightens as k grows (k = 1 is the ELBO). Median {float(np.median(scores.log_px)):.1f} nats.")
+               f"tightens as k grows (k = 1 is the ELBO). Median {float(np.median(scores.log_px)):.1f} nats.",
+               help=define("log p(x)", "IWAE bound", "ELBO", "nats"))
     names = selection.dataset.label_names
     st.download_button("The data's scores (CSV)", lambda: scores_csv(scores, names),  # made on the click
                        file_name=f"{selection.file_stem}-{selection.split}-scores-k{scores.k}.csv", mime="text/csv",

@@ -10,8 +10,10 @@ import time
 from collections import OrderedDict
 from typing import Callable
 
+import numpy as np
 import streamlit as st
 
+from explorer.attributes import MEASURES
 from explorer.budget import Ledger
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
 from explorer.compare import PriorFit, prior_fit
@@ -90,6 +92,17 @@ def _exports(weights: str, data: str, split: str, _latents: Latents, label_names
 def exports(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents) -> tuple[str, bytes]:
     """The CSV and Embedding Projector zip of a model's latents, made once per (weights, data, split)."""
     return _exports(checkpoint.fingerprint, dataset.fingerprint, split, rows, dataset.label_names)
+
+
+@st.cache_resource(max_entries=8)
+def _measured(data: str, split: str, _dataset: ImageDataset) -> dict[str, np.ndarray]:
+    pixels = _dataset.pixels(_dataset.split_index(split))
+    return {name: measure(pixels) for name, measure in MEASURES.items()}
+
+
+def measured_attributes(dataset: ImageDataset, split: str) -> dict[str, np.ndarray]:
+    """Each attribute measured from the pixels of a split's images (in the split's order), once per data and split."""
+    return _measured(dataset.fingerprint, split, dataset)
 
 
 @st.cache_resource(show_spinner="Scoring the model ...", max_entries=16)

@@ -14,7 +14,8 @@ from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
 from explorer.settings import specs
 from explorer.ui import resources, session, sidebar, uploads
 from explorer.ui.markup import plain
-from explorer.ui.train_live import busy, live_view
+from explorer.ui.lessons import data as lessons
+from explorer.ui.train_live import busy, live_view, recorded_view
 from explorer.ui.widgets import setting_key, setting_widget
 
 MAX_DATA_UPLOAD_MB = 64  # all of MNIST as uint8 is 55 MB; an upload is in memory while it is read
@@ -193,6 +194,12 @@ def _after_run(job: TrainingJob) -> None:
                             mime="application/octet-stream")
 
 
+def _recorded() -> None:
+    """The bundled 2-D model's recorded training, where the live view will be (when this server has it)."""
+    if lessons.VAE_2D not in lessons.missing() and (history := lessons.history(lessons.VAE_2D)) is not None:
+        recorded_view(history, lessons.dataset().label_names, lessons.VAE_2D)
+
+
 def _live() -> None:
     """Polled twice a second while the run (or the alignment of its maps) goes on; one full rerun when that
     starts or ends, to switch the polling and show what comes after.
@@ -228,6 +235,7 @@ def render() -> None:
         default = session.widget_value(session.TRAIN_DATA) == "mnist5k"
         st.info("Choose the data and settings, then Start."
                 + (" The defaults train a 2-D MNIST model in 15-30 s on 2 cores." if default else ""))
+        _recorded()
         return
     me.polling = busy(job)
     st.fragment(run_every=0.5 if me.polling else None)(_live)()

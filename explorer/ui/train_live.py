@@ -8,9 +8,14 @@ import streamlit as st
 from explorer.alignment import align_snapshots, common_range
 from explorer.diagnostics import collapse, seconds_left, stall
 from explorer.imaging import enlarge, tile, to_uint8
-from explorer.job import TrainingJob
+from explorer.glossary import define
+from explorer.history import History
+from explorer.job import Snapshot, TrainingJob
+from explorer.latent import mean_kl_per_dim
+from explorer.lessons.forming import stage, stage_caption
 from explorer.live_charts import (
-    LiveChart, elbo_chart, epoch_chart, kl_heatmap_chart, kl_share_chart, loss_balance_chart, series_chart, snapshot_chart,
+    LiveChart, elbo_chart, epoch_chart, forces_chart, kl_heatmap_chart, kl_share_chart, loss_balance_chart, series_chart,
+    snapshot_chart,
 )
 from explorer.numbers import duration, ordinal, si
 from explorer.runqueue import Standing
@@ -126,11 +131,8 @@ def _snapshot_view(job: TrainingJob) -> None:
     maps = _aligned(job, method, snapshots)
     if maps is None:
         return
-    x_range, y_range = common_range(maps)
     i = epochs.index(epoch)
-    titles = ("z0", "z1") if method == "identity" else ((f"{method.upper()} 1", f"{method.upper()} 2"))
-    _draw(snapshot_chart(maps[i], snapshots[i].labels, job.dataset.label_names, x_range, y_range, titles), st,
-          width="content")
+    forming_view(snapshots, i, maps, job.dataset.label_names, method)
     when = "before training" if epoch == 0 else f"at the end of epoch {epoch}"
     active = snapshots[i].active_units
     st.caption(f"Test {'means' if active is not None else 'codes'} {when} ({len(maps[i]):,} images) by "
@@ -139,6 +141,43 @@ def _snapshot_view(job: TrainingJob) -> None:
                   ": with no KL term, nothing keeps them near the origin.")
                + ("" if job.finished else " The map follows the newest epoch; a slider over all epochs comes when "
                                           "the run ends."))
+
+
+def forming_view(snapshots: list[Snapshot], i: int, maps: list[np.ndarray], label_names: tuple[str, ...],
+                 method: str) -> None:
+    """Snapshot i's map (maps: every snapshot's, on shared axes) beside what the KL term pulls on over the epochs:
+    each dimension's average |μ| (toward 0) and σ (toward 1); under it, the map's stage in numbers."""
+    left, right = st.columns([3, 2])
+    titles = ("z0", "z1") if method == "identity" else ((f"{method.upper()} 1", f"{method.upper()} 2"))
+    _draw(snapshot_chart(maps[i], snapshots[i].labels, label_names, *common_range(maps), titles,
+                         prior=method == "identity"), left, width="content")
+    epochs = np.array([s.epoch for s in snapshots])
+    vae = snapshots[i].logvar is not None
+    title = ("average |μ| per dimension: the KL pulls it to 0" if vae else
+             "average |code| per dimension: nothing pulls an autoencoder's codes to 0")
+    _draw(forces_chart(epochs, np.stack([np.abs(s.mu).mean(axis=0) for s in snapshots]), title, 0.0, "#9467bd",
+                       height=150), right)
+    if vae:
+        _draw(forces_chart(epochs, np.stack([np.exp(0.5 * s.logvar).mean(axis=0) for s in snapshots]),
+                           "average σ per dimension: the KL pulls it to 1", 1.0, "#2ca02c", height=150), right)
+        if snapshots[i].labels is not None:
+            right.caption(stage_caption(stage(snapshots[i].epoch, snapshots[i].latents)),
+                          help=define("μ", "σ", "KL"))
+
+
+def recorded_view(history: History, label_names: tuple[str, ...], name: str) -> None:
+    """Before any run: the same view over a bundled model's recorded training, so there is something to read."""
+    st.subheader("What a run shows: the bundled model's own training")
+    st.caption(f"{name}, trained with these settings but for 80 epochs, and recorded (every epoch to 10, then every 5th). "
+               "Untrained, every test image's bubble is nearly the prior; then reconstruction spreads the means and "
+               "sorts them by digit while the KL term holds them inside the prior's circles. A run of yours draws "
+               "the same charts live.")
+    epochs = [int(e) for e in history.epochs]
+    epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key="recorded_epoch",
+                             format_func=lambda e: "0 (untrained)" if e == 0 else str(e))
+    snapshots = [Snapshot(e, history.mu[i], history.labels, mean_kl_per_dim(history.mu[i], history.logvar[i]),
+                          history.logvar[i]) for i, e in enumerate(epochs)]
+    forming_view(snapshots, epochs.index(epoch), [s.mu for s in snapshots], label_names, "identity")
 
 
 def _draw(chart: LiveChart, where, width: str = "stretch") -> None:
@@ -168,7 +207,15 @@ def _charts(job: TrainingJob, metrics) -> None:
     _draw(kl_share_chart(step, recon, kl, beta), cols[1])
     _draw(series_chart(step, kl, "KL (unweighted), nats", "#d62728"), cols[2])
     st.caption("Reconstruction pushes the posteriors apart so each image can be told from the others; β·KL pulls "
-               "them toward the prior. KL's share of the loss shows the balance even while β·KL is a thin band.")
+               "them toward the prior. KL's share of the loss shows the balance even while β·KL is a thin band.",
+               help=define("reconstruction", "KL", "β", "posterior", "prior"))
+
+
+def _kl_charts(job: TrainingJob, metrics) -> None:
+    if job.model_config.kind == "ae":
+        return
+    step, beta = _series(metrics, "step"), _series(metrics, "beta")
+    ends = [m for m in metrics if m.epoch_end]
     cols = st.columns([2, 1, 1.5])  # the ELBO's title needs the room
     _draw(kl_heatmap_chart(step, np.array([m.kl_per_dim for m in metrics])), cols[0])
     _draw(series_chart(step, beta, "β (KL weight)", "#2ca02c"), cols[1])
@@ -176,7 +223,8 @@ def _charts(job: TrainingJob, metrics) -> None:
         _draw(elbo_chart(_series(ends, "epoch"), _series(ends, "test_elbo")), cols[2])
     else:
         cols[2].caption("The test ELBO appears at the end of each epoch.")
-    st.caption("A dimension the KL term has pulled back to the prior (dark in the heatmap) tells the decoder nothing.")
+    st.caption("A dimension the KL term has pulled back to the prior (dark in the heatmap) tells the decoder nothing.",
+               help=define("ELBO", "active dimension"))
 
 
 def _numbers(job: TrainingJob, metrics) -> None:
@@ -217,6 +265,9 @@ def live_view(job: TrainingJob) -> None:
         _status_line(job, metrics)
         if metrics:
             _charts(job, metrics)
+        _snapshot_view(job)
+        if metrics:
+            _kl_charts(job, metrics)
             _numbers(job, metrics)
             with st.container(key="train_diagnoses"):
                 _diagnoses(job, metrics)
@@ -226,4 +277,3 @@ def live_view(job: TrainingJob) -> None:
             mosaic = tile(np.stack([enlarge(im, 56) for im in pair]), columns=len(originals))
             st.image(mosaic, caption="Fixed test images (top) and their reconstructions now (bottom)",
                      width=min(720, mosaic.shape[1]), output_format="PNG")
-        _snapshot_view(job)

@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.groups import PICKS, STRENGTHS, along, attribute_vector, mean_latent, positions, ref_text
+from explorer.attributes import MEASURES
+from explorer.groups import ATTRIBUTE_KINDS, PICKS, STRENGTHS, along, attribute_vector, mean_latent, positions, ref_text
 from explorer.imaging import enlarge, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents
-from explorer.ui import group_panel, session, sidebar
+from explorer.ui import group_panel, resources, session, sidebar
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 
@@ -30,8 +31,16 @@ def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
     if latents.labels is not None:
         for i, name in enumerate(selection.dataset.label_names):
             terms[ref_text("label", i)] = f"label: {name}"
+    for attribute in MEASURES:  # measured from the pixels: groups every grey or colour image data set has
+        for kind in ATTRIBUTE_KINDS:
+            terms[ref_text(kind, attribute)] = f"{kind} {attribute} (a quarter)"
     groups = session.groups(selection.dataset.fingerprint)
-    return {ref: shown for ref, shown in terms.items() if len(positions(ref, latents, groups, me.picks))}
+    measured = _measured(selection)
+    return {ref: shown for ref, shown in terms.items() if len(positions(ref, latents, groups, me.picks, measured))}
+
+
+def _measured(selection: Selection) -> dict[str, np.ndarray]:
+    return resources.measured_attributes(selection.dataset, selection.split)
 
 
 def _choose(where, label: str, key: str, terms: dict[str, str], default: str, help: str) -> str:
@@ -47,7 +56,8 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
                            bind="query-params", persist_state="session")
 
 
-def _defaults(terms: dict[str, str], count: int, first: tuple[str, ...] = ("group", "pick", "label")) -> list[str]:
+def _defaults(terms: dict[str, str], count: int,
+              first: tuple[str, ...] = ("group", "pick", "label", *ATTRIBUTE_KINDS)) -> list[str]:
     """As many distinct terms as there are, of the kinds in `first`'s order (groups, what the visitor made, first)."""
     order = sorted(terms, key=lambda ref: first.index(ref.partition(":")[0]))
     return [order[i % len(order)] for i in range(count)]
@@ -58,7 +68,7 @@ def _means(selection: Selection, latents: Latents, refs) -> tuple[np.ndarray, in
     common label), and where each term's images are among the split's latents."""
     me = session.visitor()
     groups = session.groups(selection.dataset.fingerprint)
-    where = [positions(ref, latents, groups, me.picks) for ref in refs]
+    where = [positions(ref, latents, groups, me.picks, _measured(selection)) for ref in refs]
     label = None
     if selection.checkpoint.model_config.conditional and latents.labels is not None:
         label = int(np.bincount(latents.labels[where[-1]]).argmax())
@@ -102,7 +112,7 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
 def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
     st.subheader("X − Y + Z")
     cols = st.columns(3)
-    defaults = _defaults(terms, 3, first=("pick", "group", "label"))  # from a picked image, when there is one
+    defaults = _defaults(terms, 3, first=("pick", "group", "label", *ATTRIBUTE_KINDS))  # from a pick, when there is one
     refs = tuple(_choose(col, name, key, terms, default, help) for col, name, key, default, help in zip(
         cols, ("X: start from", "Y: take away", "Z: add"), ARITHMETIC_KEYS, defaults,
         ("Where to start from.", "What to take away.", "What to add in its place.")))

@@ -16,7 +16,8 @@ from explorer.train import train_steps
 from explorer.ui import session
 from tests.conftest import synthetic_images
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "streamlit_app.py")
 
 
 def train_and_save(folder: Path, name: str, data: str, config: ModelConfig) -> Path:

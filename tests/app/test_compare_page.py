@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 from explorer.checkpoint import load_checkpoint
 from explorer.data import load_dataset
 from explorer.webdecoder import read_payload
-from tests.app.conftest import APP, live_payloads
+from explorer.latent import encode_dataset, interpolate
+from tests.app.conftest import APP, ROOT, live_payloads
 
 PAGE = "explorer/ui/pages/compare.py"
 
@@ -33,8 +34,8 @@ def test_it_opens_on_the_autoencoder_beside_the_vae_and_the_numbers_tell_them_ap
     assert table["model"] == ["mnist5k-ae-z16 (MLP autoencoder, 16-D)", "mnist5k-z16 (MLP VAE, 16-D)"]
     assert table["KL from the prior, nats/image"][0] == "none: a point, no bubble"
     assert float(table["KL from the prior, nats/image"][1]) == pytest.approx(18.1, abs=0.2)
-    covered = [int(v.rstrip("%")) for v in table["prior covered by the data"]]
-    inside = [int(v.rstrip("%")) for v in table["data inside the prior's 99% ball"]]
+    covered = [float(v.rstrip("%")) for v in table["prior covered by the data"]]
+    inside = [float(v.rstrip("%")) for v in table["data inside the prior's 99% ball"]]
     labels = [int(v.rstrip("%")) for v in table["prior samples' labels off the data's mix"]]
     assert covered[0] < 20 < 90 < covered[1] and inside[0] < 20 < 95 < inside[1] and labels[0] > 3 * labels[1]
     gaps = [float(v) for v in table["gap from the prior (Gaussian fit), nats"]]
@@ -44,6 +45,23 @@ def test_it_opens_on_the_autoencoder_beside_the_vae_and_the_numbers_tell_them_ap
                         "B: image A, 9 decoded steps, image B"]
     assert [h.value for h in at.subheader][:1] == ["Samples from the prior N(0, I)"]
     assert any(h.value.startswith("The path from image 4 (a 0) to image 500 (a 1)") for h in at.subheader)
+
+
+def test_the_captions_state_the_numbers_of_their_figures(app):
+    """Each caption's claim is computed from what its figure draws: the table's shares, the path's distances."""
+    at = app(PAGE)
+    table, text = _table(at), " ".join(c.value for c in at.caption)
+    covered, inside = table["prior covered by the data"], table["data inside the prior's 99% ball"]
+    assert f"{covered[0]} near one of A's, {covered[1]} near one of B's encoded test images" in text
+    assert f"{inside[0]} of A's, {inside[1]} of B's lie inside the prior's 99% ball" in text
+    data = load_dataset("mnist5k")
+    for tag, name in zip("AB", ("mnist5k-ae-z16", "mnist5k-z16")):
+        latents = encode_dataset(load_checkpoint(ROOT / "checkpoints" / f"{name}.safetensors").model, data, "test")
+        a, b = latents.mu[np.searchsorted(latents.index, [4, 500])]
+        line = interpolate(a, b, 9)
+        nearest = np.sqrt(((line[:, None] - latents.mu[None]) ** 2).sum(-1)).min(axis=1).max()
+        assert f"lies {nearest:.2f} for {tag}" in text or f", {nearest:.2f} for {tag}" in text
+    assert "leaves gaps" not in text and "noise" not in text  # claims the bundled pair's figures do not show
 
 
 def test_the_two_d_pair_is_one_click_and_a_click_on_either_map_picks_an_end_of_the_path(app):

@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 import pickle
 
-from explorer.checkpoint import bundled_checkpoints
+import numpy as np
+
+from explorer.checkpoint import bundled_checkpoints, load_checkpoint
+from explorer.compare import prior_fit
+from explorer.latent import encode_dataset
+from explorer.numbers import share
 from explorer.data import load_dataset, split_indices
 from explorer.webdecoder import read_payload
 from tests.app.conftest import image_urls, live_payloads, no_exception, select_points
 
 TEST_ROWS = load_dataset("mnist5k").test_index
+
+
+def bundled_latents(name: str):
+    model = load_checkpoint(bundled_checkpoints()[name]).model
+    return encode_dataset(model, load_dataset("mnist5k"), "test")
 
 
 def figure(at, key: str) -> dict:
@@ -126,7 +136,10 @@ def test_ellipses_and_pca_on_a_2d_model(app):
     no_exception(at)
     assert len(traces(at, "latent_map", fill="toself")) == 10  # each label's filled bubbles, ...
     assert len(traces(at, "latent_map", name="prior 2σ")) == 1  # ... and the prior's circles
-    assert any("Reconstruction pushes the bubbles apart" in c.value for c in at.caption)
+    latents = bundled_latents("mnist5k-z2")  # the caption's numbers are the drawn bubbles' and means'
+    sigma, norms = np.exp(0.5 * latents.logvar), np.linalg.norm(latents.mu, axis=1)
+    assert any(f"(σ averages {sigma.mean():.3f}; the prior's is 1), and the prior's circles; 90% of the means lie "
+               f"within {np.quantile(norms, 0.9):.2f} of the origin." in c.value for c in at.caption)
     at.selectbox(key="proj").set_value("pca").run()
     no_exception(at)
     assert "by PCA" in at.caption[0].value and "PC1 (" in at.get("plotly_chart")[0].proto.spec
@@ -153,7 +166,9 @@ def test_the_bubble_of_bubbles_draws_the_aggregate_posterior_when_opened(app):
     no_exception(at)
     assert len(at.get("plotly_chart")) == 2
     assert traces(at, "aggregate_density", type="heatmap", name="q(z)") and traces(at, "aggregate_density", name="prior 3σ")
-    assert any("The KL term pulls every mean toward 0 and every σ toward 1" in c.value for c in at.caption)
+    fit = prior_fit(bundled_latents("mnist5k-z2"))
+    assert any(f"{share(fit.inside)} of the encoded images lie inside the prior's 99% disc, and {share(fit.covered)} of "
+               "prior samples land near one" in c.value for c in at.caption)
     at.selectbox(key="model_name").set_value("mnist5k-ae-z2").run()
     no_exception(at)
     assert any(i.value.startswith("An autoencoder has no bubbles") for i in at.info)
