@@ -249,6 +249,8 @@ def render() -> None:
     if (page := sidebar.data_page("Explore the latent space")) is None:
         return
     selection, latents = page
+    st.page_link("explorer/ui/pages/lessons.py", label="New to VAEs? Six questions, answered with pictures: the Lessons",
+                 icon=":material/school:")
     me = session.visitor()
     known = set(latents.index.tolist())
     me.picks[:] = [row for row in me.picks if row in known]  # picks from another split or model

@@ -14,6 +14,7 @@ from explorer.history import history_path, load_history
 from explorer.latent import encode_dataset
 from explorer.lessons import forming, paths, sampling
 from explorer.lessons.common import typical_row
+from explorer.ui.lessons.page import GLOSSARY, LESSONS
 from tests.app.conftest import no_exception
 
 PAGE = "explorer/ui/pages/lessons.py"
@@ -28,24 +29,43 @@ def _captions(at) -> list[str]:
     return [c.value for c in at.caption]
 
 
-def test_six_lessons_each_with_pictures_an_answer_and_a_way_into_the_full_page(app):
+def _visit(app, lesson: str | None = None):
+    """The Lessons page, on one lesson's tab (the first when None): only the open tab is computed."""
     at = app(PAGE)
+    if lesson is not None:
+        at.session_state["lesson"] = next(label for label in (*LESSONS, GLOSSARY) if label.startswith(lesson))
+        at.run()
     no_exception(at)
-    assert [h.value.split(".")[0] for h in at.header] == [*"abcdef", "Words used here"]
-    assert len(at.success) == 5  # the answers; f's comes with its one click
-    charts = {c.key for c in at.get("plotly_chart")}
-    assert {"lesson_a_sigma", "lesson_a_reach", "lesson_b_norms", "lesson_b_forces", "lesson_d_play",
-            "lesson_e_measured"} <= charts
-    assert {f"lesson_d_epoch_{i}" for i in (0, 5, 10, 24)} <= charts  # epochs 0, 5, 10 and 80 of the history
-    for key in ("lesson_a_open", "lesson_b_open", "lesson_c_open", "lesson_d_open", "lesson_e_open"):
-        assert at.button(key=key)
-    assert all(term in at.markdown[-1].value for term in TERMS)  # the glossary, every word once
+    return at
+
+
+def test_six_lessons_each_with_pictures_an_answer_and_a_way_into_the_full_page(app):
+    charts = {"a": {"lesson_a_sigma", "lesson_a_reach"}, "b": {"lesson_b_norms", "lesson_b_forces", *(f"lesson_b_beta_{b}" for b in (0, 1, 50))}, "c": set(),
+              "d": {"lesson_d_play", *(f"lesson_d_epoch_{i}" for i in (0, 5, 10, 24))}, "e": {"lesson_e_measured"},
+              "f": set()}
+    for letter, keys in charts.items():
+        at = _visit(app, letter)
+        assert [h.value.split(".")[0] for h in at.header] == [letter]  # one lesson drawn: the open tab's
+        assert {c.key for c in at.get("plotly_chart")} == keys, letter
+        assert len(at.success) == (0 if letter == "f" else 1)  # f's answer comes with its one click
+        assert at.button(key=f"next_{letter}")
+        if letter != "f":
+            assert at.button(key=f"lesson_{letter}_open")
+    at = _visit(app, "Words")
+    assert all(f"**{term}**" in at.markdown[-1].value for term in TERMS)  # the glossary, every word once
+
+
+def test_next_opens_the_following_lesson_and_the_tab_is_in_the_link(app):
+    at = _visit(app)
+    at.button(key="next_a").click().run()
+    assert [h.value for h in at.header][0].startswith("b. What is wrong with a plain autoencoder")
+    assert at.query_params["lesson"] in ("b. Autoencoder vs VAE", ["b. Autoencoder vs VAE"])
 
 
 def test_the_captions_state_what_their_figures_draw(app):
-    at = app(PAGE)
     data = load_dataset("mnist5k")
-    text = _captions(at)
+    at = _visit(app, "a")
+    text = _captions(at) + _captions(_visit(app, "c")) + _captions(_visit(app, "d"))
     checkpoint, latents = _bundled("mnist5k-z16")
     bubble = sampling.bubble_draws(checkpoint.model, latents, typical_row(latents, 3))
     assert sampling.draws_caption(bubble, data.label_names) in text
@@ -69,7 +89,7 @@ def _decode(values) -> list[float]:
 
 
 def test_one_click_scores_the_unusual_images_with_the_blank_image_caveat_in_sight(app):
-    at = app(PAGE)
+    at = _visit(app, "f")
     assert not at.warning and "lesson_f_histogram" not in {c.key for c in at.get("plotly_chart")}
     at.button(key="lesson_f_score").click().run()
     no_exception(at)
@@ -82,7 +102,7 @@ def test_one_click_scores_the_unusual_images_with_the_blank_image_caveat_in_sigh
 
 
 def test_the_path_lesson_opens_explore_on_the_same_path(app):
-    at = app(PAGE)
+    at = _visit(app, "c")
     _, latents = _bundled("mnist5k-z16")
     at.button(key="lesson_c_open").click().run()
     no_exception(at)
@@ -92,7 +112,7 @@ def test_the_path_lesson_opens_explore_on_the_same_path(app):
 
 
 def test_the_vector_lesson_opens_vectors_on_the_same_vector(app):
-    at = app(PAGE)
+    at = _visit(app, "e")
     at.button(key="lesson_e_open").click().run()
     no_exception(at)
     assert [at.selectbox(key=k).value for k in ("vec_with", "vec_without", "vec_to")] == [
@@ -102,7 +122,7 @@ def test_the_vector_lesson_opens_vectors_on_the_same_vector(app):
 
 
 def test_the_comparison_lesson_opens_compare_on_its_pair(app):
-    at = app(PAGE)
+    at = _visit(app, "b")
     at.button(key="lesson_b_open").click().run()
     no_exception(at)
     assert [at.selectbox(key=k).value for k in ("compare_a", "compare_b")] == ["mnist5k-ae-z16", "mnist5k-z16"]

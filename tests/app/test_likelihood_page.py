@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 from PIL import Image
@@ -133,3 +134,11 @@ def test_label_names_from_a_users_file_are_text_in_the_gallery(tmp_path, monkeyp
     captions = [i.proto.imgs[0].caption for i in at.get_by_key("likelihood_gallery").image]
     shown = (plain("**bold**"), plain("[x](http://e.vil)"))  # escaped, the link broken
     assert captions and all(c.endswith(shown) for c in captions), captions
+
+
+def test_the_blank_image_caveat_is_measured_on_the_model_in_use_and_in_plain_sight(app):
+    at = app(PAGE)
+    at.selectbox(key="model_name").set_value("mnist5k-z16").run()
+    [warning] = at.warning
+    assert re.match(r"On this model a blank image scores -\d+\.\d nats, higher than 100\.0% of the split's images\. ",
+                    warning.value)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 
 import numpy as np
 
-from explorer.checkpoint import load_checkpoint
+from explorer.checkpoint import bundled_checkpoints, load_checkpoint
+from explorer.history import history_path, load_history
+from explorer.lessons import forming
 from explorer.ui import resources
 from tests.app.conftest import no_exception
 
@@ -260,3 +263,40 @@ def test_a_vae_run_shows_kls_share_of_the_loss(app):
     at = wait_until_finished(at)
     specs = [c.proto.spec for c in at.get_by_key("train_live").get("vega_lite_chart")]
     assert any("KL's share of the loss, %" in s for s in specs) and any("Test ELBO per epoch" in s for s in specs)
+
+
+def _forces(at, title: str) -> tuple[dict, dict]:
+    """The spec and data of the forces chart with this title (the KL's pull on |mu| or sigma)."""
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        if spec.get("title", "").startswith(title):
+            return spec, chart
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def test_before_any_run_the_bundled_models_recorded_training_shows_its_map_and_the_kls_two_pulls(app):
+    at = app(PAGE)
+    no_exception(at)
+    assert at.subheader[0].value == "What a run shows: the bundled model's own training"
+    assert at.select_slider(key="recorded_epoch").value == 80
+    _forces(at, "average |μ| per dimension: the KL pulls it to 0")
+    spec, _ = _forces(at, "average σ per dimension: the KL pulls it to 1")
+    assert spec["layer"][2]["encoding"]["y"]["datum"] == 1.0  # the dashed rule at the prior's σ
+    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z2"])
+    history = load_history(history_path(bundled_checkpoints()["mnist5k-z2"]), fingerprint=checkpoint.fingerprint)
+    stages = forming.stages(history)
+    assert forming.stage_caption(stages[-1]) in [c.value for c in at.caption]
+    at.select_slider(key="recorded_epoch").set_value(0).run()
+    assert forming.stage_caption(stages[0]) in [c.value for c in at.caption]
+    maps = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart") if "layer" in json.loads(c.proto.spec)
+            and json.loads(c.proto.spec)["layer"][0].get("data")]
+    assert maps and {v["ring"] for v in maps[0]["layer"][0]["data"]["values"]} == {"1σ", "2σ", "3σ"}
+
+
+def test_a_runs_map_shows_each_dimensions_average_sigma_per_epoch(app):
+    at = open_train(app, epochs=2)
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    spec, _ = _forces(at, "average σ per dimension")
+    assert spec["layer"][1]["transform"][0]["filter"] == "datum.dim == 'average'"
+    assert any(c.value.startswith("Epoch 2: 90% of the means within") for c in at.caption)

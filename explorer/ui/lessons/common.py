@@ -17,7 +17,7 @@ PAGES = {"explore": "explorer/ui/pages/explore.py", "generate": "explorer/ui/pag
 
 
 def question(letter: str, text: str) -> None:
-    st.header(f"{letter}. {text}", anchor=f"lesson-{letter}", divider="gray")
+    st.header(f"{letter}. {text}", anchor=f"lesson-{letter}")
 
 
 def words(text: str, *terms: str) -> None:
@@ -44,4 +44,5 @@ def open_page(label: str, key: str, page: str, preset: Callable[[], None]) -> No
     """A button that sets up the full page on the lesson's view (model, picks, settings), then goes there."""
     if st.button(label, key=key, icon=":material/open_in_new:"):
         preset()
-        st.switch_page(PAGES[page])
+        # query_params={}: the default (None) clears the link, which Streamlit refuses while the tabs are bound to it
+        st.switch_page(PAGES[page], query_params={})

@@ -1,33 +1,47 @@
-"""The Lessons page: six questions, each with its pictures, answer and a way into the full page; then the glossary."""
+"""The Lessons page: six questions, one tab each (only the open one is computed and sent), then the glossary."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from explorer.glossary import TERMS
-from explorer.ui import sidebar
+from explorer.ui import session, sidebar
 from explorer.ui.lessons import autoencoder, data, forming, paths, sampling, unusual, vectors
 
-LESSONS = (sampling, autoencoder, paths, forming, vectors, unusual)
+TAB = "lesson"  # the tabs' key, and the link's parameter (?lesson=c.+From+a+3+to+an+8)
+LESSONS = {"a. Prior samples": sampling, "b. Autoencoder vs VAE": autoencoder, "c. From a 3 to an 8": paths,
+           "d. The map forming": forming, "e. Adding an attribute": vectors, "f. Flagging the unusual": unusual}
+GLOSSARY = "Words used here"
 
 
 def _glossary() -> None:
-    st.header("Words used here", anchor="glossary", divider="gray")
     st.markdown("\n".join(f"- **{term}**: {meaning}" for term, meaning in TERMS.items()))
+
+
+def _next(label: str) -> None:
+    labels = [*LESSONS, GLOSSARY]
+    following = labels[labels.index(label) + 1]
+    st.button(f"Next: {following}", key=f"next_{label[0]}", icon=":material/arrow_forward:",
+              on_click=session.set_widget, args=(TAB, following))
 
 
 def render() -> None:
     sidebar.page_start()
     st.title("What a VAE learns, in six questions")
-    st.markdown("Each question below is answered with live pictures from the models that come with this app, trained "
-                "on 5,000 handwritten digits; hover the (?) marks for the words. Every number in a caption is computed "
-                "from the picture beside it. Jump to: " + " · ".join(
-                    f"[{letter}](#lesson-{letter})" for letter in "abcdef") + " · [words](#glossary)")
+    st.markdown("Each tab answers one question with live pictures from the models that come with this app, trained "
+                "on 5,000 handwritten digits. Hover the (?) marks for the words; every number in a caption is "
+                "computed from the picture beside it.")
     absent = data.missing()
     if absent:
         st.error("The lessons need the bundled models " + ", ".join(absent) + ", which are missing from this "
                  "server's checkpoints/ folder. Restore them from the repository.")
         return
-    for lesson in LESSONS:
-        lesson.render()
-    _glossary()
+    tabs = st.tabs([*LESSONS, GLOSSARY], key=TAB, on_change="rerun", bind="query-params")
+    for tab, (label, lesson) in zip(tabs, LESSONS.items()):
+        if tab.open:
+            with tab:
+                lesson.render()
+                _next(label)
+    if tabs[-1].open:
+        with tabs[-1]:
+            _glossary()
