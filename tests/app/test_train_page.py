@@ -8,6 +8,7 @@ import re
 import time
 
 import numpy as np
+from streamlit.testing.v1 import AppTest
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.history import history_path, load_history
@@ -274,8 +275,18 @@ def _forces(at, title: str) -> tuple[dict, dict]:
     raise AssertionError(f"no chart titled {title!r}")
 
 
-def test_before_any_run_the_bundled_models_recorded_training_shows_its_map_and_the_kls_two_pulls(app):
-    at = app(PAGE)
+def _recorded_view():
+    from explorer.ui.lessons import data
+    from explorer.ui.train_live import recorded_view
+
+    recorded_view(data.history(data.VAE_2D), data.dataset().label_names, data.VAE_2D)
+
+
+def test_before_any_run_the_bundled_models_recorded_training_shows_its_map_and_the_kls_two_pulls():
+    """What the Train page shows while no run exists (a fresh browser session; AppTest's sessions share the
+    session-scoped run holder, so the view is run on its own here, and tests/e2e/test_train_browser.py sees it on
+    the page)."""
+    at = AppTest.from_function(_recorded_view, default_timeout=60).run()
     no_exception(at)
     assert at.subheader[0].value == "What a run shows: the bundled model's own training"
     assert at.select_slider(key="recorded_epoch").value == 80

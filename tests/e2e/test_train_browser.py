@@ -35,6 +35,8 @@ def progress_step(page) -> int:
 
 def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, server):
     page.goto(f"{server.url}/train")
+    page.wait_for_selector("h3:has-text(\"What a run shows: the bundled model's own training\")")  # before a run
+    page.wait_for_selector("[data-testid='stVegaLiteChart']")
     page.locator(".st-key-train_start button").click()
     page.wait_for_selector(LIVE_CHART)
     seen, deadline = [], time.monotonic() + 300
