@@ -40,8 +40,3 @@ def share(fraction: float) -> str:
     if 99 < percent < 100:
         return f"{math.floor(percent * 10) / 10:g}%"  # 99.96% is not all of them
     return f"{percent:.0f}%"
-
-
-def words_count(n: int, noun: str) -> str:
-    """'no other image', '1 other image', '12 other images'."""
-    return f"no {noun}" if n == 0 else f"{n:,} {noun}{'' if n == 1 else 's'}"
