@@ -11,7 +11,7 @@ import os
 import struct
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -19,7 +19,6 @@ import numpy as np
 
 from explorer.files import npz_bytes, write_atomically
 
-OFFLINE_CHOICES = "mnist5k, digits, or your own .npz / .zip file"
 MIN_SIDE = 4  # smaller images leave nothing for a VAE to learn
 MAX_SIDE = 256  # larger images are refused in arrays and downscaled in zips: this is a CPU tool
 MAX_CLASSES = 1000
@@ -46,6 +45,40 @@ class DataLimits:
 
 
 @dataclass(frozen=True, eq=False)
+class Factor:
+    """A known factor of variation, one value per image: named levels when it is a category (bold: regular or
+    bold; shape: square, ellipse or heart), a measured quantity otherwise (a sprite's rotation in degrees)."""
+
+    name: str
+    values: np.ndarray  # (N,) int64 level indices for a category, float64 otherwise; read-only
+    levels: tuple[str, ...] = ()  # the category's level names; empty for a quantity
+
+    @property
+    def categorical(self) -> bool:
+        return bool(self.levels)
+
+    def take(self, rows: np.ndarray) -> Factor:
+        """The factor of these images only (a split's, a selection's)."""
+        return Factor(self.name, self.values[rows], self.levels)
+
+
+def make_factor(name: str, values, levels: tuple[str, ...] = (), n: int | None = None) -> Factor:
+    """A Factor checked against its data set's size: the right length, finite, levels in range."""
+    values = np.asarray(values)
+    if values.ndim != 1 or (n is not None and values.shape[0] != n):
+        raise ValueError(f"The factor {name!r} needs one value per image ({n:,}); it has shape {values.shape}.")
+    if levels:
+        values = values.astype(np.int64)
+        if values.size and (values.min() < 0 or values.max() >= len(levels)):
+            raise ValueError(f"The factor {name!r} has level numbers outside 0..{len(levels) - 1}.")
+        return Factor(name, values, tuple(str(level) for level in levels))
+    values = values.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError(f"The factor {name!r} contains NaN or infinite values.")
+    return Factor(name, values)
+
+
+@dataclass(frozen=True, eq=False)
 class ImageDataset:
     """Images (N, C, H, W) as 8-bit values, optional integer labels, and a fixed train/test split.
 
@@ -58,12 +91,23 @@ class ImageDataset:
     label_names: tuple[str, ...]  # one per class; empty when unlabelled
     train_index: np.ndarray  # rows of the training split
     test_index: np.ndarray  # rows of the test split
+    factors: tuple[Factor, ...] = field(default=())  # known factors of variation (glyphs' bold, sprites' scale)
 
     def __post_init__(self) -> None:
         # Read-only arrays let one cached dataset be shared safely (between app visitors too).
-        for array in (self.images, self.labels, self.train_index, self.test_index):
+        for array in (self.images, self.labels, self.train_index, self.test_index, *self._factor_arrays()):
             if array is not None:
                 array.flags.writeable = False
+
+    def _factor_arrays(self) -> list[np.ndarray]:
+        return [factor.values for factor in self.factors]
+
+    def factor(self, name: str) -> Factor:
+        """The known factor of this name (KeyError if the data set has none such)."""
+        for factor in self.factors:
+            if factor.name == name:
+                return factor
+        raise KeyError(name)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -85,11 +129,13 @@ class ImageDataset:
         """sha256 of the pixels, labels, label names and split: what caches of its latents and maps are keyed by
         (never its name, which two visitors' different uploads can share)."""
         digest = hashlib.sha256()
-        for array in (self.images, self.labels, self.train_index, self.test_index):
+        for array in (self.images, self.labels, self.train_index, self.test_index, *self._factor_arrays()):
             if array is not None:
                 digest.update(str((array.dtype, array.shape)).encode())
                 digest.update(np.ascontiguousarray(array).data)
         digest.update(json.dumps(list(self.label_names)).encode())
+        if self.factors:  # data sets without factors keep the fingerprints their shipped maps record
+            digest.update(json.dumps([(f.name, list(f.levels)) for f in self.factors]).encode())
         return digest.hexdigest()
 
     def split_index(self, split: str) -> np.ndarray:
@@ -118,6 +164,7 @@ def make_dataset(
     *,
     limits: DataLimits = DataLimits(),
     split: tuple[np.ndarray, np.ndarray] | None = None,
+    factors: tuple[Factor, ...] = (),
 ) -> ImageDataset:
     """Validate raw arrays into an ImageDataset; every problem is a ValueError saying what to do."""
     images = np.asarray(images)
@@ -132,7 +179,8 @@ def make_dataset(
         raise ValueError("The data has fewer than 2 images; a VAE needs at least a few to train and test on.")
     labels, names = to_labels(labels, label_names, n)
     train_index, test_index = split if split is not None else split_indices(n)
-    return ImageDataset(name, images, labels, names, np.asarray(train_index), np.asarray(test_index))
+    factors = tuple(make_factor(f.name, f.values, f.levels, n) for f in factors)
+    return ImageDataset(name, images, labels, names, np.asarray(train_index), np.asarray(test_index), factors)
 
 
 def to_floats(images: np.ndarray) -> np.ndarray:
@@ -263,6 +311,35 @@ def _digits() -> ImageDataset:
     return make_dataset("digits", digits.images.astype(np.float32) / 16.0, digits.target)
 
 
+def _glyphs() -> ImageDataset:
+    """The bundled glyphs (explorer/glyphs.py made them): the character is the label, the font's traits factors."""
+    from explorer import glyphs
+
+    with np.load(glyphs.BUNDLED, allow_pickle=False) as arrays:
+        images, labels = arrays["images"], arrays["labels"]
+        traits = {name: arrays[name] for name in glyphs.TRAITS}
+    factors = tuple(Factor(name, values, levels) for (name, levels), values in zip(glyphs.TRAITS.items(), traits.values()))
+    return make_dataset("glyphs", images, labels, tuple(glyphs.CHARACTERS), factors=factors)
+
+
+def _sprites() -> ImageDataset:
+    """Shapes drawn from their factors (explorer/sprites.py), kept in the data cache after the first draw."""
+    from explorer import sprites
+
+    cached = data_cache_dir() / f"sprites-v1-{sprites.COUNT}.npz"
+    try:
+        with np.load(cached, allow_pickle=False) as arrays:
+            images, factors = arrays["images"], {name: arrays[name] for name in sprites.FACTORS}
+    except (OSError, ValueError, KeyError):
+        images, factors = sprites.render()
+        try:
+            write_atomically(cached, npz_bytes(images=images, **factors))
+        except OSError:
+            pass  # a read-only cache only costs the drawing next time
+    known = tuple(Factor(name, factors[name], sprites.SHAPES if name == "shape" else ()) for name in sprites.FACTORS)
+    return make_dataset("sprites", images, factors["shape"], sprites.SHAPES, factors=known)
+
+
 # Online sets: the torchvision project's mirrors and checksums, fetched with the standard library because
 # torchvision's PyPI build does not import beside the CPU torch pinned here.
 _IDX_SOURCES = {
@@ -335,18 +412,30 @@ def _idx_dataset(name: str) -> ImageDataset:
     return make_dataset(name, images, labels, names, split=split)
 
 
-BUILTIN_DATASETS: dict[str, Callable[[], ImageDataset]] = {
-    "mnist5k": _mnist5k,
-    "digits": _digits,
-    "mnist": functools.partial(_idx_dataset, "mnist"),
-    "fashion-mnist": functools.partial(_idx_dataset, "fashion-mnist"),
+@dataclass(frozen=True)
+class Builtin:
+    """A data set the app knows by name: how to load it, a line about it, and whether it needs the internet."""
+
+    load: Callable[[], ImageDataset]
+    about: str
+    offline: bool = True
+
+
+BUILTIN_DATASETS: dict[str, Builtin] = {
+    "mnist5k": Builtin(_mnist5k, "5,000 MNIST digits, 28x28"),
+    "digits": Builtin(_digits, "1,797 digits, 8x8"),
+    "glyphs": Builtin(_glyphs, "7,936 letters and digits in 16 fonts, 32x32; known: bold, italic, serif, mono"),
+    "sprites": Builtin(_sprites, "10,000 shapes, 32x32; known: shape, scale, rotation, x, y"),
+    "mnist": Builtin(functools.partial(_idx_dataset, "mnist"), "70,000 MNIST digits, downloads once", False),
+    "fashion-mnist": Builtin(functools.partial(_idx_dataset, "fashion-mnist"), "70,000 clothes, downloads once", False),
 }
-OFFLINE_DATASETS = ("mnist5k", "digits")
+OFFLINE_DATASETS = tuple(name for name, builtin in BUILTIN_DATASETS.items() if builtin.offline)
+OFFLINE_CHOICES = f"{', '.join(OFFLINE_DATASETS)}, or your own .npz / .zip file"
 
 
 @functools.lru_cache(maxsize=4)
 def _builtin(name: str) -> ImageDataset:
-    return BUILTIN_DATASETS[name]()
+    return BUILTIN_DATASETS[name].load()
 
 
 # ---------------------------------------------------------------------------------------------------------------

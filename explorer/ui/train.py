@@ -20,8 +20,6 @@ from explorer.ui.widgets import setting_key, setting_widget
 
 MAX_DATA_UPLOAD_MB = 64  # all of MNIST as uint8 is 55 MB; an upload is in memory while it is read
 TRAINED_PREFIX = "trained: "
-DATA_NAMES = {"mnist5k": "mnist5k (5,000 MNIST digits, 28x28)", "digits": "digits (1,797 digits, 8x8)",
-              "mnist": "mnist (70,000, downloads once)", "fashion-mnist": "fashion-mnist (70,000, downloads once)"}
 # The Train page's settings, column by column (the rest are for the CLI).
 COLUMNS = ((ModelConfig, ("kind", "arch", "latent_dim")), (ModelConfig, ("likelihood", "conditional")),
            (TrainConfig, ("beta", "warmup_steps", "free_bits")), (TrainConfig, ("epochs", "batch_size", "lr", "seed")))
@@ -57,12 +55,17 @@ def _described(filename: str, dataset) -> str:
             f"{len(dataset.train_index):,} to train on, {len(dataset.test_index):,} to test.")
 
 
+def _data_label(name: str) -> str:
+    builtin = BUILTIN_DATASETS.get(name)
+    return f"{name} ({builtin.about})" if builtin else name
+
+
 def _data_choice() -> None:
     me = session.visitor()
     options = [*OFFLINE_DATASETS, *(n for n in BUILTIN_DATASETS if n not in OFFLINE_DATASETS), *me.datasets]
     if session.widget_value(session.TRAIN_DATA) not in options:
         session.set_widget(session.TRAIN_DATA, "mnist5k")
-    st.selectbox("Data", options, key=session.TRAIN_DATA, format_func=lambda n: DATA_NAMES.get(n, n),
+    st.selectbox("Data", options, key=session.TRAIN_DATA, format_func=_data_label,
                  persist_state="session")
     st.file_uploader("Or upload your own (.npz of images, or .zip of label folders)", type=["npz", "zip"],
                      key=(key := uploads.key(session.DATA_UPLOAD)), on_change=_on_data_upload, args=(key,),
