@@ -1,0 +1,59 @@
+"""Scored attribute vectors and the reader that judges them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.checkpoint import load_checkpoint
+from explorer.data import Factor, load_dataset, make_dataset
+from explorer.latent import encode_dataset
+from explorer.reader import reader_for
+from explorer.vectors import attribute_names, find_attribute, score_line, scored
+from tests.conftest import synthetic_images
+
+
+def _with_factors(n=240):
+    """Blobs whose class sets x; a known 'bright' level (half as bright) and a 'spread' quantity (the blob's y)."""
+    images, labels = synthetic_images(n, (1, 8, 8), seed=1)
+    bright = np.arange(n) % 2
+    images = images * np.where(bright, 1.0, 0.4)[:, None, None, None]
+    spread = images.sum(axis=(1, 2, 3))
+    factors = (Factor("brightness", bright, ("dim", "bright")), Factor("spread", spread))
+    return make_dataset("blobs", images, labels, factors=factors)
+
+
+def test_the_reader_learns_the_label_a_level_and_a_quantity_and_is_kept_by_fingerprint():
+    dataset = _with_factors()
+    first = reader_for(dataset)  # trained and written to the data cache
+    assert first.accuracy["label"] > 0.9 and first.accuracy["brightness"] > 0.9 and first.accuracy["spread"] > 0.5
+    read = first.read(dataset.pixels(dataset.test_index))
+    assert read["brightness"].shape == (len(dataset.test_index), 2) and read["spread"].shape == (len(dataset.test_index),)
+    reader_for.cache_clear()
+    again = reader_for(dataset)  # read back from the file
+    x = dataset.pixels(dataset.test_index)
+    assert np.allclose(first.read(x)["spread"], again.read(x)["spread"]) and again.accuracy == first.accuracy
+
+
+def test_attributes_come_from_levels_quantities_and_pixels():
+    dataset = _with_factors()
+    assert attribute_names(dataset) == ["dim", "bright", "spread", "ink", "slant", "width", "height"]
+    rows = dataset.test_index
+    bright = find_attribute(dataset, rows, "bright", read=lambda images: {})
+    assert (dataset.factor("brightness").values[rows][bright.with_] == 1).all()
+    assert len(bright.with_) + len(bright.without) == len(rows)
+    ink = find_attribute(dataset, rows, "ink")
+    assert ink.source == "pixels" and len(ink.with_) >= len(rows) // 5 and len(ink.without) >= len(rows) // 5
+    with pytest.raises(ValueError, match="has no attribute 'glasses'; it has dim, bright"):
+        find_attribute(dataset, rows, "glasses")
+
+
+def test_an_ink_vector_on_the_digits_makes_them_inkier_at_plus_two_and_thinner_at_minus_two():
+    checkpoint = load_checkpoint("checkpoints/mnist5k-z16.safetensors")
+    dataset = load_dataset("mnist5k")
+    latents = encode_dataset(checkpoint.model, dataset, "test")
+    score = scored(checkpoint.model, dataset, latents, "ink", n=100)
+    assert score.n_images == 100 and score.at(0).moved == 0
+    assert score.at(2).moved > 0.9 and score.at(-2).moved > 0.9
+    assert score.at(2).kept is None  # no reader given: the class is not judged
+    assert score_line(score, 2, "digits", "digit").startswith(f"ink vector, +2: {score.at(2).moved:.0%} of 100 test digits")
