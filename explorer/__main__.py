@@ -1,4 +1,4 @@
-"""Command line: python -m explorer train | eval | score | encode | embed."""
+"""Command line: python -m explorer train | eval | score | vector | encode | embed."""
 
 from __future__ import annotations
 
@@ -105,6 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     score = commands.add_parser("score", help="per-image IWAE log p(x) bound, ELBO, reconstruction and KL, as CSV")
     _add_scoring(score)
     score.add_argument("--out", required=True, help="where to write the CSV")
+
+    vector = commands.add_parser("vector", help="build an attribute vector (mean with it - mean without) and score "
+                                                "what it does to decoded test images, strength by strength")
+    vector.add_argument("checkpoint")
+    vector.add_argument("--attribute", required=True,
+                        help="a named level of a known factor (glyphs: bold, italic, serif, mono), a known quantity "
+                             "(sprites: scale, rotation, x, y) or a pixel measure (ink, slant, width, height)")
+    vector.add_argument("--data", help="built-in name or .npz/.zip path (default: the data it was trained on)")
+    vector.add_argument("--split", choices=("train", "test", "all"), default="test")
+    vector.add_argument("--images", type=int, default=300, help="images the vector is added to (default 300)")
+    _add_device(vector)
 
     encode = commands.add_parser("encode", help="write the latent means and log-variances (an autoencoder's codes) of a data split")
     encode.add_argument("checkpoint")
@@ -302,6 +313,34 @@ def _mig_line(model, dataset, split: str) -> str:
     return f"{result.score:.2f} ({gaps})"
 
 
+def _vector(args) -> int:
+    """Score an attribute vector: a table of strengths with the share moved the intended way and the share kept."""
+    from explorer.latent import encode_dataset
+    from explorer.reader import reader_for
+    from explorer.numbers import share
+    from explorer.vectors import attribute_names, scored
+
+    if args.images < 1:
+        return _fail("--images must be 1 or more")
+    checkpoint, dataset = _load_for_scoring(args)
+    if args.attribute not in (names := attribute_names(dataset)):
+        return _fail(f"{dataset.name} has no attribute {args.attribute!r}; choose one of {', '.join(names)}")
+    latents = encode_dataset(checkpoint.model, dataset, args.split)
+    needs_reader = dataset.factors or dataset.labels is not None
+    if needs_reader:
+        print(f"reading decoded images with {dataset.name}'s reader (trained once, then kept) ...", file=sys.stderr)
+    reader = reader_for(dataset) if needs_reader else None
+    score = scored(checkpoint.model, dataset, latents, args.attribute, reader, n=args.images)
+    print(f"{args.attribute} vector of {args.checkpoint}: the mean latent of the {args.split} images with it minus "
+          f"those without; + strengths added to images without it, - strengths to images with it")
+    print(f"{'strength':>8}  {'images':>6}  {'moved the intended way':>22}  {'kept their class':>16}")
+    for row in score.strengths:
+        if row.strength:
+            kept = "-" if row.kept is None else share(row.kept)
+            print(f"{row.strength:>+8g}  {row.images:>6,}  {share(row.moved):>22}  {kept:>16}")
+    return 0
+
+
 def _score(args) -> int:
     import time
 
@@ -376,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     # Under torchrun, a failure every process meets alike (bad input, a divergence) is said once, by the first
     # process that met it (rank 0 for a divergence); losing the others, by each process that lost them.
     try:
-        return {"train": _train, "eval": _eval, "encode": _encode, "embed": _embed, "score": _score}[args.command](args)
+        return {"train": _train, "eval": _eval, "encode": _encode, "embed": _embed, "score": _score,
+                "vector": _vector}[args.command](args)
     except distributed.RunBroken as error:
         distributed.hush()
         return _fail(str(error))

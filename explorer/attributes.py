@@ -63,3 +63,17 @@ def quarters(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the quarter of images with the most of a measured attribute, and of the quarter with the least."""
     low, high = np.quantile(values, [QUARTER, 1 - QUARTER])
     return np.flatnonzero(values >= high), np.flatnonzero(values <= low)
+
+
+def quarters_within(values: np.ndarray, labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The quarter with the most and the quarter with the least, taken within each class and pooled: a measure that
+    differs between classes (a W is wider than an i) then gives a vector of the measure, not of the class."""
+    if labels is None:
+        return quarters(values)
+    most, least = [], []
+    for label in np.unique(labels):
+        where = np.flatnonzero(labels == label)
+        high, low = quarters(values[where])
+        most.append(where[high])
+        least.append(where[low])
+    return np.sort(np.concatenate(most)), np.sort(np.concatenate(least))

@@ -18,7 +18,8 @@ MAX_WIDTH = 8192  # per dense layer; also bounds what a foreign checkpoint's met
 MAX_CHANNELS = 1024
 MAX_LAYERS = 8
 PROJECTIONS = ("identity", "pca", "umap", "tsne")
-COLOURINGS = ("label", "log_px", "elbo", "recon", "kl")  # what colours the map: the label, or a score (scoring.py)
+COLOURINGS = ("label", "factor", "log_px", "elbo", "recon", "kl")  # the label, a known factor, or a score (scoring.py)
+SCORE_COLOURINGS = COLOURINGS[2:]  # the scores: a VAE's only
 MARKS = ("points", "bubbles", "both")  # how a 2-D map of a VAE draws each image: its mean, its ±1σ bubble, or both
 Z_LIMIT = 4.0  # the latent sliders span +/- this: under the prior N(0, 1) all but 6e-5 of z
 
@@ -154,10 +155,11 @@ class MapConfig(_Config):
     marks: str = setting("points", "Draw each image as", "A VAE encodes an image to a Gaussian bubble: its mean "
                          "(a point) and σ per dimension (the bubble's half-widths).", choices=MARKS,
                          names={"points": "its mean", "bubbles": "its ±1σ bubble", "both": "both"})
-    colour: str = setting("label", "Colour by", "Each image's label, or one of its scores under the model: the IWAE "
-                          "bound on log p(x) (low: atypical), the ELBO, the reconstruction error or the KL.",
+    colour: str = setting("label", "Colour by", "Each image's label, a known factor of data that has them (a glyph's "
+                          "boldness, a sprite's rotation), or one of its scores under the model: the IWAE bound on "
+                          "log p(x) (low: atypical), the ELBO, the reconstruction error or the KL.",
                           choices=COLOURINGS, link="colour", widget="select",
-                          names={"label": "label", "log_px": "log p(x) (IWAE bound)", "elbo": "ELBO",
+                          names={"label": "label", "factor": "a known factor", "log_px": "log p(x) (IWAE bound)", "elbo": "ELBO",
                                  "recon": "reconstruction error", "kl": "KL"})
 
 

@@ -419,16 +419,28 @@ class Builtin:
     load: Callable[[], ImageDataset]
     about: str
     offline: bool = True
+    items: str = "images"  # what its images are called in a sentence: '88% of 300 test glyphs'
+    class_noun: str = "class"  # what its label is: '93% kept their character'
 
 
 BUILTIN_DATASETS: dict[str, Builtin] = {
-    "mnist5k": Builtin(_mnist5k, "5,000 MNIST digits, 28x28"),
-    "digits": Builtin(_digits, "1,797 digits, 8x8"),
-    "glyphs": Builtin(_glyphs, "7,936 letters and digits in 16 fonts, 32x32; known: bold, italic, serif, mono"),
-    "sprites": Builtin(_sprites, "10,000 shapes, 32x32; known: shape, scale, rotation, x, y"),
-    "mnist": Builtin(functools.partial(_idx_dataset, "mnist"), "70,000 MNIST digits, downloads once", False),
-    "fashion-mnist": Builtin(functools.partial(_idx_dataset, "fashion-mnist"), "70,000 clothes, downloads once", False),
+    "mnist5k": Builtin(_mnist5k, "5,000 MNIST digits, 28x28", items="digits", class_noun="digit"),
+    "digits": Builtin(_digits, "1,797 digits, 8x8", items="digits", class_noun="digit"),
+    "glyphs": Builtin(_glyphs, "7,936 letters and digits in 16 fonts, 32x32; known: bold, italic, serif, mono",
+                      items="glyphs", class_noun="character"),
+    "sprites": Builtin(_sprites, "10,000 shapes, 32x32; known: shape, scale, rotation, x, y",
+                       items="sprites", class_noun="shape"),
+    "mnist": Builtin(functools.partial(_idx_dataset, "mnist"), "70,000 MNIST digits, downloads once", False,
+                     "digits", "digit"),
+    "fashion-mnist": Builtin(functools.partial(_idx_dataset, "fashion-mnist"), "70,000 clothes, downloads once",
+                             False, "clothes", "kind"),
 }
+
+
+def nouns(dataset: ImageDataset) -> tuple[str, str]:
+    """What a data set's images and classes are called in a sentence: ('glyphs', 'character'), else generic."""
+    builtin = BUILTIN_DATASETS.get(dataset.name)
+    return (builtin.items, builtin.class_noun) if builtin else ("images", "class")
 OFFLINE_DATASETS = tuple(name for name, builtin in BUILTIN_DATASETS.items() if builtin.offline)
 OFFLINE_CHOICES = f"{', '.join(OFFLINE_DATASETS)}, or your own .npz / .zip file"
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from explorer.attributes import quarters
+from explorer.attributes import quarters_within
 from explorer.latent import Latents
 from explorer.neighbours import nearest
 
@@ -26,6 +26,7 @@ _RUN = re.compile(r"(\d{1,7})(?:-(\d{1,7}))?")
 MAX_GROUP_ROWS = 100_000  # more rows than any data set here holds: a link asking for more is refused unread
 MAX_GROUPS = 20  # per data set and visitor: each is drawn (mean image, label mix) on every run of the Vectors page
 PICKS = ("A", "B")
+LEVEL = "level"  # a known factor's named level: 'level:bold' is every bold glyph
 ATTRIBUTE_KINDS = ("most", "least")  # ready-made groups: the quarter with the most of a measured attribute, the least
 
 
@@ -142,14 +143,18 @@ def ref_text(kind: str, key: object) -> str:
 
 
 def positions(ref: str, latents: Latents, groups: dict[str, Group], picks: list[int],
-              measured: dict[str, np.ndarray] | None = None) -> np.ndarray:
+              measured: dict[str, np.ndarray] | None = None, levels: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Where a term's images sit among the split's latents (empty when none of them is in the split). measured:
-    attributes measured from the split's pixels (explorer.attributes), for the terms 'most:ink', 'least:slant' ..."""
+    quantities of the split's images, measured from the pixels (explorer.attributes) or known (a sprite's scale),
+    for the terms 'most:ink', 'least:scale' ... (the quarters within each label); levels: each known level's
+    positions, for 'level:bold'."""
     kind, _, key = ref.partition(":")
     if kind == "label" and latents.labels is not None and key.isdigit():
         return np.flatnonzero(latents.labels == int(key))
     if kind in ATTRIBUTE_KINDS and measured is not None and key in measured:
-        return quarters(measured[key])[ATTRIBUTE_KINDS.index(kind)]
+        return quarters_within(measured[key], latents.labels)[ATTRIBUTE_KINDS.index(kind)]
+    if kind == LEVEL and levels is not None and key in levels:
+        return levels[key]
     if kind == "group" and key in groups:
         rows = np.asarray(groups[key].rows)
     elif kind == "pick" and key in PICKS and PICKS.index(key) < len(picks):

@@ -9,10 +9,11 @@ from typing import Callable
 
 import numpy as np
 
-from explorer.attributes import MEASURES, quarters
+from explorer.attributes import MEASURES, quarters_within
 from explorer.data import ImageDataset
 from explorer.groups import STRENGTHS, along, attribute_vector
 from explorer.latent import Latents, decode_latents
+from explorer.numbers import share
 
 SCORED_IMAGES = 300  # images a vector is scored on: 9 strengths x 300 decodes take about a second on a CPU
 
@@ -36,43 +37,38 @@ def attribute_names(dataset: ImageDataset, grey: bool = True) -> list[str]:
     return names + [name for name in MEASURES if grey and name not in names]
 
 
-def quarters_within(values: np.ndarray, labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """The quarter with the most and the quarter with the least, taken within each class and pooled: a measure that
-    differs between classes (a W is wider than an i) then gives a vector of the measure, not of the class."""
-    if labels is None:
-        return quarters(values)
-    most, least = [], []
-    for label in np.unique(labels):
-        where = np.flatnonzero(labels == label)
-        high, low = quarters(values[where])
-        most.append(where[high])
-        least.append(where[low])
-    return np.sort(np.concatenate(most)), np.sort(np.concatenate(least))
+def measure_for(dataset: ImageDataset, name: str, read=None) -> Callable[[np.ndarray], np.ndarray]:
+    """images -> (N,) how much of the attribute each shows. read: the data set's reader
+    (explorer.reader.reader_for(dataset).read), which measures a known factor; pixel measures need none."""
+    for factor in dataset.factors:
+        if factor.categorical and name in factor.levels:
+            return lambda images, f=factor.name, k=factor.levels.index(name): read(images)[f][:, k]
+        if not factor.categorical and name == factor.name:
+            return lambda images, f=factor.name: read(images)[f]
+    if name in MEASURES:
+        return MEASURES[name]
+    raise ValueError(f"{dataset.name} has no attribute {name!r}; it has {', '.join(attribute_names(dataset))}.")
 
 
 def find_attribute(dataset: ImageDataset, rows: np.ndarray, name: str, read=None) -> Attribute:
-    """The attribute of this name on the images at `rows` (a split). read: the data set's reader
-    (explorer.reader.reader_for(dataset).read), needed for a factor; pixel measures need none."""
+    """The attribute of this name on the images at `rows` (a split): who has it, who lacks it (a level's images
+    against the rest; a quantity's top quarter against its bottom one, within each label), and its measure."""
+    measure = measure_for(dataset, name, read)
     labels = dataset.labels[rows] if dataset.labels is not None else None
     for factor in dataset.factors:
         values = factor.values[rows]
         if factor.categorical and name in factor.levels:
             level = factor.levels.index(name)
-            return Attribute(name, "level", np.flatnonzero(values == level), np.flatnonzero(values != level),
-                             lambda images, f=factor.name, k=level: read(images)[f][:, k])
+            return Attribute(name, "level", np.flatnonzero(values == level), np.flatnonzero(values != level), measure)
         if not factor.categorical and name == factor.name:
-            most, least = quarters_within(values, labels)
-            return Attribute(name, "factor", most, least, lambda images, f=factor.name: read(images)[f])
-    if name in MEASURES:
-        measure = MEASURES[name]
-        most, least = quarters_within(measure(dataset.pixels(rows)), labels)
-        return Attribute(name, "pixels", most, least, measure)
-    raise ValueError(f"{dataset.name} has no attribute {name!r}; it has {', '.join(attribute_names(dataset))}.")
+            return Attribute(name, "factor", *quarters_within(values, labels), measure)
+    return Attribute(name, "pixels", *quarters_within(measure(dataset.pixels(rows)), labels), measure)
 
 
 @dataclass(frozen=True)
 class StrengthScore:
     strength: float
+    images: int  # how many it was added to: images lacking the attribute for a positive strength, having it for a negative
     moved: float  # share of the images whose measured attribute moved the intended way from strength 0
     kept: float | None  # share read as the class they were read as at strength 0 (None: the data has no classes)
 
@@ -80,32 +76,46 @@ class StrengthScore:
 @dataclass(frozen=True)
 class VectorScore:
     attribute: str
-    n_images: int  # images the vector was added to: a sample of those that lack the attribute
     strengths: tuple[StrengthScore, ...]
 
     def at(self, strength: float) -> StrengthScore:
         return min(self.strengths, key=lambda s: abs(s.strength - strength))
 
 
+def _sample(pool: np.ndarray, n: int, seed: int) -> np.ndarray:
+    return np.sort(np.random.default_rng(seed).choice(pool, size=min(n, len(pool)), replace=False))
+
+
+def _strip_scores(model, latents: Latents, chosen: np.ndarray, vector: np.ndarray, strengths: np.ndarray,
+                  measure, read_class) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each chosen image's strip, decoded and measured: (images, strengths) attribute and class readings."""
+    z = np.concatenate([along(latents.mu[i], vector, strengths) for i in chosen])  # image by image, S each
+    images = decode_latents(model, z)
+    measured = measure(images).reshape(len(chosen), len(strengths))
+    classes = read_class(images).reshape(len(chosen), len(strengths)) if read_class is not None else None
+    return measured, classes
+
+
 def score_vector(model, latents: Latents, attribute: Attribute, vector: np.ndarray,
                  read_class: Callable[[np.ndarray], np.ndarray] | None = None, n: int = SCORED_IMAGES,
                  seed: int = 0, strengths=STRENGTHS) -> VectorScore:
-    """Add the vector at each strength to up to `n` images that lack the attribute, decode and measure.
-    read_class: images -> (N,) class read from them (explorer.reader's label head), or None."""
-    pool = attribute.without
-    chosen = np.sort(np.random.default_rng(seed).choice(pool, size=min(n, len(pool)), replace=False))
+    """Add the vector at each positive strength to up to `n` images that lack the attribute, and at each negative one
+    to up to `n` that have it; decode and measure. read_class: images -> (N,) class read from them, or None."""
     strengths = np.asarray(strengths, np.float32)
-    z = np.concatenate([along(latents.mu[i], vector, strengths) for i in chosen])  # image by image, S each
-    images = decode_latents(model, z)
-    measured = attribute.measure(images).reshape(len(chosen), len(strengths))
-    classes = read_class(images).reshape(len(chosen), len(strengths)) if read_class is not None else None
     base = int(np.argmin(np.abs(strengths)))  # strength 0: the image's own reconstruction
+    pools = {1: _sample(attribute.without, n, seed), -1: _sample(attribute.with_, n, seed)}
+    readings = {sign: _strip_scores(model, latents, chosen, vector, strengths, attribute.measure, read_class)
+                for sign, chosen in pools.items()}
     rows = []
     for j, strength in enumerate(strengths):
+        if strength == 0:
+            rows.append(StrengthScore(0.0, len(pools[1]), 0.0, None if read_class is None else 1.0))
+            continue
+        measured, classes = readings[1 if strength > 0 else -1]
         change = (measured[:, j] - measured[:, base]) * np.sign(strength)
         kept = None if classes is None else float((classes[:, j] == classes[:, base]).mean())
-        rows.append(StrengthScore(float(strength), float((change > 0).mean()) if strength else 0.0, kept))
-    return VectorScore(attribute.name, len(chosen), tuple(rows))
+        rows.append(StrengthScore(float(strength), len(measured), float((change > 0).mean()), kept))
+    return VectorScore(attribute.name, tuple(rows))
 
 
 def scored(model, dataset: ImageDataset, latents: Latents, name: str, reader=None, **options) -> VectorScore:
@@ -121,8 +131,8 @@ def scored(model, dataset: ImageDataset, latents: Latents, name: str, reader=Non
 
 
 def score_line(score: VectorScore, strength: float, data_noun: str, class_noun: str) -> str:
-    """'bold vector, +2: 88% of 300 test glyphs measured more bold; 93% kept their character'."""
+    """'bold vector, +2: 88% of 300 test glyphs without it measured more bold; 93% kept their character'."""
     at = score.at(strength)
-    line = (f"{score.attribute} vector, {at.strength:+g}: {at.moved:.0%} of {score.n_images:,} test {data_noun} "
-            f"measured {'more' if at.strength > 0 else 'less'} {score.attribute}")
-    return line + (f"; {at.kept:.0%} kept their {class_noun}" if at.kept is not None else "")
+    line = (f"{score.attribute} vector, {at.strength:+g}: {share(at.moved)} of {at.images:,} test {data_noun} "
+            f"{'without' if at.strength > 0 else 'with'} it measured {'more' if at.strength > 0 else 'less'} {score.attribute}")
+    return line + (f"; {share(at.kept)} kept their {class_noun}" if at.kept is not None else "")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.config import MapConfig, PathConfig, ProjectionConfig, ScoreConfig
+from explorer.config import COLOURINGS, SCORE_COLOURINGS, MapConfig, PathConfig, ProjectionConfig, ScoreConfig
+from explorer.data import Factor
 from explorer.compare import prior_fit
 from explorer.glossary import define
 from explorer.numbers import share
@@ -26,6 +27,7 @@ from explorer.ui.widgets import setting_key, setting_widget
 ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
 STRIP_WIDTH = 820  # pixels the strip may take: the main column at a 1400-px window, beside the sidebar
 STRIP_GAP = 8  # pixels between images ("xsmall")
+FACTOR_KEY = "factor"  # the known factor that colours the map: its widget's key and the link's parameter
 
 
 def _projection_controls(latent_dim: int) -> ProjectionConfig:
@@ -77,23 +79,34 @@ def _map_figure(selection: Selection, latents: Latents, projection: Projection, 
         sigma[shown] = np.exp(0.5 * latents.logvar[shown])
     view = f"{selection.checkpoint.fingerprint[:12]}-{selection.split}-{projection.method}"  # a new map, a new zoom
     values, name = colour or (None, "")
-    return latent_map(projection.points, latents.labels, selection.dataset.label_names, latents.index,
+    labels, label_names = latents.labels, selection.dataset.label_names
+    if isinstance(values, Factor):  # a known factor: its levels coloured as labels are, a quantity on a scale
+        labels, label_names, values = (values.values, values.levels, None) if values.categorical else (
+            labels, label_names, values.values)
+    return latent_map(projection.points, labels, label_names, latents.index,
                       projection.axis_titles, sigma=sigma, uirevision=view, marks=marks, values=values, value_name=name)
 
 
-def _map_controls(latents: Latents, method: str) -> tuple[MapConfig, ScoreConfig | None]:
-    """How the map draws its points (a VAE's bubbles, on a 2-D identity map), what colours them, and the scores'
-    settings when a score does (None for the labels)."""
-    if latents.logvar is None:
-        return MapConfig(), None  # an autoencoder has no σ to draw, nor a likelihood to colour by
+def _map_controls(selection: Selection, latents: Latents, method: str) -> tuple[MapConfig, ScoreConfig | None, Factor | None]:
+    """How the map draws its points (a VAE's bubbles, on a 2-D identity map), what colours them, the scores'
+    settings when a score does, and the known factor when one does."""
+    vae = latents.logvar is not None  # an autoencoder has no σ to draw, nor a likelihood to colour by
+    factors = selection.dataset.factors
+    colours = tuple(c for c in COLOURINGS if (vae or c not in SCORE_COLOURINGS) and (factors or c != "factor"))
+    if not vae and len(colours) == 1:
+        return MapConfig(), None, None
     cols = st.columns([3, 2, 2])
-    marks = setting_widget(MapConfig, "marks", cols[0], prefix="map") if method == "identity" else "points"
-    view = MapConfig(marks=marks, colour=setting_widget(MapConfig, "colour", cols[1]))
+    marks = setting_widget(MapConfig, "marks", cols[0], prefix="map") if method == "identity" and vae else "points"
+    view = MapConfig(marks=marks, colour=setting_widget(MapConfig, "colour", cols[1], choices=colours))
+    if view.colour == "factor":
+        name = cols[2].selectbox("Factor", [f.name for f in factors], key=FACTOR_KEY, bind="query-params",
+                                 persist_state="session", help="A factor the data set was made from.")
+        return view, None, selection.dataset.factor(name)
     if view.colour == "label":
-        return view, None
+        return view, None, None
     if view.colour != "log_px":
-        return view, ScoreConfig()  # the ELBO and its terms do not depend on k
-    return view, ScoreConfig(k=setting_widget(ScoreConfig, "k", cols[2]))
+        return view, ScoreConfig(), None  # the ELBO and its terms do not depend on k
+    return view, ScoreConfig(k=setting_widget(ScoreConfig, "k", cols[2])), None
 
 
 def _hover_decode(selection: Selection) -> None:
@@ -256,10 +269,12 @@ def render() -> None:
     me.picks[:] = [row for row in me.picks if row in known]  # picks from another split or model
     latent_dim = selection.checkpoint.model_config.latent_dim
     config = _projection_controls(latent_dim)
-    view, scoring = _map_controls(latents, config.method)
+    view, scoring, factor = _map_controls(selection, latents, config.method)
     marks, colour = view.marks, None
     if scoring is not None:
         colour = (getattr(image_scores(selection, scoring), view.colour), SCORE_NAMES[view.colour])
+    elif factor is not None:
+        colour = (factor.take(latents.index), factor.name)
     projection = _projection(selection, latents, config)
     _take_selection(session.widget_value(session.map_key()))  # before the map draws: a lasso redraws it afresh
 
@@ -272,7 +287,11 @@ def render() -> None:
                    f"{METHOD_LABELS[config.method]}: each point is where the encoder puts one image. Click a point to "
                    "pick it; click a second for the path between them. Draw a box or lasso (the map's toolbar) around "
                    "points to make a group of them.", help=define("latent space", "μ", "posterior"))
-        if colour is not None:
+        if factor is not None:
+            st.caption(f"Coloured by {plain(factor.name)}, a factor the data set was made from, not read from the "
+                       "model: " + ("the legend's levels can be shown or hidden." if factor.categorical else
+                                    "from the 1st to the 99th percentile of its values."))
+        elif colour is not None:
             st.caption(f"Coloured by {colour[1]}, from the 1st to the 99th percentile: the lowest log p(x) are the "
                        "images the model finds least typical (the Likelihood page shows them).")
         if marks != "points":

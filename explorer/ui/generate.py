@@ -9,8 +9,10 @@ from explorer.config import Z_LIMIT, SamplingConfig
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.glossary import define
 from explorer.latent import active_units, decode_latents, dimension_weights, grid_latents, prior_samples, slider_reach
+from explorer.numbers import share
 from explorer.plots import manifold_figure
-from explorer.ui import live_decode, session, sidebar, url
+from explorer.traversal import STARTS
+from explorer.ui import live_decode, resources, session, sidebar, url
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_widget
@@ -54,6 +56,21 @@ def _label_choice(selection: Selection) -> int | None:
                         persist_state="session")
 
 
+def _factor_names(selection: Selection, reach: float) -> dict[int, str]:
+    """' · moves x' for each dimension of a model of data with known factors, said once above the sliders."""
+    latents = selection.latents() if selection.dataset is not None else None
+    named = resources.factor_names(selection.checkpoint, selection.dataset, selection.split, latents, reach) \
+        if latents is not None else None
+    if not named:
+        return {}
+    st.caption(f"Each slider names the known factor it moves most: {STARTS} {plain(selection.split)} images' codes "
+               f"are walked along it from −{reach:g} to +{reach:g}, decoded, and read by a small network trained on "
+               "the data's known factors (never by this model); the share is how much of the factor's range (or of a "
+               "category's probability) changes on average.", help=define("latent space"))
+    return {f.dimension: f" · moves {f.factor} ({share(f.change)})" if f.factor else " · moves no known factor"
+            for f in named}
+
+
 def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray, str], reach: float) -> np.ndarray:
     model = selection.checkpoint.model
     latent_dim = model.latent_dim
@@ -70,13 +87,14 @@ def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray,
         st.caption(f"One slider per latent dimension, the most informative first: by each dimension's KL from the "
                    f"prior, averaged over the data. {active} of {latent_dim} are active; the others barely change the "
                    "image.", help=define("latent space", "KL", "active dimension", "nats"))
+    factors = _factor_names(selection, reach)
     left, right = st.columns([3, 2])
     unit = " nats" if what == "KL" else ""
     order = np.argsort(-kl, kind="stable")  # most informative dimension first
     z = np.zeros((1, latent_dim), np.float32)
     with left:
         for d in order:
-            z[0, d] = st.slider(f"z{d} · {what} {kl[d]:.2f}{unit}", -reach, reach, 0.0, step=Z_STEP,
+            z[0, d] = st.slider(f"z{d} · {what} {kl[d]:.2f}{unit}{factors.get(int(d), '')}", -reach, reach, 0.0, step=Z_STEP,
                                 key=session.z_key(int(d)), bind="query-params", persist_state="session")
     with right, st.container(key="slider_decode"):
         if live_decode.slider_decoder(selection.checkpoint, label, SLIDER_IMAGE, key="live_slider_decode"):

@@ -18,7 +18,7 @@ from explorer.budget import Ledger
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
 from explorer.compare import PriorFit, prior_fit
 from explorer.config import ProjectionConfig, ScoreConfig
-from explorer.data import ImageDataset, load_dataset
+from explorer.data import ImageDataset, load_dataset, nouns
 from explorer.embedfile import embedding_path, load_embedding
 from explorer.evaluation import Evaluation, evaluate
 from explorer.export import latents_csv, projector_zip
@@ -27,7 +27,10 @@ from explorer.latent import Latents, encode_dataset
 from explorer.projection import Projection, project, warm_up_projections
 from explorer.runqueue import RunQueue
 from explorer.runtime import configure_threads
+from explorer.reader import Reader, reader_for
 from explorer.scoring import ImageScores, score_images
+from explorer.traversal import DimensionFactor, dimension_factors
+from explorer.vectors import VectorScore, measure_for, scored
 
 WARM_UP_DELAY_S = 8.0
 WARM_UP_DONE = "VAE Latent Explorer: background warm-up done"  # the server log's line when it has finished
@@ -96,13 +99,64 @@ def exports(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Lat
 
 @st.cache_resource(max_entries=8)
 def _measured(data: str, split: str, _dataset: ImageDataset) -> dict[str, np.ndarray]:
-    pixels = _dataset.pixels(_dataset.split_index(split))
-    return {name: measure(pixels) for name, measure in MEASURES.items()}
+    rows = _dataset.split_index(split)
+    known = {factor.name: factor.values[rows] for factor in _dataset.factors if not factor.categorical}
+    pixels = _dataset.pixels(rows)
+    return known | {name: measure(pixels) for name, measure in MEASURES.items() if name not in known}
 
 
 def measured_attributes(dataset: ImageDataset, split: str) -> dict[str, np.ndarray]:
-    """Each attribute measured from the pixels of a split's images (in the split's order), once per data and split."""
+    """Each quantity of a split's images (in the split's order): the known ones (a sprite's scale), then those
+    measured from the pixels; once per data and split."""
     return _measured(dataset.fingerprint, split, dataset)
+
+
+def known_levels(dataset: ImageDataset, split: str) -> dict[str, np.ndarray]:
+    """Each named level of the data's known factors -> the positions of its images in the split."""
+    rows = dataset.split_index(split)
+    levels: dict[str, np.ndarray] = {}
+    for factor in dataset.factors:
+        for k, level in enumerate(factor.levels):
+            levels.setdefault(level, np.flatnonzero(factor.values[rows] == k))
+    return levels
+
+
+@st.cache_resource(show_spinner="Training a reader for this data (once: it judges what a vector does) ...",
+                   max_entries=4)
+def _reader(data: str, _dataset: ImageDataset) -> Reader | None:
+    return reader_for(_dataset) if _dataset.factors or _dataset.num_classes > 1 else None
+
+
+@st.cache_resource(show_spinner="Scoring the vector ...", max_entries=16)
+def _vector_score(weights: str, data: str, split: str, attribute: str, _checkpoint: Checkpoint,
+                  _dataset: ImageDataset, _latents: Latents) -> VectorScore:
+    return scored(_checkpoint.model, _dataset, _latents, attribute, _reader(data, _dataset))
+
+
+def vector_score(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents, attribute: str) -> VectorScore:
+    """What the attribute's vector does to the split's images, measured; once per model, data, split and attribute."""
+    return _vector_score(checkpoint.fingerprint, dataset.fingerprint, split, attribute, checkpoint, dataset, rows)
+
+
+@st.cache_resource(show_spinner="Reading which factor each dimension moves ...", max_entries=8)
+def _dimension_factors(weights: str, data: str, split: str, reach: float, _checkpoint: Checkpoint,
+                       _dataset: ImageDataset, _latents: Latents) -> list[DimensionFactor]:
+    return dimension_factors(_checkpoint.model, _latents, _dataset, _reader(data, _dataset), reach,
+                             class_noun=nouns(_dataset)[1])
+
+
+def factor_names(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents,
+                 reach: float) -> list[DimensionFactor] | None:
+    """For a data set with known factors, which one each latent dimension moves most; None for other data."""
+    if not dataset.factors or checkpoint.model_config.conditional:
+        return None
+    return _dimension_factors(checkpoint.fingerprint, dataset.fingerprint, split, reach, checkpoint, dataset, rows)
+
+
+def measure_of(dataset: ImageDataset, attribute: str) -> Callable[[np.ndarray], np.ndarray]:
+    """images -> (N,) how much of the attribute each has (the reader's reading for a known one)."""
+    reader = _reader(dataset.fingerprint, dataset)
+    return measure_for(dataset, attribute, reader.read if reader else None)
 
 
 @st.cache_resource(show_spinner="Scoring the model ...", max_entries=16)

@@ -7,11 +7,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.attributes import MEASURES
-from explorer.groups import ATTRIBUTE_KINDS, PICKS, STRENGTHS, along, attribute_vector, mean_latent, positions, ref_text
+from explorer.data import nouns
+from explorer.groups import (ATTRIBUTE_KINDS, LEVEL, PICKS, STRENGTHS, along, attribute_vector, mean_latent,
+                             positions, ref_text)
 from explorer.imaging import enlarge, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents
 from explorer.ui import group_panel, resources, session, sidebar
+from explorer.numbers import share
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 
@@ -28,27 +30,36 @@ def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
     terms = {ref_text("pick", tag): f"pick {tag}" for tag in PICKS[:len(me.picks)]}
     for group in session.groups(selection.dataset.fingerprint).values():
         terms[ref_text("group", group.name)] = f"group: {group.name}"
+    for level in _levels(selection):  # a known factor's named levels: every bold glyph, every heart
+        terms[ref_text(LEVEL, level)] = f"known: {level}"
     if latents.labels is not None:
         for i, name in enumerate(selection.dataset.label_names):
             terms[ref_text("label", i)] = f"label: {name}"
-    for attribute in MEASURES:  # measured from the pixels: groups every grey or colour image data set has
+    for attribute in _measured(selection):  # known quantities, then those measured from the pixels
         for kind in ATTRIBUTE_KINDS:
             terms[ref_text(kind, attribute)] = f"{kind} {attribute} (a quarter)"
-    groups = session.groups(selection.dataset.fingerprint)
-    measured = _measured(selection)
-    return {ref: shown for ref, shown in terms.items() if len(positions(ref, latents, groups, me.picks, measured))}
+    return {ref: shown for ref, shown in terms.items() if len(_positions(selection, latents, ref))}
 
 
 def _measured(selection: Selection) -> dict[str, np.ndarray]:
     return resources.measured_attributes(selection.dataset, selection.split)
 
 
+def _levels(selection: Selection) -> dict[str, np.ndarray]:
+    return resources.known_levels(selection.dataset, selection.split)
+
+
+def _positions(selection: Selection, latents: Latents, ref: str) -> np.ndarray:
+    return positions(ref, latents, session.groups(selection.dataset.fingerprint), session.visitor().picks,
+                     _measured(selection), _levels(selection))
+
+
 def _choose(where, label: str, key: str, terms: dict[str, str], default: str, help: str) -> str:
     me = session.visitor()
     asked = me.link_unchecked.pop(key, None)  # the bound widget drops a link's value it has no option for: say so
     if asked is not None and asked not in terms.values():
-        st.warning(f"The link chose {plain(repr(asked[:40]))} for '{label}', which is not one of the groups, labels "
-                   f"or picks here, so {plain(terms[default])} is shown.")
+        st.warning(f"The link chose {plain(repr(asked[:40]))} for '{label}', which is not one of the attributes, "
+                   f"groups, labels or picks here, so {plain(terms[default])} is shown.")
     options = list(terms)
     if session.widget_value(key, default) not in options:
         session.set_widget(key, default)  # a pick cleared, a group deleted, another model's labels
@@ -57,7 +68,7 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
 
 
 def _defaults(terms: dict[str, str], count: int,
-              first: tuple[str, ...] = ("group", "pick", "label", *ATTRIBUTE_KINDS)) -> list[str]:
+              first: tuple[str, ...] = ("group", "pick", "label", LEVEL, *ATTRIBUTE_KINDS)) -> list[str]:
     """As many distinct terms as there are, of the kinds in `first`'s order (groups, what the visitor made, first)."""
     order = sorted(terms, key=lambda ref: first.index(ref.partition(":")[0]))
     return [order[i % len(order)] for i in range(count)]
@@ -66,9 +77,7 @@ def _defaults(terms: dict[str, str], count: int,
 def _means(selection: Selection, latents: Latents, refs) -> tuple[np.ndarray, int | None, list[np.ndarray]]:
     """The mean latent of each term (K, D), the label a conditional model decodes them as (the last term's most
     common label), and where each term's images are among the split's latents."""
-    me = session.visitor()
-    groups = session.groups(selection.dataset.fingerprint)
-    where = [positions(ref, latents, groups, me.picks, _measured(selection)) for ref in refs]
+    where = [_positions(selection, latents, ref) for ref in refs]
     label = None
     if selection.checkpoint.model_config.conditional and latents.labels is not None:
         label = int(np.bincount(latents.labels[where[-1]]).argmax())
@@ -81,14 +90,77 @@ def _strip(images: np.ndarray, captions: list[str], key: str) -> None:
             st.image(enlarge(image, IMAGE), caption=caption, width=IMAGE, output_format="PNG")
 
 
+def _vector_defaults(selection: Selection, terms: dict[str, str]) -> list[str]:
+    """A vector that works, to open on (unless the visitor made two groups): a known two-level factor's second level minus its first (bold - regular),
+    else the most of a known quantity minus the least (a sprite's scale), else of ink (thicker strokes); applied to
+    pick A, else the first label's mean."""
+    factors = selection.dataset.factors
+    pairs = [(ref_text(LEVEL, f.levels[1]), ref_text(LEVEL, f.levels[0])) for f in factors if len(f.levels) == 2]
+    pairs += [(ref_text("most", name), ref_text("least", name))
+              for name in [f.name for f in factors if not f.categorical] + ["ink"]]
+    fallback = _defaults(terms, 3)
+    groups = [ref for ref in terms if ref.startswith("group:")]
+    if len(groups) >= 2:
+        pairs.insert(0, tuple(groups[:2]))  # the visitor's own two groups, when they made them, come first
+    plus, minus = next((pair for pair in pairs if set(pair) <= set(terms)), fallback[:2])
+    target = next((ref for ref in (ref_text("pick", "A"), ref_text("label", 0)) if ref in terms), fallback[2])
+    return [plus, minus, target]
+
+
+def _scored_attribute(selection: Selection, plus: str, minus: str) -> str | None:
+    """The attribute a (with, without) pair is the vector of, when the page can measure it: most/least of one
+    quantity, or the two levels of a known two-level factor; None for groups, labels and picks."""
+    (kind, _, key), (other_kind, _, other_key) = plus.partition(":"), minus.partition(":")
+    if (kind, other_kind) == ATTRIBUTE_KINDS and key == other_key:
+        return key
+    if kind == other_kind == LEVEL:
+        for factor in selection.dataset.factors:
+            if len(factor.levels) == 2 and {key, other_key} == set(factor.levels):
+                return key
+    return None
+
+
+def _score(selection: Selection, latents: Latents, attribute: str, strip: np.ndarray) -> list[str]:
+    """Say what the vector does to the split's images, measured; return the strip's captions with its measures."""
+    dataset = selection.dataset
+    score = resources.vector_score(selection.checkpoint, dataset, selection.split, latents, attribute)
+    items, class_noun = nouns(dataset)
+    split = "test" if selection.split == "test" else selection.split
+    lines = []
+    for strength in (2, -2):
+        at = score.at(strength)
+        kept = "" if at.kept is None else f"; {share(at.kept)} kept their {class_noun}"
+        lines.append(f"**{at.strength:+g}** on {at.images:,} {split} {items} {'without' if strength > 0 else 'with'} "
+                     f"it: {share(at.moved)} measured {'more' if strength > 0 else 'less'} {plain(attribute)}{kept}")
+    level = attribute in _levels(selection)  # read as a probability; a quantity is read as a number
+    known = level or any(factor.name == attribute for factor in dataset.factors)
+    judge = "a small network trained on the data's known factors" if known else "its pixels"
+    st.markdown(f"**{plain(attribute)} vector, scored**: " + "; ".join(lines) + ".")
+    kept = (f" Its {class_noun} is read by a small network trained on the data's labels." if score.strengths[0].kept
+            is not None else "")
+    st.caption("Each image gets the vector at each strength (+ to those without the attribute, − to those with "
+               f"it), is decoded, and its {plain(attribute)} is measured by {judge}, never by this model, against its own "
+               f"decoding at 0.{kept}")
+    table = {"strength": [f"{row.strength:+g}" for row in score.strengths if row.strength],
+             "images": [row.images for row in score.strengths if row.strength],
+             "moved the intended way": [share(row.moved) for row in score.strengths if row.strength]}
+    if score.strengths[0].kept is not None:
+        table["kept their " + class_noun] = [share(row.kept) for row in score.strengths if row.strength]
+    st.dataframe(table, hide_index=True, width="content")
+    measured = resources.measure_of(dataset, attribute)(strip)
+    shown = [share(v) if level else f"{v:.2g}" for v in measured]
+    return [f"{s:+g} · {v}" if s else f"0: itself · {v}" for s, v in zip(STRENGTHS, shown)]
+
+
 def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
     st.subheader("An attribute vector")
     cols = st.columns(3)
-    defaults = _defaults(terms, 3)
+    defaults = _vector_defaults(selection, terms)
     plus = _choose(cols[0], "Images with the attribute", VECTOR_KEYS[0], terms, defaults[0],
-                   "A group (or label) that has what you want to add.")
+                   "A known attribute (bold), a quarter with the most of a measured one (ink), a group or a label "
+                   "that has what you want to add.")
     minus = _choose(cols[1], "Images without it", VECTOR_KEYS[1], terms, defaults[1],
-                    "A group (or label) like the first in all but that.")
+                    "Images like the first in all but that: its opposite (regular, the least ink), a group or a label.")
     target = _choose(cols[2], "Apply it to", VECTOR_KEYS[2], terms, defaults[2],
                      "A picked point (pick two on the Explore map), or a group's or label's mean.")
     if plus == minus:
@@ -100,10 +172,15 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
     ends = decode_latents(model, means[:2], label)
     _strip(ends, ["with (mean)", "without (mean)"], "vector_ends")
     strip = decode_latents(model, along(means[2], vector), label)
-    _strip(strip, [f"{s:+g}" if s else "0: itself" for s in STRENGTHS], "vector_strip")
+    attribute = _scored_attribute(selection, plus, minus)
+    captions = [f"{s:+g}" if s else "0: itself" for s in STRENGTHS]
+    if attribute is not None and not selection.checkpoint.model_config.conditional:
+        captions = _score(selection, latents, attribute, strip)
+    _strip(strip, captions, "vector_strip")
     st.caption(f"vector = mean latent of {plain(named[0])} − mean latent of {plain(named[1])}; its length is "
                f"{np.linalg.norm(vector):.2f} latent units. The strip decodes {plain(named[2])} + s · vector for "
-               "s from −2 to +2: at +1 it gains what tells the first group from the second, at −1 it loses it.")
+               "s from −2 to +2" + (f", each with its measured {plain(attribute)}." if attribute else
+                                    ". Choose a known or measured attribute and its opposite to have it scored."))
     st.download_button("Download the strip (PNG)", png_bytes(tile(to_uint8(strip), columns=len(strip))),
                        file_name="attribute-strip.png", mime="image/png", key="download_vector_strip")
     return {key: terms[ref] for key, ref in zip(VECTOR_KEYS, (plus, minus, target))}  # as the bound widgets link them
@@ -112,7 +189,7 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
 def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
     st.subheader("X − Y + Z")
     cols = st.columns(3)
-    defaults = _defaults(terms, 3, first=("pick", "group", "label", *ATTRIBUTE_KINDS))  # from a pick, when there is one
+    defaults = _defaults(terms, 3, first=("pick", "group", "label", LEVEL, *ATTRIBUTE_KINDS))  # from a pick, when there is one
     refs = tuple(_choose(col, name, key, terms, default, help) for col, name, key, default, help in zip(
         cols, ("X: start from", "Y: take away", "Z: add"), ARITHMETIC_KEYS, defaults,
         ("Where to start from.", "What to take away.", "What to add in its place.")))
@@ -120,9 +197,9 @@ def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -
     result = means[0] - means[1] + means[2]
     images = decode_latents(selection.checkpoint.model, np.vstack([means, result[None]]), label)
     _strip(images, ["X", "− Y", "+ Z", "= X − Y + Z"], "arithmetic_strip")
-    st.caption("Each term is a mean latent (a pick is its own mean); the last image decodes X − Y + Z. When Y and Z "
-               "differ by one attribute, it moves X by that attribute: a picked 1, minus the label 1's mean, plus the "
-               "label 7's mean, is a 7 written in the style of that 1.")
+    st.caption("Each term is a mean latent (a pick is its own mean); the last image decodes X − Y + Z, which moves X "
+               "by the difference between Z and Y. How much of X's style survives depends on how cleanly that "
+               "difference holds one attribute: the vector above is scored, this sum is not.")
     return {key: terms[ref] for key, ref in zip(ARITHMETIC_KEYS, refs)}
 
 

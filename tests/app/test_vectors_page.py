@@ -28,11 +28,13 @@ def lasso(at, rows, name):
     return at.button(key="save_group").click().run()
 
 
-def test_labels_make_vectors_before_any_group(app):
+def test_a_measured_attribute_makes_a_scored_vector_before_any_group(app):
     at = app(PAGE)
     no_exception(at)
     assert "No groups yet" in at.info[0].value
-    assert at.selectbox(key="vec_with").value == "label:0" and at.selectbox(key="vec_without").value == "label:1"
+    assert at.selectbox(key="vec_with").value == "most:ink" and at.selectbox(key="vec_without").value == "least:ink"
+    assert at.selectbox(key="vec_to").value == "label:0"
+    assert any("ink vector, scored" in m.value for m in at.markdown)
     assert len(image_urls(at, "vector_strip")) == 9 and len(image_urls(at, "arithmetic_strip")) == 4
 
 
@@ -95,8 +97,8 @@ def test_a_links_unknown_choice_gets_a_notice_once(app):
     fresh = visit(vec_with="group: <b>nope</b>")
     no_exception(fresh)
     (warning,) = [w.value for w in fresh.warning]
-    assert "chose 'group: <b>nope</b>' for" in warning.replace("\\", "") and "label: 0 is shown" in warning
-    assert fresh.selectbox(key="vec_with").value == "label:0"
+    assert "chose 'group: <b>nope</b>' for" in warning.replace("\\", "") and "most ink (a quarter) is shown" in warning.replace("\\", "")
+    assert fresh.selectbox(key="vec_with").value == "most:ink"
     fresh.run()
     assert not fresh.warning  # said once
 

@@ -1,0 +1,76 @@
+"""AppTest: data with known factors on the pages: scored vectors on Vectors, factor-named sliders on Generate, a
+known factor colouring Explore's map."""
+
+from __future__ import annotations
+
+import re
+
+from streamlit.testing.v1 import AppTest
+
+from explorer.checkpoint import load_checkpoint
+from explorer.data import load_dataset
+from explorer.latent import encode_dataset
+from explorer.numbers import share
+from explorer.reader import reader_for
+from explorer.vectors import scored
+from tests.app.conftest import APP, image_urls, no_exception
+
+VECTORS, GENERATE, EXPLORE = (f"explorer/ui/pages/{name}.py" for name in ("vectors", "generate", "explore"))
+
+
+def visit(page: str, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params.update(params)
+    return at.switch_page(page).run()
+
+
+def test_vectors_open_on_bold_for_glyphs_and_show_the_score_the_library_computes():
+    at = visit(VECTORS, model="glyphs-z16")
+    no_exception(at)
+    assert at.selectbox(key="vec_with").value == "level:bold" and at.selectbox(key="vec_without").value == "level:regular"
+    shown = next(m.value for m in at.markdown if "vector, scored" in m.value)
+    checkpoint, dataset = load_checkpoint("checkpoints/glyphs-z16.safetensors"), load_dataset("glyphs")
+    score = scored(checkpoint.model, dataset, encode_dataset(checkpoint.model, dataset, "test"), "bold",
+                   reader_for(dataset))
+    plus, minus = score.at(2), score.at(-2)
+    assert (f"**+2** on {plus.images:,} test glyphs without it: {share(plus.moved)} measured more bold; "
+            f"{share(plus.kept)} kept their character") in shown
+    assert f"**-2** on {minus.images:,} test glyphs with it: {share(minus.moved)} measured less bold" in shown
+    assert plus.moved > 0.9  # the vector visibly works: the bundled model's bold vector makes 9 in 10 bolder
+    assert len(image_urls(at, "vector_strip")) == 9
+
+
+def test_vectors_open_on_ink_for_digits_measured_from_the_pixels():
+    at = visit(VECTORS, model="mnist5k-z16")
+    no_exception(at)
+    assert at.selectbox(key="vec_with").value == "most:ink" and at.selectbox(key="vec_without").value == "least:ink"
+    shown = next(m.value for m in at.markdown if "vector, scored" in m.value)
+    moved = re.search(r"\*\*\+2\*\* on [\d,]+ test digits without it: (\d+)% measured more ink", shown)
+    assert moved and int(moved.group(1)) >= 90
+    assert any("measured by its pixels" in c.value for c in at.caption)
+
+
+def test_a_group_pair_is_not_scored_and_says_how_to_get_a_score():
+    at = visit(VECTORS, model="mnist5k-z16", vec_with="label: 3", vec_without="label: 8")
+    no_exception(at)
+    assert not any("vector, scored" in m.value for m in at.markdown)
+    assert any("Choose a known or measured attribute and its opposite to have it scored" in c.value for c in at.caption)
+
+
+def test_generate_names_the_factor_each_slider_moves_on_sprites():
+    at = visit(GENERATE, model="sprites-z10-beta8")
+    no_exception(at)
+    labels = [s.label for s in at.slider if s.label.startswith("z")]
+    assert len(labels) == 10
+    moved = {re.search(r"moves (\w+)", label).group(1) for label in labels if "moves no" not in label}
+    assert {"x", "y"} <= moved
+    assert any("names the known factor it moves most" in c.value for c in at.caption)
+
+
+def test_explore_colours_the_map_by_a_known_factor():
+    at = visit(EXPLORE, model="sprites-z10", colour="a known factor", factor="rotation")
+    no_exception(at)
+    assert at.selectbox(key="factor").value == "rotation"
+    assert any("Coloured by rotation, a factor the data set was made from" in c.value for c in at.caption)
+    plain = visit(EXPLORE, model="mnist5k-z2")
+    assert "factor" not in plain.selectbox(key="colour").options
