@@ -37,6 +37,9 @@ TERMS: dict[str, str] = {
     "nats": "The unit of these log-probabilities: natural logarithms. 1 nat is about 1.44 bits.",
     "active dimension": "A latent dimension that carries information: its KL from the prior, averaged over the test "
                         "images, is above 0.1 nats. The others sit at the prior and the decoder ignores them.",
+    "MIG": "The mutual information gap: for each factor the data was made from (a sprite's x, its scale), how much "
+           "more the most informative latent dimension tells about it than the second most, as a share of all there "
+           "is to know about it; averaged over the factors. 1: each factor lives in its own dimension. 0: spread out.",
     "lerp": "Linear interpolation: points evenly spaced on the straight line between two codes.",
     "slerp": "Spherical interpolation: points on the arc between two codes, keeping their length. In many dimensions "
              "prior samples lie on a shell around the origin, and the arc stays nearer it than a straight line.",

@@ -13,6 +13,7 @@ import streamlit as st
 from explorer.checkpoint import Checkpoint, known_checkpoints
 from explorer.compare import COVERAGE_DRAWS, Plane, PriorFit, plane_for, region, region_grid
 from explorer.data import ImageDataset
+from explorer.disentanglement import Mig
 from explorer.evaluation import Evaluation
 from explorer.glossary import define
 from explorer.imaging import enlarge, tile, to_uint8
@@ -26,8 +27,12 @@ from explorer.ui.markup import plain
 # The lesson: an autoencoder beside a VAE trained the same way. The 16-D pair is the default because it shows it at a
 # glance: in 2-D the autoencoder's decoder bends smoothly across its gaps, so its prior samples are blends of the few
 # digits crowded at the origin rather than noise; in 16-D they are noise.
-PAIRS = {"16-D": ("mnist5k-ae-z16", "mnist5k-z16"), "2-D": ("mnist5k-ae-z2", "mnist5k-z2")}
-DEFAULTS = PAIRS["16-D"]
+PAIRS = {  # key -> (button, the two models): the same data, network, epochs and seed, one setting apart
+    "16-D": ("Autoencoder vs VAE, 16-D", ("mnist5k-ae-z16", "mnist5k-z16")),
+    "2-D": ("Autoencoder vs VAE, 2-D", ("mnist5k-ae-z2", "mnist5k-z2")),
+    "beta": ("β 1 vs β 8 on sprites", ("sprites-z10", "sprites-z10-beta8")),
+}
+DEFAULTS = PAIRS["16-D"][1]
 SPLIT = "test"
 PRIOR_SAMPLES = 36
 PATH_STEPS = 9
@@ -59,11 +64,11 @@ def _set_pair(pair: tuple[str, str]) -> None:
 
 def _choose_models() -> tuple[str, str]:
     names = sidebar.model_names()
-    pairs = {label: pair for label, pair in PAIRS.items() if set(pair) <= set(names)}
+    pairs = {key: (label, pair) for key, (label, pair) in PAIRS.items() if set(pair) <= set(names)}
     if pairs:
         with st.container(horizontal=True):
-            for label, pair in pairs.items():
-                st.button(f"Autoencoder vs VAE, {label}", key=f"compare_pair_{label}", on_click=_set_pair, args=(pair,),
+            for key, (label, pair) in pairs.items():
+                st.button(label, key=f"compare_pair_{key}", on_click=_set_pair, args=(pair,),
                           help=f"{pair[0]} beside {pair[1]}: the same data, network, epochs and seed.")
     cols = st.columns(2)
     chosen = []
@@ -142,7 +147,12 @@ def _kind(checkpoint: Checkpoint) -> str:
     return f"{sidebar.model_kind(checkpoint.model_config)}, {checkpoint.model_config.latent_dim}-D"
 
 
-def _numbers(sides: list[Side]) -> None:
+def _gap(mig: Mig, factor: str) -> str:
+    gap = next(g for g in mig.factors if g.factor == factor)
+    return f"{gap.gap:.2f}, z{gap.dimension}"
+
+
+def _numbers(sides: list[Side], data: ImageDataset) -> None:
     measures = {
         "model": lambda s: f"{plain(s.name)} ({_kind(s.checkpoint)})",
         "reconstruction, nats/image": lambda s: f"{s.scores.recon:.1f}",
@@ -152,7 +162,16 @@ def _numbers(sides: list[Side]) -> None:
         "gap from the prior (Gaussian fit), nats": lambda s: f"{s.fit.gap_nats:.1f}",
         "prior samples' labels off the data's mix": lambda s: "-" if s.fit.label_gap is None else f"{s.fit.label_gap:.0%}",
     }
+    if data.factors and all(s.checkpoint.model_config.latent_dim > 1 for s in sides):
+        migs = {s.tag: resources.disentanglement(s.checkpoint, data, SPLIT, s.latents) for s in sides}
+        measures["disentanglement (MIG), 0 to 1"] = lambda s: f"{migs[s.tag].score:.2f}"
+        for factor in data.factors:
+            measures[f"· {factor.name}: its gap, in"] = lambda s, f=factor.name: _gap(migs[s.tag], f)
     st.table(pd.DataFrame({s.tag: [show(s) for show in measures.values()] for s in sides}, index=list(measures)))
+    if data.factors:
+        st.caption("Disentanglement: for each factor the data was made from, how much more one latent dimension tells "
+                   "about it than any other (the mutual information gap, as a share of what there is to know); "
+                   "higher is better.", help=define("MIG"))
     st.caption("Reconstruction: lower is better. The other rows set one draw per test image from its bubble (an "
                "autoencoder's: its code) against the prior N(0, I); where the two match they read about 95%, 99%, "
                "0 and 0%.", help=MEASURES_HELP + "\n\n" + define("reconstruction", "KL", "prior"))
@@ -261,7 +280,7 @@ def render() -> None:
         _take_click(key, session.widget_value(key))
     picks = session.visitor().compare_picks  # a click on either map replaces the older pick
     _prior_samples(sides)
-    _numbers(sides)
+    _numbers(sides, data)
     _maps(sides, data, picks)
     _regions(sides, data)
     _paths(sides, data, picks)

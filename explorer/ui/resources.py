@@ -19,6 +19,7 @@ from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, 
 from explorer.compare import PriorFit, prior_fit
 from explorer.config import ProjectionConfig, ScoreConfig
 from explorer.data import ImageDataset, load_dataset, nouns
+from explorer.disentanglement import Mig, mig
 from explorer.embedfile import embedding_path, load_embedding
 from explorer.evaluation import Evaluation, evaluate
 from explorer.export import latents_csv, projector_zip
@@ -151,6 +152,16 @@ def factor_names(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows
     if not dataset.factors or checkpoint.model_config.conditional:
         return None
     return _dimension_factors(checkpoint.fingerprint, dataset.fingerprint, split, reach, checkpoint, dataset, rows)
+
+
+@st.cache_resource(max_entries=16)
+def _mig(weights: str, data: str, split: str, _dataset: ImageDataset, _latents: Latents) -> Mig:
+    return mig(_latents.mu, tuple(f.take(_latents.index) for f in _dataset.factors))
+
+
+def disentanglement(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents) -> Mig:
+    """The MIG of a model's latent means against the data's known factors, once per model, data and split."""
+    return _mig(checkpoint.fingerprint, dataset.fingerprint, split, dataset, rows)
 
 
 def measure_of(dataset: ImageDataset, attribute: str) -> Callable[[np.ndarray], np.ndarray]:

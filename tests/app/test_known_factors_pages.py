@@ -74,3 +74,19 @@ def test_explore_colours_the_map_by_a_known_factor():
     assert any("Coloured by rotation, a factor the data set was made from" in c.value for c in at.caption)
     plain = visit(EXPLORE, model="mnist5k-z2")
     assert "factor" not in plain.selectbox(key="colour").options
+
+
+def test_compare_shows_what_beta_buys_on_sprites():
+    at = visit("explorer/ui/pages/compare.py")
+    at.button(key="compare_pair_beta").click().run()
+    no_exception(at)
+    table = at.table[0].value
+    mig = table.loc["disentanglement (MIG), 0 to 1"]
+    assert float(mig["B"]) > float(mig["A"]) + 0.1  # β 8 puts x and y each in a dimension of its own; β 1 does not
+    from explorer.disentanglement import mig as compute
+
+    checkpoint, dataset = load_checkpoint("checkpoints/sprites-z10-beta8.safetensors"), load_dataset("sprites")
+    latents = encode_dataset(checkpoint.model, dataset, "test")
+    assert mig["B"] == f"{compute(latents.mu, tuple(f.take(latents.index) for f in dataset.factors)).score:.2f}"
+    assert float(table.loc["· x: its gap, in"]["B"].split(",")[0]) > 0.4
+    assert any("mutual information gap" in c.value for c in at.caption)
