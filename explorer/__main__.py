@@ -317,6 +317,7 @@ def _vector(args) -> int:
     """Score an attribute vector: a table of strengths with the share moved the intended way and the share kept."""
     from explorer.latent import encode_dataset
     from explorer.reader import reader_for
+    from explorer.data import nouns
     from explorer.numbers import share
     from explorer.vectors import attribute_names, scored
 
@@ -333,11 +334,12 @@ def _vector(args) -> int:
     score = scored(checkpoint.model, dataset, latents, args.attribute, reader, n=args.images)
     print(f"{args.attribute} vector of {args.checkpoint}: the mean latent of the {args.split} images with it minus "
           f"those without; + strengths added to images without it, - strengths to images with it")
-    print(f"{'strength':>8}  {'images':>6}  {'moved the intended way':>22}  {'kept their class':>16}")
+    kept_header = f"kept their {nouns(dataset)[1]}"
+    print(f"{'strength':>8}  {'images':>6}  {'moved the intended way':>22}  {kept_header:>20}")
     for row in score.strengths:
         if row.strength:
             kept = "-" if row.kept is None else share(row.kept)
-            print(f"{row.strength:>+8g}  {row.images:>6,}  {share(row.moved):>22}  {kept:>16}")
+            print(f"{row.strength:>+8g}  {row.images:>6,}  {share(row.moved):>22}  {kept:>20}")
     return 0
 
 

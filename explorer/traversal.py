@@ -21,7 +21,8 @@ NOTHING = 0.1  # a dimension whose largest change is under a tenth of a factor's
 class DimensionFactor:
     dimension: int
     factor: str | None  # the factor this dimension moves most; None when it moves none measurably
-    change: float  # how much: the reading's mean change along the walk, as a share of the factor's range (0 to 1)
+    change: float  # how much: the reading's mean change along the walk, as a share of the factor's range (0 to 1;
+    # a walk past the data's range, which decodes to shapes larger than any in it, counts as the whole range)
 
 
 def _spans(readings: dict[str, np.ndarray], scale: dict[str, tuple[float, float]], ranges: dict[str, float]) -> dict[str, float]:
@@ -52,5 +53,5 @@ def dimension_factors(model, latents: Latents, dataset: ImageDataset, reader: Re
         spans = _spans(readings, reader.scale, ranges)
         name, change = max(spans.items(), key=lambda item: item[1])
         shown = class_noun if name == LABEL else name
-        out.append(DimensionFactor(d, shown if change >= NOTHING else None, change))
+        out.append(DimensionFactor(d, shown if change >= NOTHING else None, min(change, 1.0)))
     return out

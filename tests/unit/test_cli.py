@@ -152,7 +152,7 @@ def _numbers(text: str) -> list[float]:
 
 
 @pytest.mark.parametrize("name, count", [("mnist5k-z2", 4), ("mnist5k-z16", 4), ("mnist5k-ae-z2", 1),
-                                         ("mnist5k-ae-z16", 1)])
+                                         ("mnist5k-ae-z16", 1), ("glyphs-z16", 10), ("sprites-z10-beta8", 10)])
 def test_eval_reproduces_the_numbers_in_the_checkpoints_readme(name, count, capsys, monkeypatch):
     readme = (ROOT / "checkpoints" / "README.md").read_text()
     block = re.search(rf"\$ python -m explorer eval checkpoints/{name}\.safetensors\n(.*?)```", readme, re.S).group(1)
@@ -163,7 +163,30 @@ def test_eval_reproduces_the_numbers_in_the_checkpoints_readme(name, count, caps
         line.split()[0] for line in block.strip().splitlines()
     ]
     expected, got = _numbers(block), _numbers(printed)
-    assert len(expected) == len(got) == count  # ELBO, reconstruction, KL, IWAE; an autoencoder's reconstruction
+    assert len(expected) == len(got) == count  # ELBO, reconstruction, KL, IWAE (+ MIG and 5 gaps); an AE's reconstruction
     # Printed to 2 decimals; allow one unit in the last place for BLAS summation order on other CPUs.
     assert all(abs(e - g) <= 0.011 for e, g in zip(expected, got)), (expected, got)
     assert re.findall(r"active units\s+(.*)", printed) == re.findall(r"active units\s+(.*)", block)
+
+
+@pytest.mark.parametrize("name, attribute", [("glyphs-z16", "bold"), ("mnist5k-z16", "ink")])
+def test_vector_reproduces_the_tables_in_the_checkpoints_readme(name, attribute, capsys, monkeypatch):
+    readme = (ROOT / "checkpoints" / "README.md").read_text()
+    command = f"python -m explorer vector checkpoints/{name}.safetensors --attribute {attribute}"
+    block = re.search(rf"\$ {re.escape(command)}\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(ROOT)
+    assert main(command.split()[3:]) == 0
+    printed = capsys.readouterr().out
+    rows = lambda text: [line.split() for line in text.splitlines() if re.match(r"\s+[+-]\d", line)]  # noqa: E731
+    expected, got = rows(block), rows(printed)
+    assert len(got) == 8 and [r[:2] for r in got] == [r[:2] for r in expected]  # strengths and image counts
+    # Shares of 300 images: one image's flip on another CPU's rounding moves a share by 0.3%; allow 1%.
+    for want, have in zip(expected, got):
+        assert all(abs(float(w.rstrip("%")) - float(h.rstrip("%"))) <= 1 for w, h in zip(want[2:], have[2:])), (want, have)
+    assert float(got[-3][2].rstrip("%")) >= 90  # +1: nearly every image moved the intended way
+
+
+def test_vector_names_the_attributes_a_data_set_has(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    assert main(["vector", "checkpoints/mnist5k-z2.safetensors", "--attribute", "bold"]) == 1
+    assert "mnist5k has no attribute 'bold'; choose one of ink, slant, width, height" in capsys.readouterr().err
