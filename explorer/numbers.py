@@ -40,3 +40,13 @@ def share(fraction: float) -> str:
     if 99 < percent < 100:
         return f"{math.floor(percent * 10) / 10:g}%"  # 99.96% is not all of them
     return f"{percent:.0f}%"
+
+
+def written(value: float, spec: str = ",.0f") -> str:
+    """A number as prose writes it: '−2,849', with a true minus sign (U+2212), not a hyphen."""
+    return format(value, spec).replace("-", "\u2212")
+
+
+def signed(value: float, spec: str = "g") -> str:
+    """'+2', '−1.5', '0': a sign always, and a true minus sign."""
+    return written(value, "+" + spec) if value else format(0, spec)

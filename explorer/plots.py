@@ -254,12 +254,23 @@ def label_mix(counts: np.ndarray, label_names: tuple[str, ...], height: int = 16
     return fig
 
 
+def _stacked(shown: np.ndarray, values: np.ndarray, span: float) -> np.ndarray:
+    """Heights for marks on a histogram's floor: each mark within 3% of the axis of an earlier one sits one step
+    (a quarter of the tallest bar) above it, so marks clipped to the same edge do not hide each other."""
+    step = 0.25 * np.histogram(values, bins=60)[0].max()
+    heights = np.zeros(len(shown), np.float32)
+    for i in range(len(shown)):
+        heights[i] = step * int((np.abs(shown[:i] - shown[i]) < 0.03 * 1.2 * span).sum())
+    return heights
+
+
 def score_histogram(values: np.ndarray, name: str, band: tuple[float, float] | None = None,
                     marks: np.ndarray | None = None, flagged: np.ndarray | None = None, height: int = 300,
-                    marks_name: str = "your images") -> go.Figure:
+                    marks_name: str = "your images", mark_names: list[str] | None = None) -> go.Figure:
     """The data's scores as a histogram; band: the (low, high) scores outside which images are flagged, shaded;
     marks: other images' scores (an upload) as ticks under it, red where flagged. The axis spans the data: a mark
-    far outside (noise scores thousands of nats lower) sits at the edge as an arrow, its score on hover."""
+    far outside (noise scores thousands of nats lower) sits at the edge as an arrow, its score on hover.
+    mark_names: a label written beside each mark (marks at the same edge are stacked so each stays readable)."""
     values = np.asarray(values, np.float32)
     span = float(values.max() - values.min()) or 1.0
     view = (float(values.min()) - 0.1 * span, float(values.max()) + 0.1 * span)
@@ -274,8 +285,12 @@ def score_histogram(values: np.ndarray, name: str, band: tuple[float, float] | N
         flagged = np.zeros(len(marks), bool) if flagged is None else np.asarray(flagged)
         shown = np.clip(marks, *view)
         symbols = np.where(marks < view[0], "triangle-left", np.where(marks > view[1], "triangle-right", "line-ns-open"))
+        heights = _stacked(shown, values, span) if mark_names else np.zeros(len(marks), np.float32)
         fig.add_trace(go.Scatter(
-            x=shown, y=np.zeros(len(marks), np.float32), mode="markers", name=marks_name,
+            x=shown, y=heights, name=marks_name,
+            mode="markers+text" if mark_names else "markers", text=mark_names,
+            textposition=["top right" if x < sum(view) / 2 else "top left" for x in shown],
+            textfont=dict(color="#262730", size=13),
             marker=dict(symbol=list(symbols), size=16, line=dict(width=2),
                         color=["#d62728" if f else "#2ca02c" for f in flagged]),
             customdata=np.stack([np.arange(1, len(marks) + 1), marks], axis=1).astype(np.float64),

@@ -118,6 +118,13 @@ def score_vector(model, latents: Latents, attribute: Attribute, vector: np.ndarr
     return VectorScore(attribute.name, tuple(rows))
 
 
+def class_reader(reader) -> Callable[[np.ndarray], np.ndarray] | None:
+    """images -> (N,) the class the reader reads each as; None without a reader or when it reads no class."""
+    if reader is None or "label" not in reader.net.heads:
+        return None
+    return lambda images: reader.read(images)["label"].argmax(axis=1)
+
+
 def scored(model, dataset: ImageDataset, latents: Latents, name: str, reader=None, **options) -> VectorScore:
     """The vector 'name' (mean of those with it minus those without, over the split's latents), scored."""
     read = reader.read if reader is not None else None
@@ -126,8 +133,7 @@ def scored(model, dataset: ImageDataset, latents: Latents, name: str, reader=Non
     if attribute.source != "pixels" and read is None:
         raise ValueError(f"{name!r} is measured by the data set's reader; pass one (explorer.reader.reader_for).")
     vector = attribute_vector(latents, attribute.with_, attribute.without)
-    read_class = (lambda images: read(images)["label"].argmax(axis=1)) if read and "label" in reader.net.heads else None
-    return score_vector(model, latents, attribute, vector, read_class, **options)
+    return score_vector(model, latents, attribute, vector, class_reader(reader), **options)
 
 
 def score_line(score: VectorScore, strength: float, data_noun: str, class_noun: str) -> str:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import chi2
 
-from explorer.compare import PriorFit, posterior_draws, prior_fit
+from explorer.compare import COVERAGE_DRAWS, PriorFit, posterior_draws, prior_fit
 from explorer.latent import Latents, decode_latents, prior_samples
 from explorer.numbers import share
 
@@ -21,12 +21,23 @@ class Side(NamedTuple):
     norms: np.ndarray  # (N,) |z| of one draw per test image (an autoencoder's: its code)
     fit: PriorFit
     images: np.ndarray  # (n, C, H, W) prior samples decoded
+    sure: np.ndarray  # (n,) how sure a digit reader is of its reading of each sample (its top class probability)
+
+    @property
+    def legible(self) -> int:
+        """Samples the reader reads with at least SURE confidence."""
+        return int((self.sure >= SURE).sum())
 
 
-def side(name: str, model, latents: Latents, num_classes: int, n: int = 16, seed: int = 0) -> Side:
+SURE = 0.9
+
+
+def side(name: str, model, latents: Latents, num_classes: int, reader, n: int = 16, seed: int = 0) -> Side:
+    """reader: explorer.reader's network for the data, a judge of the samples that never saw this model."""
     images = decode_latents(model, prior_samples(n, latents.mu.shape[1], seed=seed))
     norms = np.linalg.norm(posterior_draws(latents, seed), axis=1)
-    return Side(name, norms, prior_fit(latents, num_classes, seed=seed), images)
+    sure = reader.read(images)["label"].max(axis=1)
+    return Side(name, norms, prior_fit(latents, num_classes, seed=seed), images, sure)
 
 
 def prior_ball(dim: int, mass: float = 0.99) -> float:
@@ -57,9 +68,12 @@ def norms_caption(ae: Side, vae: Side, dim: int) -> str:
 
 def samples_caption(ae: Side, vae: Side, dim: int, other: tuple[int, float, float] | None) -> str:
     """dim: the pair's latent size; other: (latent size, AE coverage, VAE coverage) of the pair not shown."""
-    text = (f"The same {len(ae.images)} draws from N(0, I), decoded by each. {share(ae.fit.covered)} of prior draws "
-            f"land near an autoencoder code, {share(vae.fit.covered)} near a draw from a VAE bubble (95% when the "
-            "codes fill the prior).")
+    n = len(ae.images)
+    text = (f"The same {n} draws from N(0, I), decoded by each. A digit reader (a small network trained on the "
+            f"labels, never on these models) is at least {SURE:.0%} sure which digit it sees in {ae.legible} of the "
+            f"autoencoder's {n} and {vae.legible} of the VAE's. Of {COVERAGE_DRAWS:,} such draws, "
+            f"{share(ae.fit.covered)} land near an autoencoder code and {share(vae.fit.covered)} near a draw from a VAE "
+            "bubble.")
     if other is not None:
         other_dim, ae_covered, vae_covered = other
         text += (f" The {dim}-D pair is shown because this gap is widest there; in {other_dim}-D it is "

@@ -107,12 +107,11 @@ def forming_animation(history: History, label_names: tuple[str, ...], reach: flo
     return fig
 
 
-def attribute_figure(strengths: np.ndarray, measured: np.ndarray, attribute: str, label: int,
-                     height: int = 220) -> go.Figure:
-    """The attribute measured on each decoded image of the strip, against the strength of the vector."""
+def attribute_figure(strengths: np.ndarray, measured: np.ndarray, attribute: str, height: int = 220) -> go.Figure:
+    """The reader's probability of the attribute on each decoded image of the strip, against the vector's strength."""
     fig = go.Figure(go.Scatter(x=np.asarray(strengths, np.float32), y=np.asarray(measured, np.float32),
-                               mode="lines+markers", line=dict(color=label_colour(label)),
-                               hovertemplate="strength %{x:+.1f}: " + attribute + " %{y:.3f}<extra></extra>"))
+                               mode="lines+markers", line=dict(color=label_colour(0)),
+                               hovertemplate="strength %{x:+.1f}: " + attribute + " %{y:.0%}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="strength",
-                      yaxis_title=f"{attribute}, measured")
+                      yaxis=dict(title=f"P({attribute})", range=[-0.05, 1.05], tickformat=".0%"))
     return fig

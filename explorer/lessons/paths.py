@@ -9,7 +9,7 @@ import numpy as np
 
 from explorer.latent import Latents, decode_latents, interpolate
 from explorer.lessons.common import position, typical_row
-from explorer.neighbours import nearest, neighbour_spacing, read_labels, reencode
+from explorer.neighbours import nearest, neighbour_spacing
 
 STEPS = 10
 
@@ -22,7 +22,7 @@ class Path(NamedTuple):
     images: np.ndarray  # (S, C, H, W)
     nearest: np.ndarray  # (S,) data rows of the encoded means nearest each step
     distances: np.ndarray  # (S,) how far each step lies from that mean
-    read_as: np.ndarray  # (S,) the label each decoded step is read as
+    read_as: np.ndarray  # (S,) the label the reader reads each decoded step as
 
 
 class PathLesson(NamedTuple):
@@ -32,23 +32,27 @@ class PathLesson(NamedTuple):
     spacing: float  # median distance between an encoded test image and its nearest neighbour
 
 
-def path(model, latents: Latents, a: int, b: int, method: str, steps: int = STEPS) -> Path:
+def path(model, latents: Latents, a: int, b: int, method: str, read_class, steps: int = STEPS) -> Path:
+    """read_class: images -> (N,) labels, a judge independent of the model (explorer.vectors.class_reader)."""
     z = interpolate(latents.mu[position(latents, a)], latents.mu[position(latents, b)], steps, method)
     images = decode_latents(model, z)
     distances, where = nearest(latents, z)
-    return Path(method, z, images, latents.index[where[:, 0]], distances[:, 0], read_labels(latents, reencode(model, images)))
+    return Path(method, z, images, latents.index[where[:, 0]], distances[:, 0], read_class(images))
 
 
-def path_lesson(model, latents: Latents, start: int = 3, end: int = 8, steps: int = STEPS) -> PathLesson:
+def path_lesson(model, latents: Latents, read_class, start: int = 3, end: int = 8, steps: int = STEPS) -> PathLesson:
     """From the typical `start` to the typical `end` (labels), on a straight line and on the arc."""
     a, b = typical_row(latents, start), typical_row(latents, end)
-    paths = tuple(path(model, latents, a, b, method, steps) for method in ("linear", "slerp"))
+    paths = tuple(path(model, latents, a, b, method, read_class, steps) for method in ("linear", "slerp"))
     return PathLesson((a, b), (start, end), paths, neighbour_spacing(latents))
 
 
-def path_caption(lesson: PathLesson, p: Path, label_names: tuple[str, ...]) -> str:
+def path_caption(lesson: PathLesson, p: Path, label_names: tuple[str, ...], labels: np.ndarray) -> str:
+    """labels: the data's label of each row (the nearest images' labels are read from it)."""
     read = " ".join(label_names[i] for i in p.read_as)
+    near = " ".join(label_names[i] for i in labels[p.nearest])
     name = {"linear": "The straight line (lerp)", "slerp": "The arc (slerp)"}[p.method]
     return (f"{name}: its steps lie {p.distances.min():.2f} to {p.distances.max():.2f} from the nearest encoded test "
             f"image (under each step), while a test image lies a median {lesson.spacing:.2f} from its nearest "
-            f"neighbour. Read back, the steps are: {read}.")
+            f"neighbour. A digit reader (a small network trained on the labels, never on this model) reads the steps "
+            f"as {read}; the nearest test images are labelled {near}.")

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from explorer.config import FlagConfig
-from explorer.numbers import ordinal
+from explorer.numbers import ordinal, written
 from explorer.scoring import ImageScores, outside, percentile_of, score_array
 
 
@@ -56,14 +56,14 @@ def verdict(v: Verdicts, i: int) -> str:
     """One image's place against the data: 'below every test digit, by 1,234 nats' and the like."""
     low, high = v.data.min(), v.data.max()
     if v.log_px[i] < low:
-        return f"below every test digit (the lowest, {low:,.0f}), by {low - v.log_px[i]:,.0f} nats"
+        return f"below every test digit (the lowest, {written(low)}), by {written(low - v.log_px[i])} nats"
     if v.log_px[i] > high:
-        return f"above every test digit (the highest, {high:,.0f}), by {v.log_px[i] - high:,.0f} nats"
+        return f"above every test digit (the highest, {written(high)}), by {written(v.log_px[i] - high)} nats"
     return f"at the {ordinal(max(1, round(v.percentile[i])))} percentile of the test digits"
 
 
 def caption(v: Verdicts) -> str:
-    lines = "; ".join(f"{name}: {v.log_px[i]:,.0f} nats, {verdict(v, i)}" for i, name in enumerate(v.names))
+    lines = "; ".join(f"{name}: {written(v.log_px[i])} nats, {verdict(v, i)}" for i, name in enumerate(v.names))
     band = FlagConfig()
     return (f"The test digits' log p(x) (histogram) and the unusual images' (marks). {lines}. Outside the band from "
             f"the {ordinal(round(band.low))} to the {band.high:g}th percentile (the Likelihood page's default), "

@@ -1,6 +1,7 @@
-"""Lesson e: adding an attribute through the latent space, the lectures' "glasses" vector: the mean latent of images
-with the attribute minus the mean of those without, added to another image's code. On digits the attributes are
-measured from the pixels (explorer.attributes), so what the vector does is measured too."""
+"""Lesson e: adding an attribute through the latent space, the lectures' "glasses" vector: the mean code of images
+with the attribute minus the mean of those without, added to another image's code. Glyphs carry named attributes as
+faces carry glasses (bold or regular, italic or upright, serif or sans), and a reader that never saw the latents
+judges what the vector does (explorer.vectors)."""
 
 from __future__ import annotations
 
@@ -8,69 +9,85 @@ from typing import NamedTuple
 
 import numpy as np
 
-from explorer.attributes import MEASURES, quarters
-from explorer.groups import STRENGTHS, along, attribute_vector as difference
+from explorer.data import ImageDataset
+from explorer.groups import STRENGTHS, along, attribute_vector
 from explorer.latent import Latents, decode_latents
-from explorer.lessons.common import position, typical_row
-from explorer.neighbours import read_labels, reencode
+from explorer.numbers import share
+from explorer.vectors import VectorScore, class_reader, find_attribute, score_vector
 
-
-class AttributeVector(NamedTuple):
-    attribute: str  # a name in explorer.attributes.MEASURES
-    vector: np.ndarray  # (D,) mean latent of the "most" group minus the "least" group's
-    group_size: int  # images in each group
-
-
-def attribute_vector(latents: Latents, pixels: np.ndarray, attribute: str) -> AttributeVector:
-    """pixels: (N, C, H, W) the images the latents encode, in order."""
-    most, least = quarters(MEASURES[attribute](pixels))
-    return AttributeVector(attribute, difference(latents, most, least), min(len(most), len(least)))
+ATTRIBUTES = ("bold", "italic", "serif")  # glyphs' two-level traits, each a vector that works (checkpoints/README)
+TRIED = 60  # regular glyphs the shown strip is chosen from
+VISIBLE = 0.005  # a rise of half a percentage point: the strip's captions round to whole ones
 
 
 class Strip(NamedTuple):
-    """The vector added to one image's mean at each strength, decoded and measured."""
+    """The vector added to one image's mean at each strength, decoded and read."""
 
     row: int
-    label: int
     images: np.ndarray  # (S, C, H, W)
-    measured: np.ndarray  # (S,) the attribute measured on each decoded image
-    read_as: np.ndarray  # (S,) the label each decoded image is read as
+    measured: np.ndarray  # (S,) the reader's probability of the attribute on each decoded image
+    read_as: np.ndarray  # (S,) the class the reader reads each decoded image as
 
     @property
     def rises(self) -> int:
-        return int((np.diff(self.measured) > 0).sum())
+        return int((np.diff(self.measured) > VISIBLE).sum())
 
     @property
     def kept(self) -> int:
-        return int((self.read_as == self.label).sum())
+        """Steps read as the class of the image's own decoding (strength 0)."""
+        return int((self.read_as == self.read_as[len(self.read_as) // 2]).sum())
 
 
-def apply(model, latents: Latents, v: AttributeVector, row: int) -> Strip:
-    i = position(latents, row)
-    images = decode_latents(model, along(latents.mu[i], v.vector, STRENGTHS))
-    return Strip(row, int(latents.labels[i]), images, MEASURES[v.attribute](images),
-                 read_labels(latents, reencode(model, images)))
+class VectorLesson(NamedTuple):
+    attribute: str
+    opposite: str  # the other level: 'regular' for bold
+    with_count: int  # test images with the attribute, and without
+    without_count: int
+    strip: Strip
+    score: VectorScore
+    reader_accuracy: float  # the share of test glyphs whose character the reader itself reads right
 
 
-def strips(model, latents: Latents, v: AttributeVector, num_classes: int) -> list[Strip]:
-    """The vector on the typical image of every label: its score card."""
-    return [apply(model, latents, v, typical_row(latents, label)) for label in range(num_classes)
-            if (latents.labels == label).any()]
+def _strip(model, latents: Latents, vector: np.ndarray, position: int, measure, read_class) -> Strip:
+    images = decode_latents(model, along(latents.mu[position], vector, STRENGTHS))
+    return Strip(int(latents.index[position]), images, measure(images), read_class(images))
 
 
-def best(card: list[Strip]) -> Strip:
-    """The strip to show: the one where the attribute rises at most steps, then keeps its label most often."""
-    return max(card, key=lambda s: (s.rises, s.kept))
+def vector_lesson(model, dataset: ImageDataset, latents: Latents, reader, attribute: str, seed: int = 0) -> VectorLesson:
+    """The attribute's vector over the split's latents, its strip on the best of TRIED images without the attribute
+    (the class kept most often, then the attribute's reading changed most), and its score on the split."""
+    found = find_attribute(dataset, latents.index, attribute, reader.read)
+    vector = attribute_vector(latents, found.with_, found.without)
+    read_class = class_reader(reader)
+    tried = np.random.default_rng(seed).choice(found.without, size=min(TRIED, len(found.without)), replace=False)
+    strip = max((_strip(model, latents, vector, int(i), found.measure, read_class) for i in np.sort(tried)),
+                key=lambda s: (s.kept, round(float(s.measured[-1] - s.measured[0]), 1), s.rises))
+    factor = next(f for f in dataset.factors if attribute in f.levels)
+    opposite = next(level for level in factor.levels if level != attribute)
+    return VectorLesson(attribute, opposite, len(found.with_), len(found.without), strip,
+                        score_vector(model, latents, found, vector, read_class, seed=seed), reader.accuracy["label"])
 
 
-def strip_caption(v: AttributeVector, shown: Strip, card: list[Strip], label_names: tuple[str, ...]) -> str:
-    steps = len(shown.measured) - 1
-    everywhere = sum(s.rises == steps for s in card)
-    held = sum(s.kept == len(s.read_as) for s in card)
-    name = label_names[shown.label]
-    return (f"The {v.attribute} vector: the mean code of the {v.group_size} test images with the most {v.attribute} minus "
-            f"that of the {v.group_size} with the least. Added to a typical {name} from −2 to +2 times: measured on "
-            f"the decoded images, {v.attribute} goes from {shown.measured[0]:.3f} to {shown.measured[-1]:.3f}, rising "
-            f"at {shown.rises} of {steps} steps, and {shown.kept} of {len(shown.read_as)} read as a {name}. Added to "
-            f"the typical image of each of the {len(card)} digits, {v.attribute} rises at every step for {everywhere} "
-            f"of {len(card)}, and all {len(shown.read_as)} images keep the digit for {held} of {len(card)}.")
+def strip_caption(lesson: VectorLesson, class_names: tuple[str, ...], class_noun: str) -> str:
+    s, name = lesson.strip, lesson.attribute
+    steps = len(s.measured) - 1
+    own = class_names[s.read_as[len(s.read_as) // 2]]
+    article = "an" if lesson.opposite[0] in "aeiou" else "a"
+    return (f"The {name} vector: the mean code of the {lesson.with_count:,} {name} test glyphs minus that of the "
+            f"{lesson.without_count:,} {lesson.opposite} ones, added to {article} {lesson.opposite} '{own}' from −2 to +2 "
+            f"times (of {TRIED} {lesson.opposite} test glyphs tried, the one that keeps its {class_noun} and changes most). The reader's probability "
+            f"of {name} goes from {share(s.measured[0])} to {share(s.measured[-1])}, rising at {s.rises} of {steps} steps; "
+            f"it reads {s.kept} of {len(s.read_as)} images as '{own}', the {class_noun} it started as.")
+
+
+def score_caption(lesson: VectorLesson, class_noun: str) -> str:
+    """The score table in words: at +2 and at −2, the share moved the intended way and the share kept."""
+    plus, minus = lesson.score.at(2), lesson.score.at(-2)
+
+    def kept(at) -> str:
+        return "" if at.kept is None else f", {share(at.kept)} kept their {class_noun}"
+
+    return (f"Not only the best one: at +2 on {plus.images} {lesson.opposite} test glyphs, {share(plus.moved)} read as "
+            f"more {lesson.attribute}{kept(plus)}; at −2 on {minus.images} {lesson.attribute} ones, {share(minus.moved)} "
+            f"read as less {lesson.attribute}{kept(minus)}. The reader reads {share(lesson.reader_accuracy)} of the real "
+            f"test glyphs' {class_noun}s right, so some of the glyphs counted as changed were misread, not changed.")

@@ -128,10 +128,15 @@ def _reader(data: str, _dataset: ImageDataset) -> Reader | None:
     return reader_for(_dataset) if _dataset.factors or _dataset.num_classes > 1 else None
 
 
+def reader(dataset: ImageDataset) -> Reader | None:
+    """The network that reads a data set's classes and known factors (trained once, cached); None for unlabelled data."""
+    return _reader(dataset.fingerprint, dataset)
+
+
 @st.cache_resource(show_spinner="Scoring the vector ...", max_entries=16)
 def _vector_score(weights: str, data: str, split: str, attribute: str, _checkpoint: Checkpoint,
                   _dataset: ImageDataset, _latents: Latents) -> VectorScore:
-    return scored(_checkpoint.model, _dataset, _latents, attribute, _reader(data, _dataset))
+    return scored(_checkpoint.model, _dataset, _latents, attribute, reader(_dataset))
 
 
 def vector_score(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents, attribute: str) -> VectorScore:
@@ -142,7 +147,7 @@ def vector_score(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows
 @st.cache_resource(show_spinner="Reading which factor each dimension moves ...", max_entries=8)
 def _dimension_factors(weights: str, data: str, split: str, reach: float, _checkpoint: Checkpoint,
                        _dataset: ImageDataset, _latents: Latents) -> list[DimensionFactor]:
-    return dimension_factors(_checkpoint.model, _latents, _dataset, _reader(data, _dataset), reach,
+    return dimension_factors(_checkpoint.model, _latents, _dataset, reader(_dataset), reach,
                              class_noun=nouns(_dataset)[1])
 
 
@@ -166,8 +171,8 @@ def disentanglement(checkpoint: Checkpoint, dataset: ImageDataset, split: str, r
 
 def measure_of(dataset: ImageDataset, attribute: str) -> Callable[[np.ndarray], np.ndarray]:
     """images -> (N,) how much of the attribute each has (the reader's reading for a known one)."""
-    reader = _reader(dataset.fingerprint, dataset)
-    return measure_for(dataset, attribute, reader.read if reader else None)
+    found = reader(dataset)
+    return measure_for(dataset, attribute, found.read if found else None)
 
 
 @st.cache_resource(show_spinner="Scoring the model ...", max_entries=16)

@@ -14,7 +14,9 @@ from explorer.history import history_path, load_history
 from explorer.latent import encode_dataset
 from explorer.lessons import forming, paths, sampling
 from explorer.lessons.common import typical_row
+from explorer.reader import reader_for
 from explorer.ui.lessons.page import GLOSSARY, LESSONS
+from explorer.vectors import class_reader
 from tests.app.conftest import no_exception
 
 PAGE = "explorer/ui/pages/lessons.py"
@@ -71,8 +73,8 @@ def test_the_captions_state_what_their_figures_draw(app):
     assert sampling.draws_caption(bubble, data.label_names) in text
     sigma = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]  # the bars the caption describes
     assert f"from {min(_decode(sigma)):.2f} to {max(_decode(sigma)):.2f}" in text[0]
-    lesson = paths.path_lesson(checkpoint.model, latents)
-    assert [paths.path_caption(lesson, p, data.label_names) in text for p in lesson.paths] == [True, True]
+    lesson = paths.path_lesson(checkpoint.model, latents, class_reader(reader_for(data)))
+    assert [paths.path_caption(lesson, p, data.label_names, data.labels) in text for p in lesson.paths] == [True, True]
     z2, latents2 = _bundled("mnist5k-z2")
     history = load_history(history_path(bundled_checkpoints()["mnist5k-z2"]), fingerprint=z2.fingerprint)
     for stage in (forming.stages(history)[i] for i in forming.small_multiples(history)):
@@ -115,9 +117,10 @@ def test_the_vector_lesson_opens_vectors_on_the_same_vector(app):
     at = _visit(app, "e")
     at.button(key="lesson_e_open").click().run()
     no_exception(at)
+    assert at.session_state["model_name"] == "glyphs-z16"
     assert [at.selectbox(key=k).value for k in ("vec_with", "vec_without", "vec_to")] == [
-        "most:slant", "least:slant", "pick:A"]
-    assert any(c.startswith("vector = mean latent of most slant") for c in _captions(at))
+        "level:bold", "level:regular", "pick:A"]
+    assert any(m.value.startswith("**bold vector, scored**") for m in at.markdown)
     assert at.get_by_key("vector_strip") is not None
 
 

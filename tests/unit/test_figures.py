@@ -158,3 +158,21 @@ def test_score_histogram_keeps_the_data_in_view_and_puts_far_marks_at_its_edge()
     assert list(marks.x) == [-120.0, low] and list(marks.marker.symbol) == ["line-ns-open", "triangle-left"]
     assert list(marks.marker.color) == ["#2ca02c", "#d62728"] and marks.customdata[1][1] == -8000.0
     assert len(fig.layout.shapes) == 2  # the two flagged ends, shaded
+
+
+def test_named_marks_at_the_same_edge_are_stacked_and_labelled():
+    from explorer.plots import score_histogram
+
+    data = np.linspace(-200.0, -50.0, 100)
+    fig = score_histogram(data, "log p(x)", marks=np.array([-3000.0, -9000.0, -120.0]),
+                          mark_names=["noise", "an inverted digit", "the letter A"])
+    (marks,) = [t for t in fig.data if t.name == "your images"]
+    assert marks.x[0] == marks.x[1] and marks.y[1] > marks.y[0] == 0 == marks.y[2]  # both at the left edge, apart
+    assert list(marks.text) == ["noise", "an inverted digit", "the letter A"] and "text" in marks.mode
+
+
+def test_prose_numbers_have_true_minus_signs():
+    from explorer.numbers import signed, written
+
+    assert written(-2849.4) == "\u22122,849" and written(17.0) == "17"
+    assert [signed(v) for v in (-1.5, 0.0, 2.0)] == ["\u22121.5", "0", "+2"]

@@ -14,12 +14,13 @@ from explorer.latent import DENSITY_CELLS, Latents, aggregate_density, density_g
 from explorer.lessons import autoencoder, extremes, forming, paths, sampling, unusual, vectors
 from explorer.lessons.common import typical_row
 from explorer.ui import resources
+from explorer.vectors import class_reader
 
-DATA = "mnist5k"
-VAE_2D, VAE_16D = "mnist5k-z2", "mnist5k-z16"
+DATA, GLYPH_DATA = "mnist5k", "glyphs"
+VAE_2D, VAE_16D, GLYPHS = "mnist5k-z2", "mnist5k-z16", "glyphs-z16"
 PAIRS = ((16, "mnist5k-ae-z16", "mnist5k-z16"), (2, "mnist5k-ae-z2", "mnist5k-z2"))  # (latent size, AE, VAE)
 BETAS = ("mnist5k-z2-beta0", "mnist5k-z2", "mnist5k-z2-beta50")  # β 0, 1 and 50, the same network and data
-NEEDED = tuple(dict.fromkeys((VAE_2D, VAE_16D, *(n for _, *pair in PAIRS for n in pair), *BETAS)))
+NEEDED = tuple(dict.fromkeys((VAE_2D, VAE_16D, GLYPHS, *(n for _, *pair in PAIRS for n in pair), *BETAS)))
 
 
 def missing() -> list[str]:
@@ -35,8 +36,12 @@ def dataset() -> ImageDataset:
     return resources.shared_dataset(DATA)
 
 
+def glyphs() -> ImageDataset:
+    return resources.shared_dataset(GLYPH_DATA)
+
+
 def latents(name: str) -> Latents:
-    return resources.latents(model(name), dataset(), "test")
+    return resources.latents(model(name), glyphs() if name == GLYPHS else dataset(), "test")
 
 
 def history(name: str) -> History | None:
@@ -71,8 +76,8 @@ def reach(weights: str) -> tuple[sampling.PriorReach, tuple[np.ndarray, np.ndarr
 
 @_cached
 def pairs(weights: tuple[str, ...]) -> list[tuple[int, autoencoder.Side, autoencoder.Side]]:
-    classes = dataset().num_classes
-    return [(dim, *(autoencoder.side(n, model(n).model, latents(n), classes) for n in (ae, vae)))
+    classes, reader = dataset().num_classes, resources.reader(dataset())
+    return [(dim, *(autoencoder.side(n, model(n).model, latents(n), classes, reader) for n in (ae, vae)))
             for dim, ae, vae in PAIRS]
 
 
@@ -92,14 +97,13 @@ def stages(weights: str) -> list[forming.Stage] | None:
 
 @_cached
 def path_lesson(weights: str) -> paths.PathLesson:
-    return paths.path_lesson(model(VAE_16D).model, latents(VAE_16D))
+    return paths.path_lesson(model(VAE_16D).model, latents(VAE_16D), class_reader(resources.reader(dataset())))
 
 
-@_cached
-def attribute(weights: str, name: str) -> tuple[vectors.AttributeVector, list[vectors.Strip]]:
-    data, found = dataset(), latents(VAE_16D)
-    v = vectors.attribute_vector(found, data.pixels(found.index), name)
-    return v, vectors.strips(model(VAE_16D).model, found, v, data.num_classes)
+@st.cache_resource(show_spinner=False, max_entries=len(vectors.ATTRIBUTES))
+def vector_lesson(weights: str, attribute: str) -> vectors.VectorLesson:
+    found = glyphs()
+    return vectors.vector_lesson(model(GLYPHS).model, found, latents(GLYPHS), resources.reader(found), attribute)
 
 
 @_cached

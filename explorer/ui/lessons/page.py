@@ -29,7 +29,7 @@ def render() -> None:
     sidebar.page_start()
     st.title("What a VAE learns, in six questions")
     st.markdown("Each tab answers one question with live pictures from the models that come with this app, trained "
-                "on 5,000 handwritten digits. Hover the (?) marks for the words; every number in a caption is "
+                "on 5,000 handwritten digits (lesson e: on 7,936 characters drawn in 16 fonts). Hover the (?) marks for the words; every number in a caption is "
                 "computed from the picture beside it.")
     absent = data.missing()
     if absent:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from explorer.imaging import enlarge
 from explorer.lessons import unusual
+from explorer.numbers import written
 from explorer.plots import score_histogram
 from explorer.ui import session
 from explorer.ui.lessons import data
@@ -27,8 +28,9 @@ def render() -> None:
         v = data.verdicts(data.model(data.VAE_16D).fingerprint)
     with st.container(key="lesson_f_images", horizontal=True):
         for image, name, score in zip(v.images, v.names, v.log_px):
-            st.image(enlarge(image[0], 112), caption=f"{name}: {score:,.0f} nats", width=112, output_format="PNG")
-    st.plotly_chart(score_histogram(v.data, "log p(x)", marks=v.log_px, flagged=v.flagged, marks_name="these images"),
+            st.image(enlarge(image[0], 112), caption=f"{name}: {written(score)} nats", width=112, output_format="PNG")
+    st.plotly_chart(score_histogram(v.data, "log p(x)", marks=v.log_px, flagged=v.flagged, marks_name="these images",
+                                    mark_names=list(v.names)),
                     key="lesson_f_histogram")
     caption(unusual.caption(v))
     warning = unusual.caveat(v)

@@ -1,44 +1,63 @@
-"""Lesson e on the page: an attribute vector on the 16-D model, measured on what it decodes."""
+"""Lesson e on the page: the bold (italic, serif) vector on the glyphs model, judged by a reader that never saw it."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer.attributes import MEASURES
-from explorer.groups import STRENGTHS, ref_text
+from explorer.data import nouns
+from explorer.groups import LEVEL, PICKS, STRENGTHS, ref_text
 from explorer.lessons import vectors
 from explorer.lessons.figures import attribute_figure
+from explorer.numbers import share, signed
 from explorer.ui import session
 from explorer.ui.lessons import data
 from explorer.ui.lessons.common import answer, caption, open_page, question, strip, words
 from explorer.ui.vectors import VECTOR_KEYS
 
-ATTRIBUTE = "lesson_attribute"  # the widget: which measured attribute the lesson's vector adds
+ATTRIBUTE = "lesson_attribute"  # the widget: which named attribute the lesson's vector adds
 
 
-def _open(shown: vectors.Strip, attribute: str) -> None:
-    session.show(data.VAE_16D, [shown.row])
-    for key, ref in zip(VECTOR_KEYS, (ref_text("most", attribute), ref_text("least", attribute), ref_text("pick", "A"))):
+def _open(lesson: vectors.VectorLesson) -> None:
+    session.show(data.GLYPHS, [lesson.strip.row])
+    refs = (ref_text(LEVEL, lesson.attribute), ref_text(LEVEL, lesson.opposite), ref_text("pick", PICKS[0]))
+    for key, ref in zip(VECTOR_KEYS, refs):
         session.set_widget(key, ref)
+
+
+def _score_table(lesson: vectors.VectorLesson, class_noun: str) -> None:
+    rows = [row for row in lesson.score.strengths if row.strength]
+    st.dataframe({"strength": [signed(row.strength) for row in rows],
+                  "added to": [f"{row.images} {lesson.opposite if row.strength > 0 else lesson.attribute} glyphs"
+                               for row in rows],
+                  f"read as more (+) or less (−) {lesson.attribute}": [share(row.moved) for row in rows],
+                  f"kept their {class_noun}": [share(row.kept) for row in rows]},
+                 hide_index=True, key="lesson_e_score")
 
 
 def render() -> None:
     question("e", "How do you add an attribute to an image through the latent space (the lectures' \"glasses\" vector)?")
     words("The lectures' recipe: take the mean code of faces with glasses, subtract the mean code of faces without, "
-          "and add the difference to any face's code. Digits have no glasses, but they have measurable attributes: "
-          "how slanted they are and how much ink they hold. Here is the slant vector on the 16-D model, and what it "
-          "does, measured on the decoded images.", "latent space")
-    attribute = st.segmented_control("Attribute", list(MEASURES), default="slant", key=ATTRIBUTE,
-                                     persist_state="session") or "slant"
-    v, card = data.attribute(data.model(data.VAE_16D).fingerprint, attribute)
-    shown = vectors.best(card)
-    names = data.dataset().label_names
-    strip(shown.images, [f"{s:+g}" if s else "itself" for s in STRENGTHS], "lesson_e_strip", size=72)
-    st.plotly_chart(attribute_figure(STRENGTHS, shown.measured, attribute, shown.label), key="lesson_e_measured")
-    caption(vectors.strip_caption(v, shown, card, names))
+          "and add the difference to any face's code. Glyphs carry named attributes the way faces carry glasses: "
+          "each of these 7,936 letters and digits, drawn in one of 16 fonts, is labelled bold or regular, italic or "
+          "upright, serif or sans. Choose one: its vector on the glyphs model (16-D), and what it does, judged by a "
+          "reader, a small network trained on the glyphs' labels that never saw this model or its codes.",
+          "latent space")
+    attribute = st.segmented_control("Attribute", vectors.ATTRIBUTES, default=vectors.ATTRIBUTES[0], key=ATTRIBUTE,
+                                     persist_state="session") or vectors.ATTRIBUTES[0]
+    lesson = data.vector_lesson(data.model(data.GLYPHS).fingerprint, attribute)
+    names = data.glyphs().label_names
+    class_noun = nouns(data.glyphs())[1]
+    s = lesson.strip
+    strip(s.images, [f"{signed(t)} · {p:.0%}" if t else f"itself · {p:.0%}" for t, p in zip(STRENGTHS, s.measured)],
+          "lesson_e_strip", size=72)
+    st.plotly_chart(attribute_figure(STRENGTHS, s.measured, attribute),
+                    key="lesson_e_measured")
+    caption(vectors.strip_caption(lesson, names, class_noun))
+    _score_table(lesson, class_noun)
+    caption(vectors.score_caption(lesson, class_noun))
     answer("An attribute vector is a difference of mean codes: what the images with the attribute share, minus what "
-           "those without it share. Added to another image's code it moves that image in the same direction, and the "
-           "decoder, trained on the whole region, draws the result. It works as far as the two groups differ in that "
-           "one attribute alone: the measured attribute shows where it does, and the digit read back where it starts "
-           "to change something else.")
-    open_page("Open this vector on Vectors", "lesson_e_open", "vectors", lambda: _open(shown, attribute))
+           "those without it share. Added to another image's code it moves that image the same way, and the decoder, "
+           "trained on the whole region, draws the result. It works as far as the two groups differ in that one "
+           "attribute alone: the reader shows where it does, and the character read back where it starts to change "
+           "something else.")
+    open_page("Open this vector on Vectors", "lesson_e_open", "vectors", lambda: _open(lesson))
