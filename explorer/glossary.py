@@ -40,6 +40,18 @@ TERMS: dict[str, str] = {
     "MIG": "The mutual information gap: for each factor the data was made from (a sprite's x, its scale), how much "
            "more the most informative latent dimension tells about it than the second most, as a share of all there "
            "is to know about it; averaged over the factors. 1: each factor lives in its own dimension. 0: spread out.",
+    "N(0, I)": "The standard normal in every latent dimension: mean 0, and I, the identity matrix, as covariance, so "
+               "each dimension has σ 1 and is drawn independently of the others.",
+    "ε": "A draw from N(0, I). A draw from an image's bubble is z = μ + σ·ε: the bubble's centre plus its spread "
+         "times standard-normal noise, which lets training pass gradients through the random draw.",
+    "99% ball": "The ball around the origin that holds 99% of the prior's samples. Its radius grows with the number "
+                "of dimensions: 3.0 in 2-D, 5.7 in 16-D.",
+    "epoch": "One pass of training over every training image.",
+    "reader": "A small network trained on a data set's own labels and known factors (the digit, a glyph's character "
+              "and boldness), never on a VAE's codes: it judges what a decoded image shows, so a claim about what a "
+              "model draws is measured by something other than the model.",
+    "percentile": "Where a score falls among the data's own scores: at the 2nd percentile, 2% of test images score "
+                  "lower. The flag band keeps the scores between two percentiles; images outside it are flagged.",
     "lerp": "Linear interpolation: points evenly spaced on the straight line between two codes.",
     "slerp": "Spherical interpolation: points on the arc between two codes, keeping their length. In many dimensions "
              "prior samples lie on a shell around the origin, and the arc stays nearer it than a straight line.",

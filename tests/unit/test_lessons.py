@@ -163,3 +163,9 @@ def test_unusual_images_fall_outside_the_data_and_the_blank_one_above_it(bundled
     text = unusual.caption(v)
     assert f"{int(v.flagged.sum())} of 4 are flagged" in text
     assert re.search(r"a blank image: −\d+ nats, above every test digit", text)
+
+
+def test_the_glossarys_prior_ball_radii_are_the_priors():
+    from explorer.glossary import TERMS
+
+    assert f"{autoencoder.prior_ball(2):.1f} in 2-D, {autoencoder.prior_ball(16):.1f} in 16-D" in TERMS["99% ball"]

@@ -24,13 +24,13 @@ def _pair() -> tuple[int, autoencoder.Side, autoencoder.Side]:
     dim, ae, vae = pairs[i]
     other = [(d, a.fit.covered, v.fit.covered) for j, (d, a, v) in enumerate(pairs) if j != i]
     st.plotly_chart(norms_figure(ae.norms, vae.norms, dim), key="lesson_b_norms")
-    caption(autoencoder.norms_caption(ae, vae, dim))
+    caption(autoencoder.norms_caption(ae, vae, dim), "99% ball")
     cols = st.columns(2)
     for col, side, who in zip(cols, (ae, vae), ("autoencoder", "VAE")):
         with col.container(key=f"lesson_b_samples_{who.lower()}"):
             st.image(_mosaic(side.images, columns=8), caption=f"{who} ({side.name}): prior samples, decoded",
                      output_format="PNG")
-    caption(autoencoder.samples_caption(ae, vae, dim, other[0] if other else None))
+    caption(autoencoder.samples_caption(ae, vae, dim, other[0] if other else None), "reader", "N(0, I)")
     return dim, ae, vae
 
 
@@ -48,7 +48,7 @@ def _extremes() -> None:
             st.plotly_chart(bubbles_map(e.latents, names, height=300), key=f"lesson_b_beta_{e.beta:g}")
             with st.container(key=f"lesson_b_beta_samples_{e.beta:g}"):
                 st.image(_mosaic(e.images, columns=8, size=28), output_format="PNG")
-            caption(extremes.describe(e))
+            caption(extremes.describe(e), "reconstruction", "KL", "nats")
     st.plotly_chart(forces_figure([(f"β {e.beta:g}", e.forces) for e in series]), key="lesson_b_forces")
     caption(extremes.forces_caption(series))
 

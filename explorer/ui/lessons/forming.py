@@ -19,7 +19,7 @@ def render() -> None:
         return
     words("The bundled 2-D model's own training, recorded: the 1,000 test images' means (points) and the bubbles of "
           "150 of them, with the prior's circles, before training and at the end of epochs 5, 10 and the last.",
-          "posterior", "prior")
+          "posterior", "prior", "epoch")
     stages = data.stages(data.model(data.VAE_2D).fingerprint)
     names = data.dataset().label_names
     reach = max(3.5, max(spread(m) for m in history.mu) * 1.2)

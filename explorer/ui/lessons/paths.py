@@ -31,7 +31,7 @@ def render() -> None:
         steps = [f"{t:.2f}" for t in (i / (len(p.z) - 1) for i in range(len(p.z)))]
         strip(p.images, steps, f"lesson_c_{p.method}")
         strip(dataset.pixels(p.nearest), [f"{d:.2f} away" for d in p.distances], f"lesson_c_{p.method}_nearest")
-        caption(paths.path_caption(lesson, p, names, dataset.labels))
+        caption(paths.path_caption(lesson, p, names, dataset.labels), "reader")
     farthest = max(float(p.distances.max()) for p in lesson.paths)
     among = ("no farther from some test image's code than test images lie from each other" if farthest <= lesson.spacing
              else f"at most {farthest:.2f} from some test image's code")

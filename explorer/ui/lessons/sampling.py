@@ -19,7 +19,7 @@ def render() -> None:
     words("The encoder does not give an image one point. It gives it a bubble: a mean μ and a spread σ in each "
           "latent dimension. While training, the decoder gets a fresh random draw from that bubble every time the "
           "image comes round, never the mean alone. Here is a typical 3's bubble on the 16-D model, and what the "
-          "decoder makes of eight draws from it.", "latent space", "posterior", "μ", "σ")
+          "decoder makes of eight draws from it.", "latent space", "posterior", "μ", "σ", "N(0, I)")
     names = data.dataset().label_names
     bubble = data.bubble(data.model(data.VAE_16D).fingerprint, 3)
     left, right = st.columns([2, 3])
@@ -27,7 +27,7 @@ def render() -> None:
         st.plotly_chart(sigma_bars(bubble.sigma), key="lesson_a_sigma")
     with right:
         strip(bubble.images, ["its mean", *(f"draw {i}" for i in range(1, len(bubble.draws) + 1))], "lesson_a_draws", size=56)
-    caption(sampling.draws_caption(bubble, names))
+    caption(sampling.draws_caption(bubble, names), "ε")
     words("Second, the KL term pulls every bubble toward the prior N(0, I), so together they cover it. On the 2-D "
           "model: all the bubbles averaged (q(z)), and 36 samples from the prior, decoded.", "KL", "prior",
           "aggregate posterior")

@@ -32,7 +32,7 @@ def render() -> None:
     st.plotly_chart(score_histogram(v.data, "log p(x)", marks=v.log_px, flagged=v.flagged, marks_name="these images",
                                     mark_names=list(v.names)),
                     key="lesson_f_histogram")
-    caption(unusual.caption(v))
+    caption(unusual.caption(v), "percentile")
     warning = unusual.caveat(v)
     if warning:
         st.warning(warning, icon=":material/warning:")

@@ -41,7 +41,7 @@ def render() -> None:
           "each of these 7,936 letters and digits, drawn in one of 16 fonts, is labelled bold or regular, italic or "
           "upright, serif or sans. Choose one: its vector on the glyphs model (16-D), and what it does, judged by a "
           "reader, a small network trained on the glyphs' labels that never saw this model or its codes.",
-          "latent space")
+          "latent space", "reader")
     attribute = st.segmented_control("Attribute", vectors.ATTRIBUTES, default=vectors.ATTRIBUTES[0], key=ATTRIBUTE,
                                      persist_state="session") or vectors.ATTRIBUTES[0]
     lesson = data.vector_lesson(data.model(data.GLYPHS).fingerprint, attribute)
