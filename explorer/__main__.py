@@ -329,7 +329,7 @@ def _vector(args) -> int:
     latents = encode_dataset(checkpoint.model, dataset, args.split)
     needs_reader = dataset.factors or dataset.labels is not None
     if needs_reader:
-        print(f"reading decoded images with {dataset.name}'s reader (trained once, then kept) ...", file=sys.stderr)
+        print(f"reading decoded images with the reader of {dataset.name} (trained once, then kept) ...", file=sys.stderr)
     reader = reader_for(dataset) if needs_reader else None
     score = scored(checkpoint.model, dataset, latents, args.attribute, reader, n=args.images)
     print(f"{args.attribute} vector of {args.checkpoint}: the mean latent of the {args.split} images with it minus "

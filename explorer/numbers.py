@@ -50,3 +50,8 @@ def written(value: float, spec: str = ",.0f") -> str:
 def signed(value: float, spec: str = "g") -> str:
     """'+2', '−1.5', '0': a sign always, and a true minus sign."""
     return written(value, "+" + spec) if value else format(0, spec)
+
+
+def article(word: str) -> str:
+    """'a' or 'an' before a word, by its first letter: 'an ellipse', 'a square', 'a 3'."""
+    return "an" if word[:1].lower() in "aeiou8" or word in ("11", "18") else "a"

@@ -12,7 +12,7 @@ import numpy as np
 from explorer.data import ImageDataset
 from explorer.groups import STRENGTHS, along, attribute_vector
 from explorer.latent import Latents, decode_latents
-from explorer.numbers import share
+from explorer.numbers import article, share
 from explorer.vectors import VectorScore, class_reader, find_attribute, score_vector
 
 ATTRIBUTES = ("bold", "italic", "serif")  # glyphs' two-level traits, each a vector that works (checkpoints/README)
@@ -72,9 +72,8 @@ def strip_caption(lesson: VectorLesson, class_names: tuple[str, ...], class_noun
     s, name = lesson.strip, lesson.attribute
     steps = len(s.measured) - 1
     own = class_names[s.read_as[len(s.read_as) // 2]]
-    article = "an" if lesson.opposite[0] in "aeiou" else "a"
     return (f"The {name} vector: the mean code of the {lesson.with_count:,} {name} test glyphs minus that of the "
-            f"{lesson.without_count:,} {lesson.opposite} ones, added to {article} {lesson.opposite} '{own}' from −2 to +2 "
+            f"{lesson.without_count:,} {lesson.opposite} ones, added to {article(lesson.opposite)} {lesson.opposite} '{own}' from −2 to +2 "
             f"times (of {TRIED} {lesson.opposite} test glyphs tried, the one that keeps its {class_noun} and changes most). The reader's probability "
             f"of {name} goes from {share(s.measured[0])} to {share(s.measured[-1])}, rising at {s.rises} of {steps} steps; "
             f"it reads {s.kept} of {len(s.read_as)} images as '{own}', the {class_noun} it started as.")

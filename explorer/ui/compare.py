@@ -19,7 +19,7 @@ from explorer.glossary import define
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.latent import Latents, decode_latents, interpolate, prior_samples
 from explorer.neighbours import nearest_distance, neighbour_spacing
-from explorer.numbers import share
+from explorer.numbers import article, share
 from explorer.plots import add_picks, add_prior_circles, latent_map, manifold_figure
 from explorer.ui import live_decode, resources, session, sidebar, url
 from explorer.ui.markup import plain
@@ -217,8 +217,8 @@ def _prior_samples(sides: list[Side]) -> None:
 
 
 def _paths(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
-    names = [f"image {r}" + (f" (a {plain(data.label_names[data.labels[r]])})" if data.labels is not None else "")
-             for r in picks]
+    named = [data.label_names[data.labels[r]] if data.labels is not None else None for r in picks]
+    names = [f"image {r}" + (f" ({article(n)} {plain(n)})" if n is not None else "") for r, n in zip(picks, named)]
     lines = [interpolate(*s.latents.mu[_position(s.latents, picks)], PATH_STEPS) for s in sides]
     far = ", ".join(f"{nearest_distance(s.latents, line).max():.2f} for {s.tag} (whose test images lie a median "
                     f"{neighbour_spacing(s.latents):.2f} from their nearest neighbour)" for s, line in zip(sides, lines))

@@ -79,12 +79,13 @@ def _map_figure(selection: Selection, latents: Latents, projection: Projection, 
         sigma[shown] = np.exp(0.5 * latents.logvar[shown])
     view = f"{selection.checkpoint.fingerprint[:12]}-{selection.split}-{projection.method}"  # a new map, a new zoom
     values, name = colour or (None, "")
-    labels, label_names = latents.labels, selection.dataset.label_names
+    labels, label_names, legend = latents.labels, selection.dataset.label_names, "label"
     if isinstance(values, Factor):  # a known factor: its levels coloured as labels are, a quantity on a scale
-        labels, label_names, values = (values.values, values.levels, None) if values.categorical else (
-            labels, label_names, values.values)
-    return latent_map(projection.points, labels, label_names, latents.index,
-                      projection.axis_titles, sigma=sigma, uirevision=view, marks=marks, values=values, value_name=name)
+        labels, label_names, values, legend = (values.values, values.levels, None, values.name) if values.categorical \
+            else (labels, label_names, values.values, legend)
+    fig = latent_map(projection.points, labels, label_names, latents.index,
+                     projection.axis_titles, sigma=sigma, uirevision=view, marks=marks, values=values, value_name=name)
+    return fig.update_layout(legend_title_text=legend)
 
 
 def _map_controls(selection: Selection, latents: Latents, method: str) -> tuple[MapConfig, ScoreConfig | None, Factor | None]:

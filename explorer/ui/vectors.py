@@ -13,7 +13,7 @@ from explorer.groups import (ATTRIBUTE_KINDS, LEVEL, PICKS, STRENGTHS, along, at
 from explorer.imaging import enlarge, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents
 from explorer.ui import group_panel, resources, session, sidebar
-from explorer.numbers import share
+from explorer.numbers import share, signed, written
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 
@@ -54,7 +54,8 @@ def _positions(selection: Selection, latents: Latents, ref: str) -> np.ndarray:
                      _measured(selection), _levels(selection))
 
 
-def _choose(where, label: str, key: str, terms: dict[str, str], default: str, help: str) -> str:
+def _choose(where, label: str, key: str, terms: dict[str, str], default: str, help: str, on_change=None,
+            args: tuple = ()) -> str:
     me = session.visitor()
     asked = me.link_unchecked.pop(key, None)  # the bound widget drops a link's value it has no option for: say so
     if asked is not None and asked not in terms.values():
@@ -64,7 +65,26 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
     if session.widget_value(key, default) not in options:
         session.set_widget(key, default)  # a pick cleared, a group deleted, another model's labels
     return where.selectbox(label, options, index=options.index(default), format_func=terms.get, key=key, help=help,
-                           bind="query-params", persist_state="session")
+                           bind="query-params", persist_state="session", on_change=on_change, args=args)
+
+
+def _opposite(dataset, ref: str) -> str | None:
+    """The term an attribute is naturally measured against: the other level of a two-level factor (bold: regular),
+    the other quarter of a quantity (most ink: least ink); None for groups, labels and picks."""
+    kind, _, key = ref.partition(":")
+    if kind in ATTRIBUTE_KINDS:
+        return ref_text(ATTRIBUTE_KINDS[1 - ATTRIBUTE_KINDS.index(kind)], key)
+    for factor in dataset.factors if kind == LEVEL else ():
+        if len(factor.levels) == 2 and key in factor.levels:
+            return ref_text(LEVEL, factor.levels[1 - factor.levels.index(key)])
+    return None
+
+
+def _follow(dataset) -> None:
+    """A new attribute chosen: its opposite becomes the images without it, so 'italic' is not set against 'regular'."""
+    other = _opposite(dataset, session.widget_value(VECTOR_KEYS[0], ""))
+    if other is not None:
+        session.set_widget(VECTOR_KEYS[1], other)
 
 
 def _defaults(terms: dict[str, str], count: int,
@@ -130,7 +150,7 @@ def _score(selection: Selection, latents: Latents, attribute: str, strip: np.nda
     for strength in (2, -2):
         at = score.at(strength)
         kept = "" if at.kept is None else f"; {share(at.kept)} kept their {class_noun}"
-        lines.append(f"**{at.strength:+g}** on {at.images:,} {split} {items} {'without' if strength > 0 else 'with'} "
+        lines.append(f"**{signed(at.strength)}** on {at.images:,} {split} {items} {'without' if strength > 0 else 'with'} "
                      f"it: {share(at.moved)} measured {'more' if strength > 0 else 'less'} {plain(attribute)}{kept}")
     level = attribute in _levels(selection)  # read as a probability; a quantity is read as a number
     known = level or any(factor.name == attribute for factor in dataset.factors)
@@ -141,15 +161,15 @@ def _score(selection: Selection, latents: Latents, attribute: str, strip: np.nda
     st.caption("Each image gets the vector at each strength (+ to those without the attribute, − to those with "
                f"it), is decoded, and its {plain(attribute)} is measured by {judge}, never by this model, against its own "
                f"decoding at 0.{kept}")
-    table = {"strength": [f"{row.strength:+g}" for row in score.strengths if row.strength],
+    table = {"strength": [signed(row.strength) for row in score.strengths if row.strength],
              "images": [row.images for row in score.strengths if row.strength],
              "moved the intended way": [share(row.moved) for row in score.strengths if row.strength]}
     if score.strengths[0].kept is not None:
         table["kept their " + class_noun] = [share(row.kept) for row in score.strengths if row.strength]
     st.dataframe(table, hide_index=True, width="content")
     measured = resources.measure_of(dataset, attribute)(strip)
-    shown = [share(v) if level else f"{v:.2g}" for v in measured]
-    return [f"{s:+g} · {v}" if s else f"0: itself · {v}" for s, v in zip(STRENGTHS, shown)]
+    shown = [share(v) if level else written(v, ".2g") for v in measured]
+    return [f"{signed(s)} · {v}" if s else f"0: itself · {v}" for s, v in zip(STRENGTHS, shown)]
 
 
 def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
@@ -158,7 +178,7 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
     defaults = _vector_defaults(selection, terms)
     plus = _choose(cols[0], "Images with the attribute", VECTOR_KEYS[0], terms, defaults[0],
                    "A known attribute (bold), a quarter with the most of a measured one (ink), a group or a label "
-                   "that has what you want to add.")
+                   "that has what you want to add.", on_change=_follow, args=(selection.dataset,))
     minus = _choose(cols[1], "Images without it", VECTOR_KEYS[1], terms, defaults[1],
                     "Images like the first in all but that: its opposite (regular, the least ink), a group or a label.")
     target = _choose(cols[2], "Apply it to", VECTOR_KEYS[2], terms, defaults[2],
@@ -173,7 +193,7 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
     _strip(ends, ["with (mean)", "without (mean)"], "vector_ends")
     strip = decode_latents(model, along(means[2], vector), label)
     attribute = _scored_attribute(selection, plus, minus)
-    captions = [f"{s:+g}" if s else "0: itself" for s in STRENGTHS]
+    captions = [signed(s) if s else "0: itself" for s in STRENGTHS]
     if attribute is not None and not selection.checkpoint.model_config.conditional:
         captions = _score(selection, latents, attribute, strip)
     _strip(strip, captions, "vector_strip")

@@ -35,7 +35,7 @@ def test_vectors_open_on_bold_for_glyphs_and_show_the_score_the_library_computes
     plus, minus = score.at(2), score.at(-2)
     assert (f"**+2** on {plus.images:,} test glyphs without it: {share(plus.moved)} measured more bold; "
             f"{share(plus.kept)} kept their character") in shown
-    assert f"**-2** on {minus.images:,} test glyphs with it: {share(minus.moved)} measured less bold" in shown
+    assert f"**−2** on {minus.images:,} test glyphs with it: {share(minus.moved)} measured less bold" in shown
     assert plus.moved > 0.9  # the vector visibly works: the bundled model's bold vector makes 9 in 10 bolder
     assert len(image_urls(at, "vector_strip")) == 9
 
@@ -90,3 +90,13 @@ def test_compare_shows_what_beta_buys_on_sprites():
     assert mig["B"] == f"{compute(latents.mu, tuple(f.take(latents.index) for f in dataset.factors)).score:.2f}"
     assert float(table.loc["· x: its gap, in"]["B"].split(",")[0]) > 0.4
     assert any("mutual information gap" in c.value for c in at.caption)
+
+
+def test_choosing_another_attribute_sets_its_opposite_and_scores_it():
+    at = visit(VECTORS, model="glyphs-z16")
+    at.selectbox(key="vec_with").set_value("level:italic").run()
+    no_exception(at)
+    assert at.selectbox(key="vec_without").value == "level:upright"  # not italic against regular
+    assert any(m.value.startswith("**italic vector, scored**") for m in at.markdown)
+    at.selectbox(key="vec_with").set_value("most:width").run()
+    assert at.selectbox(key="vec_without").value == "least:width"

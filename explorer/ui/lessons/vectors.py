@@ -48,7 +48,7 @@ def render() -> None:
     names = data.glyphs().label_names
     class_noun = nouns(data.glyphs())[1]
     s = lesson.strip
-    strip(s.images, [f"{signed(t)} · {p:.0%}" if t else f"itself · {p:.0%}" for t, p in zip(STRENGTHS, s.measured)],
+    strip(s.images, [f"{signed(t) if t else 'itself'} · {share(p)}" for t, p in zip(STRENGTHS, s.measured)],
           "lesson_e_strip", size=72)
     st.plotly_chart(attribute_figure(STRENGTHS, s.measured, attribute),
                     key="lesson_e_measured")
