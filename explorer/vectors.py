@@ -50,6 +50,14 @@ def measure_for(dataset: ImageDataset, name: str, read=None) -> Callable[[np.nda
     raise ValueError(f"{dataset.name} has no attribute {name!r}; it has {', '.join(attribute_names(dataset))}.")
 
 
+def other_level(dataset: ImageDataset, level: str) -> str | None:
+    """The other level of the two-level known factor this level belongs to (bold: regular); None when none does."""
+    for factor in dataset.factors:
+        if len(factor.levels) == 2 and level in factor.levels:
+            return factor.levels[1 - factor.levels.index(level)]
+    return None
+
+
 def find_attribute(dataset: ImageDataset, rows: np.ndarray, name: str, read=None) -> Attribute:
     """The attribute of this name on the images at `rows` (a split): who has it, who lacks it (a level's images
     against the rest; a quantity's top quarter against its bottom one, within each label), and its measure."""
@@ -86,7 +94,7 @@ def _sample(pool: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(pool, size=min(n, len(pool)), replace=False))
 
 
-def _strip_scores(model, latents: Latents, chosen: np.ndarray, vector: np.ndarray, strengths: np.ndarray,
+def strip_readings(model, latents: Latents, chosen: np.ndarray, vector: np.ndarray, strengths: np.ndarray,
                   measure, read_class) -> tuple[np.ndarray, np.ndarray | None]:
     """Each chosen image's strip, decoded and measured: (images, strengths) attribute and class readings."""
     z = np.concatenate([along(latents.mu[i], vector, strengths) for i in chosen])  # image by image, S each
@@ -104,7 +112,7 @@ def score_vector(model, latents: Latents, attribute: Attribute, vector: np.ndarr
     strengths = np.asarray(strengths, np.float32)
     base = int(np.argmin(np.abs(strengths)))  # strength 0: the image's own reconstruction
     pools = {1: _sample(attribute.without, n, seed), -1: _sample(attribute.with_, n, seed)}
-    readings = {sign: _strip_scores(model, latents, chosen, vector, strengths, attribute.measure, read_class)
+    readings = {sign: strip_readings(model, latents, chosen, vector, strengths, attribute.measure, read_class)
                 for sign, chosen in pools.items()}
     rows = []
     for j, strength in enumerate(strengths):

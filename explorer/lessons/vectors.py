@@ -13,7 +13,7 @@ from explorer.data import ImageDataset
 from explorer.groups import STRENGTHS, along, attribute_vector
 from explorer.latent import Latents, decode_latents
 from explorer.numbers import article, share
-from explorer.vectors import VectorScore, class_reader, find_attribute, score_vector
+from explorer.vectors import VectorScore, class_reader, find_attribute, other_level, score_vector, strip_readings
 
 ATTRIBUTES = ("bold", "italic", "serif")  # glyphs' two-level traits, each a vector that works (checkpoints/README)
 TRIED = 60  # regular glyphs the shown strip is chosen from
@@ -48,23 +48,22 @@ class VectorLesson(NamedTuple):
     reader_accuracy: float  # the share of test glyphs whose character the reader itself reads right
 
 
-def _strip(model, latents: Latents, vector: np.ndarray, position: int, measure, read_class) -> Strip:
-    images = decode_latents(model, along(latents.mu[position], vector, STRENGTHS))
-    return Strip(int(latents.index[position]), images, measure(images), read_class(images))
-
-
 def vector_lesson(model, dataset: ImageDataset, latents: Latents, reader, attribute: str, seed: int = 0) -> VectorLesson:
     """The attribute's vector over the split's latents, its strip on the best of TRIED images without the attribute
     (the class kept most often, then the attribute's reading changed most), and its score on the split."""
     found = find_attribute(dataset, latents.index, attribute, reader.read)
     vector = attribute_vector(latents, found.with_, found.without)
     read_class = class_reader(reader)
-    tried = np.random.default_rng(seed).choice(found.without, size=min(TRIED, len(found.without)), replace=False)
-    strip = max((_strip(model, latents, vector, int(i), found.measure, read_class) for i in np.sort(tried)),
-                key=lambda s: (s.kept, round(float(s.measured[-1] - s.measured[0]), 1), s.rises))
-    factor = next(f for f in dataset.factors if attribute in f.levels)
-    opposite = next(level for level in factor.levels if level != attribute)
-    return VectorLesson(attribute, opposite, len(found.with_), len(found.without), strip,
+    tried = np.sort(np.random.default_rng(seed).choice(found.without, size=min(TRIED, len(found.without)),
+                                                       replace=False))
+    measured, classes = strip_readings(model, latents, tried, vector, np.asarray(STRENGTHS, np.float32),
+                                       found.measure, read_class)  # all the tried strips in one decode
+    candidates = [Strip(int(latents.index[i]), None, m, c) for i, m, c in zip(tried, measured, classes)]
+    best = max(range(len(tried)), key=lambda j: (candidates[j].kept, round(float(measured[j, -1] - measured[j, 0]), 1),
+                                                 candidates[j].rises))
+    images = decode_latents(model, along(latents.mu[tried[best]], vector, STRENGTHS))
+    strip = candidates[best]._replace(images=images)
+    return VectorLesson(attribute, other_level(dataset, attribute), len(found.with_), len(found.without), strip,
                         score_vector(model, latents, found, vector, read_class, seed=seed), reader.accuracy["label"])
 
 

@@ -80,9 +80,10 @@ def _map_figure(selection: Selection, latents: Latents, projection: Projection, 
     view = f"{selection.checkpoint.fingerprint[:12]}-{selection.split}-{projection.method}"  # a new map, a new zoom
     values, name = colour or (None, "")
     labels, label_names, legend = latents.labels, selection.dataset.label_names, "label"
-    if isinstance(values, Factor):  # a known factor: its levels coloured as labels are, a quantity on a scale
-        labels, label_names, values, legend = (values.values, values.levels, None, values.name) if values.categorical \
-            else (labels, label_names, values.values, legend)
+    if isinstance(values, Factor) and values.categorical:  # a known factor's levels, coloured as labels are
+        labels, label_names, legend, values = values.values, values.levels, values.name, None
+    elif isinstance(values, Factor):  # a known quantity, on a scale
+        values = values.values
     fig = latent_map(projection.points, labels, label_names, latents.index,
                      projection.axis_titles, sigma=sigma, uirevision=view, marks=marks, values=values, value_name=name)
     return fig.update_layout(legend_title_text=legend)

@@ -16,6 +16,7 @@ from explorer.ui import group_panel, resources, session, sidebar
 from explorer.numbers import share, signed, written
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
+from explorer.vectors import other_level
 
 IMAGE = 84  # pixels per decoded image
 VECTOR_KEYS = ("vec_with", "vec_without", "vec_to")  # widget keys, and the link's parameters
@@ -74,10 +75,8 @@ def _opposite(dataset, ref: str) -> str | None:
     kind, _, key = ref.partition(":")
     if kind in ATTRIBUTE_KINDS:
         return ref_text(ATTRIBUTE_KINDS[1 - ATTRIBUTE_KINDS.index(kind)], key)
-    for factor in dataset.factors if kind == LEVEL else ():
-        if len(factor.levels) == 2 and key in factor.levels:
-            return ref_text(LEVEL, factor.levels[1 - factor.levels.index(key)])
-    return None
+    other = other_level(dataset, key) if kind == LEVEL else None
+    return None if other is None else ref_text(LEVEL, other)
 
 
 def _follow(dataset) -> None:
@@ -115,9 +114,9 @@ def _vector_defaults(selection: Selection, terms: dict[str, str]) -> list[str]:
     else the most of a known quantity minus the least (a sprite's scale), else of ink (thicker strokes); applied to
     pick A, else the first label's mean."""
     factors = selection.dataset.factors
-    pairs = [(ref_text(LEVEL, f.levels[1]), ref_text(LEVEL, f.levels[0])) for f in factors if len(f.levels) == 2]
-    pairs += [(ref_text("most", name), ref_text("least", name))
-              for name in [f.name for f in factors if not f.categorical] + ["ink"]]
+    attributes = [ref_text(LEVEL, f.levels[1]) for f in factors if len(f.levels) == 2]
+    attributes += [ref_text("most", name) for name in [f.name for f in factors if not f.categorical] + ["ink"]]
+    pairs = [(ref, _opposite(selection.dataset, ref)) for ref in attributes]
     fallback = _defaults(terms, 3)
     groups = [ref for ref in terms if ref.startswith("group:")]
     if len(groups) >= 2:
@@ -130,14 +129,8 @@ def _vector_defaults(selection: Selection, terms: dict[str, str]) -> list[str]:
 def _scored_attribute(selection: Selection, plus: str, minus: str) -> str | None:
     """The attribute a (with, without) pair is the vector of, when the page can measure it: most/least of one
     quantity, or the two levels of a known two-level factor; None for groups, labels and picks."""
-    (kind, _, key), (other_kind, _, other_key) = plus.partition(":"), minus.partition(":")
-    if (kind, other_kind) == ATTRIBUTE_KINDS and key == other_key:
-        return key
-    if kind == other_kind == LEVEL:
-        for factor in selection.dataset.factors:
-            if len(factor.levels) == 2 and {key, other_key} == set(factor.levels):
-                return key
-    return None
+    kind, _, key = plus.partition(":")
+    return key if kind != ATTRIBUTE_KINDS[1] and minus == _opposite(selection.dataset, plus) else None
 
 
 def _score(selection: Selection, latents: Latents, attribute: str, strip: np.ndarray) -> list[str]:
