@@ -101,7 +101,7 @@ def kept(selection: Selection, latents: Latents) -> None:
                 st.download_button("Its images (CSV)", lambda rows=subset: latents_csv(rows, data.label_names),
                                    file_name=f"{selection.file_stem}-group-{group.name.replace(' ', '_')}-"
                                              f"{selection.split}.csv",
-                                   mime="text/csv", key=f"group_csv_{i}", disabled=not inside.any(),
+                                   mime="text/csv", key=f"group_csv_{i}", disabled=not inside.any(), on_click="ignore",
                                    help="Row, label and latent mean of each of its images in this split.")
                 st.button("Delete", key=f"delete_group_{i}", on_click=_delete, args=(data.fingerprint, group.name))
 

@@ -139,7 +139,8 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
         return
     _scored_table(upload, reference, flags)
     st.download_button("Your images' scores (CSV)", lambda: _upload_csv(upload),
-                       file_name=f"{selection.file_stem}-uploads.csv", mime="text/csv", key="upload_scores_csv")
+                       file_name=f"{selection.file_stem}-uploads.csv", mime="text/csv", key="upload_scores_csv",
+                       on_click="ignore")
 
 
 def _blank_caveat(checkpoint: Checkpoint, reference: ImageScores, config: ScoreConfig) -> None:
@@ -199,7 +200,8 @@ def render() -> None:
                f"tightens as k grows (k = 1 is the ELBO). Median {float(np.median(scores.log_px)):.1f} nats.",
                help=define("log p(x)", "IWAE bound", "ELBO", "nats"))
     names = selection.dataset.label_names
-    st.download_button("The data's scores (CSV)", lambda: scores_csv(scores, names),  # made on the click
+    # Made on the click, with no rerun: a rerun renews the file id the click is fetching.
+    st.download_button("The data's scores (CSV)", lambda: scores_csv(scores, names), on_click="ignore",
                        file_name=f"{selection.file_stem}-{selection.split}-scores-k{scores.k}.csv", mime="text/csv",
                        key="scores_csv", help="Row, label, log p(x), ELBO, reconstruction and KL of every image of "
                                               "the split (what 'python -m explorer score' writes).")
