@@ -5,7 +5,7 @@ pixels, or explorer.reader's network): did the attribute move the intended way, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -16,6 +16,8 @@ from explorer.latent import Latents, decode_latents
 from explorer.numbers import share
 
 SCORED_IMAGES = 300  # images a vector is scored on: 9 strengths x 300 decodes take about a second on a CPU
+EXAMPLES = 16  # typical images lacking an attribute that the Vectors page's example is chosen from
+VISIBLE = 0.005  # a rise of half a percentage point: strips' captions round probabilities to whole ones
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +104,44 @@ def strip_readings(model, latents: Latents, chosen: np.ndarray, vector: np.ndarr
     measured = measure(images).reshape(len(chosen), len(strengths))
     classes = read_class(images).reshape(len(chosen), len(strengths)) if read_class is not None else None
     return measured, classes
+
+
+class Strip(NamedTuple):
+    """A vector added to one image's mean at each strength, decoded and read."""
+
+    position: int  # the image's position among the split's latents
+    row: int  # ... and its row in the data set
+    images: np.ndarray  # (S, C, H, W)
+    measured: np.ndarray  # (S,) the attribute's measure on each decoded image
+    read_as: np.ndarray | None  # (S,) the class read on each (None: the data has no classes)
+
+    @property
+    def rises(self) -> int:
+        return int((np.diff(self.measured) > VISIBLE).sum())
+
+    @property
+    def kept(self) -> int:
+        """Steps read as the class of the image's own decoding (strength 0); 0 when nothing reads classes."""
+        return 0 if self.read_as is None else int((self.read_as == self.read_as[len(self.read_as) // 2]).sum())
+
+
+def typical(latents: Latents, where: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the (up to) n images at `where` nearest their mean latent, nearest first: real, typical images."""
+    where = np.asarray(where)
+    distance = ((latents.mu[where] - latents.mu[where].mean(axis=0)) ** 2).sum(axis=1)
+    return where[np.argsort(distance, kind="stable")[:n]]
+
+
+def best_strip(model, latents: Latents, candidates: np.ndarray, vector: np.ndarray, measure, read_class,
+               strengths=STRENGTHS) -> Strip:
+    """Of the candidate images (lacking the attribute), the one whose strip shows the vector best: its class kept at
+    the most steps, then its measure changed most (to a tenth), then rising at the most steps."""
+    strengths = np.asarray(strengths, np.float32)
+    measured, classes = strip_readings(model, latents, candidates, vector, strengths, measure, read_class)
+    strips = [Strip(int(i), int(latents.index[i]), None, m, None if classes is None else classes[j])
+              for j, (i, m) in enumerate(zip(candidates, measured))]
+    best = max(strips, key=lambda s: (s.kept, round(float(s.measured[-1] - s.measured[0]), 1), s.rises))
+    return best._replace(images=decode_latents(model, along(latents.mu[best.position], vector, strengths)))
 
 
 def score_vector(model, latents: Latents, attribute: Attribute, vector: np.ndarray,

@@ -10,32 +10,13 @@ from typing import NamedTuple
 import numpy as np
 
 from explorer.data import ImageDataset
-from explorer.groups import STRENGTHS, along, attribute_vector
-from explorer.latent import Latents, decode_latents
+from explorer.groups import attribute_vector
+from explorer.latent import Latents
 from explorer.numbers import article, share
-from explorer.vectors import VectorScore, class_reader, find_attribute, other_level, score_vector, strip_readings
+from explorer.vectors import Strip, VectorScore, best_strip, class_reader, find_attribute, other_level, score_vector
 
 ATTRIBUTES = ("bold", "italic", "serif")  # glyphs' two-level traits, each a vector that works (checkpoints/README)
 TRIED = 60  # regular glyphs the shown strip is chosen from
-VISIBLE = 0.005  # a rise of half a percentage point: the strip's captions round to whole ones
-
-
-class Strip(NamedTuple):
-    """The vector added to one image's mean at each strength, decoded and read."""
-
-    row: int
-    images: np.ndarray  # (S, C, H, W)
-    measured: np.ndarray  # (S,) the reader's probability of the attribute on each decoded image
-    read_as: np.ndarray  # (S,) the class the reader reads each decoded image as
-
-    @property
-    def rises(self) -> int:
-        return int((np.diff(self.measured) > VISIBLE).sum())
-
-    @property
-    def kept(self) -> int:
-        """Steps read as the class of the image's own decoding (strength 0)."""
-        return int((self.read_as == self.read_as[len(self.read_as) // 2]).sum())
 
 
 class VectorLesson(NamedTuple):
@@ -56,13 +37,7 @@ def vector_lesson(model, dataset: ImageDataset, latents: Latents, reader, attrib
     read_class = class_reader(reader)
     tried = np.sort(np.random.default_rng(seed).choice(found.without, size=min(TRIED, len(found.without)),
                                                        replace=False))
-    measured, classes = strip_readings(model, latents, tried, vector, np.asarray(STRENGTHS, np.float32),
-                                       found.measure, read_class)  # all the tried strips in one decode
-    candidates = [Strip(int(latents.index[i]), None, m, c) for i, m, c in zip(tried, measured, classes)]
-    best = max(range(len(tried)), key=lambda j: (candidates[j].kept, round(float(measured[j, -1] - measured[j, 0]), 1),
-                                                 candidates[j].rises))
-    images = decode_latents(model, along(latents.mu[tried[best]], vector, STRENGTHS))
-    strip = candidates[best]._replace(images=images)
+    strip = best_strip(model, latents, tried, vector, found.measure, read_class)  # all the tried strips in one decode
     return VectorLesson(attribute, other_level(dataset, attribute), len(found.with_), len(found.without), strip,
                         score_vector(model, latents, found, vector, read_class, seed=seed), reader.accuracy["label"])
 

@@ -3,6 +3,7 @@ and the cap on concurrent training runs. Nothing here belongs to one visitor."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import threading
@@ -31,7 +32,7 @@ from explorer.runtime import configure_threads
 from explorer.reader import Reader, reader_for
 from explorer.scoring import ImageScores, score_images
 from explorer.traversal import DimensionFactor, dimension_factors
-from explorer.vectors import VectorScore, measure_for, scored
+from explorer.vectors import EXAMPLES, Strip, VectorScore, best_strip, class_reader, measure_for, scored, typical
 
 WARM_UP_DELAY_S = 8.0
 WARM_UP_DONE = "VAE Latent Explorer: background warm-up done"  # the server log's line when it has finished
@@ -142,6 +143,22 @@ def _vector_score(weights: str, data: str, split: str, attribute: str, _checkpoi
 def vector_score(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents, attribute: str) -> VectorScore:
     """What the attribute's vector does to the split's images, measured; once per model, data, split and attribute."""
     return _vector_score(checkpoint.fingerprint, dataset.fingerprint, split, attribute, checkpoint, dataset, rows)
+
+
+@st.cache_resource(show_spinner="Choosing an image to apply it to ...", max_entries=16)
+def _vector_example(weights: str, data: str, split: str, attribute: str, content: str, _checkpoint: Checkpoint,
+                    _dataset: ImageDataset, _latents: Latents, _vector: np.ndarray, _without: np.ndarray) -> Strip:
+    return best_strip(_checkpoint.model, _latents, typical(_latents, _without, EXAMPLES), _vector,
+                      measure_of(_dataset, attribute), class_reader(reader(_dataset)))
+
+
+def vector_example(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents, attribute: str,
+                   vector: np.ndarray, without: np.ndarray) -> Strip:
+    """Of the EXAMPLES images lacking the attribute nearest their mean, the one whose strip shows the vector best;
+    once per model, data, split, attribute and content of the vector and of the images without it."""
+    content = hashlib.sha256(np.ascontiguousarray(vector).tobytes() + np.asarray(without).tobytes()).hexdigest()
+    return _vector_example(checkpoint.fingerprint, dataset.fingerprint, split, attribute, content, checkpoint,
+                           dataset, rows, vector, without)
 
 
 @st.cache_resource(show_spinner="Reading which factor each dimension moves ...", max_entries=8)

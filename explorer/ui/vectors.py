@@ -16,11 +16,13 @@ from explorer.ui import group_panel, resources, session, sidebar
 from explorer.numbers import share, signed, written
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
-from explorer.vectors import other_level
+from explorer.vectors import EXAMPLES, other_level, typical
 
 IMAGE = 84  # pixels per decoded image
 VECTOR_KEYS = ("vec_with", "vec_without", "vec_to")  # widget keys, and the link's parameters
 ARITHMETIC_KEYS = ("arith_a", "arith_b", "arith_c")
+EXAMPLE = ref_text("example", "")  # one real image lacking the attribute, chosen by the page
+EXAMPLE_TEXT = "one image without it"
 
 
 def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
@@ -93,14 +95,13 @@ def _defaults(terms: dict[str, str], count: int,
     return [order[i % len(order)] for i in range(count)]
 
 
-def _means(selection: Selection, latents: Latents, refs) -> tuple[np.ndarray, int | None, list[np.ndarray]]:
-    """The mean latent of each term (K, D), the label a conditional model decodes them as (the last term's most
-    common label), and where each term's images are among the split's latents."""
-    where = [_positions(selection, latents, ref) for ref in refs]
+def _means(selection: Selection, latents: Latents, where: list[np.ndarray]) -> tuple[np.ndarray, int | None]:
+    """The mean latent of each term's images (K, D), given where they are among the split's latents, and the label a
+    conditional model decodes them as (the last term's most common label)."""
     label = None
     if selection.checkpoint.model_config.conditional and latents.labels is not None:
         label = int(np.bincount(latents.labels[where[-1]]).argmax())
-    return np.stack([mean_latent(latents, w) for w in where]), label, where
+    return np.stack([mean_latent(latents, w) for w in where]), label
 
 
 def _strip(images: np.ndarray, captions: list[str], key: str) -> None:
@@ -110,9 +111,9 @@ def _strip(images: np.ndarray, captions: list[str], key: str) -> None:
 
 
 def _vector_defaults(selection: Selection, terms: dict[str, str]) -> list[str]:
-    """A vector that works, to open on (unless the visitor made two groups): a known two-level factor's second level minus its first (bold - regular),
-    else the most of a known quantity minus the least (a sprite's scale), else of ink (thicker strokes); applied to
-    pick A, else the first label's mean."""
+    """A vector that works, to open on (unless the visitor made two groups): a known two-level factor's second level
+    minus its first (bold - regular), else the most of a known quantity minus the least (a sprite's scale), else of
+    ink (thicker strokes); applied to one real image without it (EXAMPLE)."""
     factors = selection.dataset.factors
     attributes = [ref_text(LEVEL, f.levels[1]) for f in factors if len(f.levels) == 2]
     attributes += [ref_text("most", name) for name in [f.name for f in factors if not f.categorical] + ["ink"]]
@@ -122,8 +123,7 @@ def _vector_defaults(selection: Selection, terms: dict[str, str]) -> list[str]:
     if len(groups) >= 2:
         pairs.insert(0, tuple(groups[:2]))  # the visitor's own two groups, when they made them, come first
     plus, minus = next((pair for pair in pairs if set(pair) <= set(terms)), fallback[:2])
-    target = next((ref for ref in (ref_text("pick", "A"), ref_text("label", 0)) if ref in terms), fallback[2])
-    return [plus, minus, target]
+    return [plus, minus, EXAMPLE]
 
 
 def _scored_attribute(selection: Selection, plus: str, minus: str) -> str | None:
@@ -165,6 +165,27 @@ def _score(selection: Selection, latents: Latents, attribute: str, strip: np.nda
     return [f"{signed(s)} · {v}" if s else f"0: itself · {v}" for s, v in zip(STRENGTHS, shown)]
 
 
+def _example(selection: Selection, latents: Latents, attribute: str | None, vector: np.ndarray,
+             without: np.ndarray) -> tuple[int, str]:
+    """One real image lacking the attribute, to apply the vector to: of the EXAMPLES nearest the mean of those
+    without it, the one whose strip shows a scored vector best (else the nearest); its position and how it was chosen."""
+    if attribute is None or selection.checkpoint.model_config.conditional:
+        return int(typical(latents, without, 1)[0]), "the one nearest their mean latent"
+    strip = resources.vector_example(selection.checkpoint, selection.dataset, selection.split, latents, attribute,
+                                     vector, without)
+    keeps = f"keeps its {nouns(selection.dataset)[1]} at the most strengths, then " if strip.read_as is not None else ""
+    return strip.position, (f"of the {min(EXAMPLES, len(without))} nearest their mean latent, the one that {keeps}"
+                            f"changes most in measured {attribute}")
+
+
+def _row_name(selection: Selection, latents: Latents, position: int) -> str:
+    """'row 4160 (digit 8)': a data row as the page names it."""
+    row = f"row {int(latents.index[position])}"
+    if latents.labels is None:
+        return row
+    return f"{row} ({nouns(selection.dataset)[1]} {selection.dataset.label_names[latents.labels[position]]})"
+
+
 def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
     st.subheader("An attribute vector")
     cols = st.columns(3)
@@ -174,18 +195,29 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
                    "that has what you want to add.", on_change=_follow, args=(selection.dataset,))
     minus = _choose(cols[1], "Images without it", VECTOR_KEYS[1], terms, defaults[1],
                     "Images like the first in all but that: its opposite (regular, the least ink), a group or a label.")
-    target = _choose(cols[2], "Apply it to", VECTOR_KEYS[2], terms, defaults[2],
-                     "A picked point (pick two on the Explore map), or a group's or label's mean.")
+    target = _choose(cols[2], "Apply it to", VECTOR_KEYS[2], {EXAMPLE: EXAMPLE_TEXT} | terms, defaults[2],
+                     "One real image without the attribute, chosen here; a picked point (pick two on the Explore "
+                     "map); or a group's or label's mean.")
     if plus == minus:
         st.warning("The two groups are the same, so the vector is zero: choose two different ones.")
-    means, label, where = _means(selection, latents, (plus, minus, target))
-    named = [f"{terms[ref]} ({len(w):,} image{'s' if len(w) > 1 else ''})" for ref, w in zip((plus, minus, target), where)]
-    vector = attribute_vector(latents, where[0], where[1])
+    where = [_positions(selection, latents, ref) for ref in (plus, minus)]
+    vector = attribute_vector(latents, *where)
+    attribute = _scored_attribute(selection, plus, minus)
+    named = [f"{terms[ref]} ({len(w):,} image{'s' if len(w) > 1 else ''})" for ref, w in zip((plus, minus), where)]
+    chosen = ""
+    if target == EXAMPLE:
+        position, how = _example(selection, latents, attribute, vector, where[1])
+        where.append(np.asarray([position]))
+        named.append(_row_name(selection, latents, position))
+        chosen = f" {named[2][0].upper()}{named[2][1:]} is a real image of {terms[minus]}: {how}."
+    else:
+        where.append(_positions(selection, latents, target))
+        named.append(f"{terms[target]} ({len(where[2]):,} image{'s' if len(where[2]) > 1 else ''})")
+    means, label = _means(selection, latents, where)
     model = selection.checkpoint.model
     ends = decode_latents(model, means[:2], label)
     _strip(ends, ["with (mean)", "without (mean)"], "vector_ends")
     strip = decode_latents(model, along(means[2], vector), label)
-    attribute = _scored_attribute(selection, plus, minus)
     captions = [signed(s) if s else "0: itself" for s in STRENGTHS]
     if attribute is not None and not selection.checkpoint.model_config.conditional:
         captions = _score(selection, latents, attribute, strip)
@@ -193,10 +225,12 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
     st.caption(f"vector = mean latent of {plain(named[0])} − mean latent of {plain(named[1])}; its length is "
                f"{np.linalg.norm(vector):.2f} latent units. The strip decodes {plain(named[2])} + s · vector for "
                "s from −2 to +2" + (f", each with its measured {plain(attribute)}." if attribute else
-                                    ". Choose a known or measured attribute and its opposite to have it scored."))
+                                    ". Choose a known or measured attribute and its opposite to have it scored.")
+               + plain(chosen))
     st.download_button("Download the strip (PNG)", png_bytes(tile(to_uint8(strip), columns=len(strip))),
                        file_name="attribute-strip.png", mime="image/png", key="download_vector_strip")
-    return {key: terms[ref] for key, ref in zip(VECTOR_KEYS, (plus, minus, target))}  # as the bound widgets link them
+    shown = {EXAMPLE: EXAMPLE_TEXT} | terms
+    return {key: shown[ref] for key, ref in zip(VECTOR_KEYS, (plus, minus, target))}  # as the bound widgets link them
 
 
 def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
@@ -206,7 +240,7 @@ def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -
     refs = tuple(_choose(col, name, key, terms, default, help) for col, name, key, default, help in zip(
         cols, ("X: start from", "Y: take away", "Z: add"), ARITHMETIC_KEYS, defaults,
         ("Where to start from.", "What to take away.", "What to add in its place.")))
-    means, label, _ = _means(selection, latents, refs)
+    means, label = _means(selection, latents, [_positions(selection, latents, ref) for ref in refs])
     result = means[0] - means[1] + means[2]
     images = decode_latents(selection.checkpoint.model, np.vstack([means, result[None]]), label)
     _strip(images, ["X", "− Y", "+ Z", "= X − Y + Z"], "arithmetic_strip")

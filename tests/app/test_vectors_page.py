@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
+from explorer.attributes import MEASURES
+from explorer.checkpoint import load_checkpoint
 from explorer.data import load_dataset
-from explorer.groups import rows_text
+from explorer.groups import positions, rows_text
+from explorer.latent import encode_dataset
+from explorer.ui.sidebar import DEFAULT_MODEL
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP, image_urls, no_exception, select_points
@@ -33,7 +38,12 @@ def test_a_measured_attribute_makes_a_scored_vector_before_any_group(app):
     no_exception(at)
     assert "No groups yet" in at.info[0].value
     assert at.selectbox(key="vec_with").value == "most:ink" and at.selectbox(key="vec_without").value == "least:ink"
-    assert at.selectbox(key="vec_to").value == "label:0"
+    assert at.selectbox(key="vec_to").value == "example:"  # one real thin digit, not a label's blurred mean
+    caption = next(c.value for c in at.caption if "vector = mean latent of" in c.value).replace("\\", "")  # unescaped
+    row = int(re.search(r"The strip decodes row (\d+) \(digit \d\)", caption).group(1))
+    latents = encode_dataset(load_checkpoint(f"checkpoints/{DEFAULT_MODEL}.safetensors").model, DATA, "test")
+    least = positions("least:ink", latents, {}, [], {"ink": MEASURES["ink"](DATA.pixels(TEST_ROWS))})
+    assert row in TEST_ROWS[least] and "is a real image of least ink (a quarter): of the 16 nearest" in caption
     assert any("ink vector, scored" in m.value for m in at.markdown)
     assert len(image_urls(at, "vector_strip")) == 9 and len(image_urls(at, "arithmetic_strip")) == 4
 

@@ -7,9 +7,10 @@ import pytest
 
 from explorer.checkpoint import load_checkpoint
 from explorer.data import Factor, load_dataset, make_dataset
-from explorer.latent import encode_dataset
+from explorer.groups import along, attribute_vector
+from explorer.latent import decode_latents, encode_dataset
 from explorer.reader import reader_for
-from explorer.vectors import attribute_names, find_attribute, score_line, scored
+from explorer.vectors import attribute_names, best_strip, find_attribute, score_line, scored, typical
 from tests.conftest import synthetic_images
 
 
@@ -57,3 +58,27 @@ def test_an_ink_vector_on_the_digits_makes_them_inkier_at_plus_two_and_thinner_a
     assert score.at(2).moved > 0.9 and score.at(-2).moved > 0.9
     assert score.at(2).kept is None  # no reader given: the class is not judged
     assert score_line(score, 2, "digits", "digit").startswith("ink vector, +2: ") and "of 100 test digits without it measured more ink" in score_line(score, 2, "digits", "digit")
+
+
+def test_the_example_is_a_typical_image_without_the_attribute_whose_strip_keeps_its_class_and_moves_most():
+    checkpoint = load_checkpoint("checkpoints/mnist5k-z16.safetensors")
+    dataset = load_dataset("mnist5k")
+    latents = encode_dataset(checkpoint.model, dataset, "test")
+    ink = find_attribute(dataset, latents.index, "ink")
+    vector = attribute_vector(latents, ink.with_, ink.without)
+    candidates = typical(latents, ink.without, 8)
+    distance = np.linalg.norm(latents.mu[ink.without] - latents.mu[ink.without].mean(axis=0), axis=1)
+    assert set(candidates) <= set(ink.without) and np.isclose(np.linalg.norm(latents.mu[candidates[0]] - latents.mu[
+        ink.without].mean(axis=0)), distance.min())
+    strip = best_strip(checkpoint.model, latents, candidates, vector, ink.measure, None)  # no class: the largest change
+    changes = [ink.measure(decode_latents(checkpoint.model, along(latents.mu[i], vector)))[[0, -1]] for i in candidates]
+    assert strip.position in candidates and strip.row == latents.index[strip.position] and strip.images.shape[0] == 9
+    assert round(float(strip.measured[-1] - strip.measured[0]), 1) == max(round(float(b - a), 1) for a, b in changes)
+    assert strip.measured[-1] > strip.measured[0] and strip.kept == 0 and strip.read_as is None
+    favoured = candidates[3]  # a class reader under which only this strip keeps its class at all nine strengths
+
+    def read_class(images):  # the strips arrive candidate by candidate, nine images each
+        own = np.arange(len(images)) % 9 == 4  # the others are read as their class only at strength 0
+        return np.where(np.repeat(candidates, 9) == favoured, 0, own.astype(int))
+
+    assert best_strip(checkpoint.model, latents, candidates, vector, ink.measure, read_class).position == favoured
