@@ -9,7 +9,7 @@ from explorer.config import Z_LIMIT, SamplingConfig
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.glossary import define
 from explorer.latent import active_units, decode_latents, dimension_weights, grid_latents, prior_samples, slider_reach
-from explorer.numbers import share
+from explorer.numbers import share, written
 from explorer.plots import manifold_figure
 from explorer.traversal import STARTS
 from explorer.ui import live_decode, resources, session, sidebar, url
@@ -65,10 +65,19 @@ def _factor_names(selection: Selection, reach: float) -> dict[int, str]:
         return {}
     st.caption(f"Each slider names the known factor it moves most: {STARTS} {plain(selection.split)} images' codes "
                f"are walked along it from −{reach:g} to +{reach:g}, decoded, and read by a small network trained on "
-               "the data's known factors (never by this model); the share is how much of the factor's range (or of a "
-               "category's probability) changes on average.", help=define("latent space"))
-    return {f.dimension: f" · moves {f.factor} ({share(f.change)})" if f.factor else " · moves no known factor"
-            for f in named}
+               "the data's known factors (never by this model). The share is how much of the factor's range (or of a "
+               "category's probability) changes on average; '3× noise' says that change is 3 times what the "
+               "network's reading of that factor moves across real images that share its value, which is how the "
+               "factors are ranked. Two names: both move, nearly as far.", help=define("latent space", "reader"))
+    return {f.dimension: _moves(f) for f in named}
+
+
+def _moves(found) -> str:
+    """' · moves x and y (46%, 7× noise)': what a slider's dimension moves, for its label."""
+    if found.factor is None:
+        return " · moves no known factor"
+    both = f"{found.factor} and {found.also}" if found.also else found.factor
+    return f" · moves {both} ({share(found.change)}, {written(found.signal, '.2g')}× noise)"
 
 
 def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray, str], reach: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Scored attribute vectors and the reader that judges them."""
+"""Scored attribute vectors, and the reader that judges them and names what each latent dimension moves."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from explorer.data import Factor, load_dataset, make_dataset
 from explorer.groups import along, attribute_vector
 from explorer.latent import decode_latents, encode_dataset
 from explorer.reader import reader_for
+from explorer.traversal import SIGNAL, dimension_factors, reading_noise
 from explorer.vectors import attribute_names, best_strip, find_attribute, score_line, scored, typical
 from tests.conftest import synthetic_images
 
@@ -82,3 +83,22 @@ def test_the_example_is_a_typical_image_without_the_attribute_whose_strip_keeps_
         return np.where(np.repeat(candidates, 9) == favoured, 0, own.astype(int))
 
     assert best_strip(checkpoint.model, latents, candidates, vector, ink.measure, read_class).position == favoured
+
+
+def test_sliders_are_named_by_their_change_over_the_readers_noise_not_its_misreading_of_shape():
+    """On sprites the reader's shape reading moves when only the position does: judged against that noise, the β 1
+    model's position dimensions are named x (and y), and no dimension of either model is named shape."""
+    dataset = load_dataset("sprites")
+    reader = reader_for(dataset)
+    noise = reading_noise(reader, dataset, dataset.test_index)
+    assert noise["shape"] > 3 * noise["x"] > 0  # the reader is surer of a sprite's x than of its shape
+    named = {}
+    for name in ("sprites-z10", "sprites-z10-beta8"):
+        checkpoint = load_checkpoint(f"checkpoints/{name}.safetensors")
+        found = dimension_factors(checkpoint.model, encode_dataset(checkpoint.model, dataset, "test"), dataset, reader,
+                                  class_noun="shape")
+        assert all(f.signal >= SIGNAL for f in found if f.factor) and all(f.factor is None or f.change >= 0.1 for f in found)
+        named[name] = {(f.factor, f.also) for f in found}
+    assert not {factor for pair in named["sprites-z10"] | named["sprites-z10-beta8"] for factor in pair} & {"shape"}
+    assert ("x", "y") in named["sprites-z10"]  # a β 1 dimension moves both: the walk goes diagonally
+    assert {("x", None), ("y", None), ("scale", None)} <= named["sprites-z10-beta8"]  # β 8: one factor each
