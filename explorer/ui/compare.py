@@ -4,6 +4,7 @@ data occupies decoded."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import NamedTuple
 
 import numpy as np
@@ -17,7 +18,7 @@ from explorer.disentanglement import Mig
 from explorer.evaluation import Evaluation
 from explorer.glossary import define
 from explorer.imaging import enlarge, tile, to_uint8
-from explorer.latent import Latents, decode_latents, interpolate, prior_samples
+from explorer.latent import Latents, decode_latents, interpolate, prior_samples, slider_reach
 from explorer.neighbours import nearest_distance, neighbour_spacing
 from explorer.numbers import article, share
 from explorer.plots import add_picks, add_prior_circles, latent_map, manifold_figure
@@ -152,6 +153,26 @@ def _gap(mig: Mig, factor: str) -> str:
     return f"{gap.gap:.2f}, z{gap.dimension}"
 
 
+def _moved(side: Side, data: ImageDataset) -> Counter:
+    """How many latent dimensions move each known factor, as the Generate page names them."""
+    named = resources.factor_names(side.checkpoint, data, SPLIT, side.latents, slider_reach(side.latents)) or []
+    return Counter(name for f in named for name in (f.factor, f.also) if name)
+
+
+def _unmoved_caption(sides: list[Side], data: ImageDataset, moved: dict[str, Counter]) -> None:
+    """Say which factors a model's latent dimensions leave alone, as its table rows do."""
+    lines = []
+    for side in sides:
+        unmoved = [f.name for f in data.factors if f.name not in moved[side.tag]]
+        if unmoved:
+            lines.append(f"No latent dimension of {side.tag} moves {' or '.join(unmoved)} most: each moves "
+                         f"{' or '.join(moved[side.tag]) or 'no known factor'} further.")
+    if lines:
+        st.caption(" ".join(lines) + " (Each dimension walked and read as on Generate: a factor's change counted in "
+                   "multiples of the reader's noise on it.) 'Labels off the data's mix' reads the labels of the encoded "
+                   "images nearest each prior sample, not the decoded samples.", help=define("reader"))
+
+
 def _numbers(sides: list[Side], data: ImageDataset) -> None:
     measures = {
         "model": lambda s: f"{plain(s.name)} ({_kind(s.checkpoint)})",
@@ -162,13 +183,20 @@ def _numbers(sides: list[Side], data: ImageDataset) -> None:
         "gap from the prior (Gaussian fit), nats": lambda s: f"{s.fit.gap_nats:.1f}",
         "prior samples' labels off the data's mix": lambda s: "-" if s.fit.label_gap is None else f"{s.fit.label_gap:.0%}",
     }
+    moved = {}
     if data.factors and all(s.checkpoint.model_config.latent_dim > 1 for s in sides):
         migs = {s.tag: resources.disentanglement(s.checkpoint, data, SPLIT, s.latents) for s in sides}
         measures["disentanglement (MIG), 0 to 1"] = lambda s: f"{migs[s.tag].score:.2f}"
         for factor in data.factors:
             measures[f"· {factor.name}: its gap, in"] = lambda s, f=factor.name: _gap(migs[s.tag], f)
+        moved = {s.tag: _moved(s, data) for s in sides}
+        measures["factors a dimension moves most (Generate)"] = lambda s: ", ".join(
+            f"{name} ({count})" if count > 1 else name for name, count in moved[s.tag].most_common()) or "none"
+        measures["factors no dimension moves most"] = lambda s: ", ".join(
+            f.name for f in data.factors if f.name not in moved[s.tag]) or "none"
     st.table(pd.DataFrame({s.tag: [show(s) for show in measures.values()] for s in sides}, index=list(measures)))
-    if data.factors:
+    if moved:
+        _unmoved_caption(sides, data, moved)
         st.caption("Disentanglement: for each factor the data was made from, how much more one latent dimension tells "
                    "about it than any other (the mutual information gap, as a share of what there is to know); "
                    "higher is better.", help=define("MIG"))

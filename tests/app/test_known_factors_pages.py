@@ -90,6 +90,10 @@ def test_compare_shows_what_beta_buys_on_sprites():
     assert mig["B"] == f"{compute(latents.mu, tuple(f.take(latents.index) for f in dataset.factors)).score:.2f}"
     assert float(table.loc["· x: its gap, in"]["B"].split(",")[0]) > 0.4
     assert any("mutual information gap" in c.value for c in at.caption)
+    unmoved = table.loc["factors no dimension moves most"]
+    assert unmoved["B"] == "shape, rotation" and "shape" in unmoved["A"]  # β 8's blobs: no slider turns or reshapes
+    assert set(table.loc["factors a dimension moves most (Generate)"]["B"].split(", ")) == {"x", "y", "scale"}
+    assert any("No latent dimension of B moves shape or rotation most" in c.value for c in at.caption)
 
 
 def test_choosing_another_attribute_sets_its_opposite_and_scores_it():
