@@ -55,6 +55,8 @@ def height(images: np.ndarray) -> np.ndarray:
 
 
 MEASURES = {"ink": ink, "slant": slant, "width": width, "height": height}  # attribute name -> its pixel measure
+UNITS = {"ink": "mean pixel brightness, 0 to 1", "slant": "pixels rightward per pixel upward", "width": "pixels",
+         "height": "pixels"}
 
 QUARTER = 0.25  # ready-made groups: the quarter of images with the most of an attribute, and the quarter with the least
 

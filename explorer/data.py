@@ -52,6 +52,7 @@ class Factor:
     name: str
     values: np.ndarray  # (N,) int64 level indices for a category, float64 otherwise; read-only
     levels: tuple[str, ...] = ()  # the category's level names; empty for a quantity
+    unit: str = ""  # what a quantity's numbers count ('degrees'); empty when unknown or a category
 
     @property
     def categorical(self) -> bool:
@@ -59,10 +60,10 @@ class Factor:
 
     def take(self, rows: np.ndarray) -> Factor:
         """The factor of these images only (a split's, a selection's)."""
-        return Factor(self.name, self.values[rows], self.levels)
+        return Factor(self.name, self.values[rows], self.levels, self.unit)
 
 
-def make_factor(name: str, values, levels: tuple[str, ...] = (), n: int | None = None) -> Factor:
+def make_factor(name: str, values, levels: tuple[str, ...] = (), n: int | None = None, unit: str = "") -> Factor:
     """A Factor checked against its data set's size: the right length, finite, levels in range."""
     values = np.asarray(values)
     if values.ndim != 1 or (n is not None and values.shape[0] != n):
@@ -75,7 +76,7 @@ def make_factor(name: str, values, levels: tuple[str, ...] = (), n: int | None =
     values = values.astype(np.float64)
     if not np.isfinite(values).all():
         raise ValueError(f"The factor {name!r} contains NaN or infinite values.")
-    return Factor(name, values)
+    return Factor(name, values, unit=unit)
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,7 +180,7 @@ def make_dataset(
         raise ValueError("The data has fewer than 2 images; a VAE needs at least a few to train and test on.")
     labels, names = to_labels(labels, label_names, n)
     train_index, test_index = split if split is not None else split_indices(n)
-    factors = tuple(make_factor(f.name, f.values, f.levels, n) for f in factors)
+    factors = tuple(make_factor(f.name, f.values, f.levels, n, f.unit) for f in factors)
     return ImageDataset(name, images, labels, names, np.asarray(train_index), np.asarray(test_index), factors)
 
 
@@ -336,7 +337,8 @@ def _sprites() -> ImageDataset:
             write_atomically(cached, npz_bytes(images=images, **factors))
         except OSError:
             pass  # a read-only cache only costs the drawing next time
-    known = tuple(Factor(name, factors[name], sprites.SHAPES if name == "shape" else ()) for name in sprites.FACTORS)
+    known = tuple(Factor(name, factors[name], sprites.SHAPES if name == "shape" else (), sprites.UNITS.get(name, ""))
+                  for name in sprites.FACTORS)
     return make_dataset("sprites", images, factors["shape"], sprites.SHAPES, factors=known)
 
 

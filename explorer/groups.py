@@ -27,6 +27,7 @@ MAX_GROUP_ROWS = 100_000  # more rows than any data set here holds: a link askin
 MAX_GROUPS = 20  # per data set and visitor: each is drawn (mean image, label mix) on every run of the Vectors page
 PICKS = ("A", "B")
 LEVEL = "level"  # a known factor's named level: 'level:bold' is every bold glyph
+NOT_LEVEL = "not"  # ... and every image without it: 'not:heart' is every square and ellipse
 ATTRIBUTE_KINDS = ("most", "least")  # ready-made groups: the quarter with the most of a measured attribute, the least
 
 
@@ -155,6 +156,8 @@ def positions(ref: str, latents: Latents, groups: dict[str, Group], picks: list[
         return quarters_within(measured[key], latents.labels)[ATTRIBUTE_KINDS.index(kind)]
     if kind == LEVEL and levels is not None and key in levels:
         return levels[key]
+    if kind == NOT_LEVEL and levels is not None and key in levels:
+        return np.setdiff1d(np.arange(len(latents.mu)), levels[key])
     if kind == "group" and key in groups:
         rows = np.asarray(groups[key].rows)
     elif kind == "pick" and key in PICKS and PICKS.index(key) < len(picks):

@@ -14,6 +14,8 @@ ROTATION = (-40.0, 40.0)  # degrees: a square turned by +-45 is the same picture
 POSITION = (0.27, 0.73)  # the centre, as a share of the side: the largest shape still fits at the edges
 MAX_RADIUS = 0.22  # the largest half-size, as a share of the side
 FACTORS = ("shape", "scale", "rotation", "x", "y")  # x grows rightward, y upward
+UNITS = {"scale": "share of the largest size", "rotation": "degrees", "x": "share of the width from the left",
+         "y": "share of the height from the bottom"}  # x, y: where the centre is
 _OVERSAMPLE = 4  # each pixel averages 4x4 samples: grey, anti-aliased edges
 
 

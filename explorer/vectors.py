@@ -9,13 +9,14 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from explorer.attributes import MEASURES, quarters_within
+from explorer.attributes import MEASURES, UNITS, quarters_within
 from explorer.data import ImageDataset
 from explorer.groups import STRENGTHS, along, attribute_vector
 from explorer.latent import Latents, decode_latents
 from explorer.numbers import share
 
 SCORED_IMAGES = 300  # images a vector is scored on: 9 strengths x 300 decodes take about a second on a CPU
+WORKS = 0.7  # a vector that changes nothing moves about half the images either way, by the measure's noise alone
 EXAMPLES = 16  # typical images lacking an attribute that the Vectors page's example is chosen from
 VISIBLE = 0.005  # a rise of half a percentage point: strips' captions round probabilities to whole ones
 
@@ -50,6 +51,16 @@ def measure_for(dataset: ImageDataset, name: str, read=None) -> Callable[[np.nda
     if name in MEASURES:
         return MEASURES[name]
     raise ValueError(f"{dataset.name} has no attribute {name!r}; it has {', '.join(attribute_names(dataset))}.")
+
+
+def unit_of(dataset: ImageDataset, name: str) -> str:
+    """What an attribute's measure counts: a quantity's unit, the reader's probability for a named level."""
+    for factor in dataset.factors:
+        if factor.categorical and name in factor.levels:
+            return "the reader's probability"
+        if name == factor.name:
+            return factor.unit
+    return UNITS.get(name, "")
 
 
 def other_level(dataset: ImageDataset, level: str) -> str | None:
@@ -90,6 +101,10 @@ class VectorScore:
 
     def at(self, strength: float) -> StrengthScore:
         return min(self.strengths, key=lambda s: abs(s.strength - strength))
+
+    def weak(self, strength: float = 2.0) -> list[StrengthScore]:
+        """The ends (+strength, −strength) at which the vector moved under WORKS of the images the intended way."""
+        return [at for at in (self.at(strength), self.at(-strength)) if at.moved < WORKS]
 
 
 def _sample(pool: np.ndarray, n: int, seed: int) -> np.ndarray:

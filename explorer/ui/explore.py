@@ -276,7 +276,7 @@ def render() -> None:
     if scoring is not None:
         colour = (getattr(image_scores(selection, scoring), view.colour), SCORE_NAMES[view.colour])
     elif factor is not None:
-        colour = (factor.take(latents.index), factor.name)
+        colour = (factor.take(latents.index), f"{factor.name} ({factor.unit})" if factor.unit else factor.name)
     projection = _projection(selection, latents, config)
     _take_selection(session.widget_value(session.map_key()))  # before the map draws: a lasso redraws it afresh
 

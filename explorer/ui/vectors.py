@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.data import nouns
-from explorer.groups import (ATTRIBUTE_KINDS, LEVEL, PICKS, STRENGTHS, along, attribute_vector, mean_latent,
+from explorer.groups import (ATTRIBUTE_KINDS, LEVEL, NOT_LEVEL, PICKS, STRENGTHS, along, attribute_vector, mean_latent,
                              positions, ref_text)
 from explorer.imaging import enlarge, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents
@@ -16,13 +16,14 @@ from explorer.ui import group_panel, resources, session, sidebar
 from explorer.numbers import share, signed, written
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
-from explorer.vectors import EXAMPLES, other_level, typical
+from explorer.vectors import EXAMPLES, other_level, typical, unit_of
 
 IMAGE = 84  # pixels per decoded image
 VECTOR_KEYS = ("vec_with", "vec_without", "vec_to")  # widget keys, and the link's parameters
 ARITHMETIC_KEYS = ("arith_a", "arith_b", "arith_c")
 EXAMPLE = ref_text("example", "")  # one real image lacking the attribute, chosen by the page
 EXAMPLE_TEXT = "one image without it"
+SUFFIXES = {"degrees": "°", "pixels": " px"}  # units short enough to follow each strip image's number
 
 
 def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
@@ -35,6 +36,8 @@ def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
         terms[ref_text("group", group.name)] = f"group: {group.name}"
     for level in _levels(selection):  # a known factor's named levels: every bold glyph, every heart
         terms[ref_text(LEVEL, level)] = f"known: {level}"
+        if other_level(selection.dataset, level) is None:  # one of many levels: set against all the others
+            terms[ref_text(NOT_LEVEL, level)] = f"known: not {level}"
     if latents.labels is not None:
         for i, name in enumerate(selection.dataset.label_names):
             terms[ref_text("label", i)] = f"label: {name}"
@@ -73,12 +76,15 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
 
 def _opposite(dataset, ref: str) -> str | None:
     """The term an attribute is naturally measured against: the other level of a two-level factor (bold: regular),
-    the other quarter of a quantity (most ink: least ink); None for groups, labels and picks."""
+    all the others for a level of many (heart: not heart), the other quarter of a quantity (most ink: least ink);
+    None for groups, labels and picks."""
     kind, _, key = ref.partition(":")
     if kind in ATTRIBUTE_KINDS:
         return ref_text(ATTRIBUTE_KINDS[1 - ATTRIBUTE_KINDS.index(kind)], key)
-    other = other_level(dataset, key) if kind == LEVEL else None
-    return None if other is None else ref_text(LEVEL, other)
+    if kind != LEVEL:
+        return None
+    other = other_level(dataset, key)
+    return ref_text(NOT_LEVEL, key) if other is None else ref_text(LEVEL, other)
 
 
 def _follow(dataset) -> None:
@@ -89,7 +95,7 @@ def _follow(dataset) -> None:
 
 
 def _defaults(terms: dict[str, str], count: int,
-              first: tuple[str, ...] = ("group", "pick", "label", LEVEL, *ATTRIBUTE_KINDS)) -> list[str]:
+              first: tuple[str, ...] = ("group", "pick", "label", LEVEL, NOT_LEVEL, *ATTRIBUTE_KINDS)) -> list[str]:
     """As many distinct terms as there are, of the kinds in `first`'s order (groups, what the visitor made, first)."""
     order = sorted(terms, key=lambda ref: first.index(ref.partition(":")[0]))
     return [order[i % len(order)] for i in range(count)]
@@ -149,11 +155,18 @@ def _score(selection: Selection, latents: Latents, attribute: str, strip: np.nda
     known = level or any(factor.name == attribute for factor in dataset.factors)
     judge = "a small network trained on the data's known factors" if known else "its pixels"
     st.markdown(f"**{plain(attribute)} vector, scored**: " + "; ".join(lines) + ".")
+    if weak := score.weak():
+        ends = " and ".join(f"{share(at.moved)} at {signed(at.strength)}" for at in weak)
+        st.warning(f"This vector barely moves {plain(attribute)}: {ends}, near the half that a vector changing nothing "
+                   f"gets from the measure's noise alone. This model's latent space may not hold {plain(attribute)} "
+                   "along one direction" + ("; the Compare page's rows show which factors its dimensions move." if
+                                            dataset.factors else "."))
     kept = (f" Its {class_noun} is read by a small network trained on the data's labels." if score.strengths[0].kept
             is not None else "")
+    unit = unit_of(dataset, attribute)
     st.caption("Each image gets the vector at each strength (+ to those without the attribute, − to those with "
                f"it), is decoded, and its {plain(attribute)} is measured by {judge}, never by this model, against its own "
-               f"decoding at 0.{kept}")
+               f"decoding at 0.{kept}" + (f" The strip's numbers: {plain(unit)}." if unit else ""))
     table = {"strength": [signed(row.strength) for row in score.strengths if row.strength],
              "images": [row.images for row in score.strengths if row.strength],
              "moved the intended way": [share(row.moved) for row in score.strengths if row.strength]}
@@ -161,7 +174,8 @@ def _score(selection: Selection, latents: Latents, attribute: str, strip: np.nda
         table["kept their " + class_noun] = [share(row.kept) for row in score.strengths if row.strength]
     st.dataframe(table, hide_index=True, width="content")
     measured = resources.measure_of(dataset, attribute)(strip)
-    shown = [share(v) if level else written(v, ".2g") for v in measured]
+    suffix = SUFFIXES.get(unit, "")
+    shown = [share(v) if level else written(v, ".2g") + suffix for v in measured]
     return [f"{signed(s)} · {v}" if s else f"0: itself · {v}" for s, v in zip(STRENGTHS, shown)]
 
 
@@ -236,7 +250,7 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
 def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
     st.subheader("X − Y + Z")
     cols = st.columns(3)
-    defaults = _defaults(terms, 3, first=("pick", "group", "label", LEVEL, *ATTRIBUTE_KINDS))  # from a pick, when there is one
+    defaults = _defaults(terms, 3, first=("pick", "group", "label", LEVEL, NOT_LEVEL, *ATTRIBUTE_KINDS))  # from a pick, when there is one
     refs = tuple(_choose(col, name, key, terms, default, help) for col, name, key, default, help in zip(
         cols, ("X: start from", "Y: take away", "Z: add"), ARITHMETIC_KEYS, defaults,
         ("Where to start from.", "What to take away.", "What to add in its place.")))

@@ -104,3 +104,32 @@ def test_choosing_another_attribute_sets_its_opposite_and_scores_it():
     assert any(m.value.startswith("**italic vector, scored**") for m in at.markdown)
     at.selectbox(key="vec_with").set_value("most:width").run()
     assert at.selectbox(key="vec_without").value == "least:width"
+
+
+def test_a_level_of_many_is_set_against_all_the_others_and_scored_as_the_cli_scores_it():
+    at = visit(VECTORS, model="glyphs-z16")
+    at.selectbox(key="vec_with").set_value("level:DejaVu Serif").run()
+    no_exception(at)
+    assert at.selectbox(key="vec_without").value == "not:DejaVu Serif"  # a family against every other family
+    shown = next(m.value for m in at.markdown if "vector, scored" in m.value)
+    checkpoint, dataset = load_checkpoint("checkpoints/glyphs-z16.safetensors"), load_dataset("glyphs")
+    score = scored(checkpoint.model, dataset, encode_dataset(checkpoint.model, dataset, "test"), "DejaVu Serif",
+                   reader_for(dataset))
+    assert f"{share(score.at(2).moved)} measured more DejaVu Serif" in shown  # what `python -m explorer vector` says
+
+
+def test_a_vector_that_barely_moves_its_attribute_is_flagged_with_its_units():
+    at = visit(VECTORS, model="sprites-z10-beta8", vec_with="most rotation (a quarter)",
+               vec_without="least rotation (a quarter)")
+    no_exception(at)
+    assert at.selectbox(key="vec_with").value == "most:rotation"
+    warning = next(w.value for w in at.warning if "barely moves rotation" in w.value)
+    assert re.search(r"\d+% at \+2", warning) and "the Compare page's rows" in warning  # β 8 keeps no rotation
+    assert any("The strip's numbers: degrees." in c.value for c in at.caption)
+    assert all(caption.endswith("°") for caption in _strip_captions(at))
+    bold = visit(VECTORS, model="glyphs-z16")  # a vector that works is not flagged
+    assert not any("barely moves" in w.value for w in bold.warning)
+
+
+def _strip_captions(at) -> list[str]:
+    return [img.proto.imgs[0].caption for img in at.get_by_key("vector_strip").image]
