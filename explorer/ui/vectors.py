@@ -31,7 +31,7 @@ def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
     images in this split. A bound selectbox puts the shown text in the link, so it names the term and nothing that
     changes with the split (no counts)."""
     me = session.visitor()
-    terms = {ref_text("pick", tag): f"pick {tag}" for tag in PICKS[:len(me.picks)]}
+    terms = {ref_text("pick", tag): f"your picked point {tag}" for tag in PICKS[:len(me.picks)]}  # not a glyph A
     for group in session.groups(selection.dataset.fingerprint).values():
         terms[ref_text("group", group.name)] = f"group: {group.name}"
     for level in _levels(selection):  # a known factor's named levels: every bold glyph, every heart
@@ -182,7 +182,7 @@ def _score(selection: Selection, latents: Latents, attribute: str, strip: np.nda
 def _example(selection: Selection, latents: Latents, attribute: str | None, vector: np.ndarray,
              without: np.ndarray) -> tuple[int, str]:
     """One real image lacking the attribute, to apply the vector to: of the EXAMPLES nearest the mean of those
-    without it, the one whose strip shows a scored vector best (else the nearest); its position and how it was chosen."""
+    without it, the one whose strip shows a scored vector best (else the nearest); its position, and how chosen."""
     if attribute is None or selection.checkpoint.model_config.conditional:
         return int(typical(latents, without, 1)[0]), "the one nearest their mean latent"
     strip = resources.vector_example(selection.checkpoint, selection.dataset, selection.split, latents, attribute,
@@ -250,7 +250,8 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
 def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
     st.subheader("X − Y + Z")
     cols = st.columns(3)
-    defaults = _defaults(terms, 3, first=("pick", "group", "label", LEVEL, NOT_LEVEL, *ATTRIBUTE_KINDS))  # from a pick, when there is one
+    # X starts from a pick, when there is one
+    defaults = _defaults(terms, 3, first=("pick", "group", "label", LEVEL, NOT_LEVEL, *ATTRIBUTE_KINDS))
     refs = tuple(_choose(col, name, key, terms, default, help) for col, name, key, default, help in zip(
         cols, ("X: start from", "Y: take away", "Z: add"), ARITHMETIC_KEYS, defaults,
         ("Where to start from.", "What to take away.", "What to add in its place.")))

@@ -80,7 +80,7 @@ def test_lasso_and_box_groups_make_a_vector_applied_to_a_pick(page, server):
     wait_idle(page)
     assert "group: lower left" in selectbox_text(page, "Images with the attribute")
     assert "group: upper right" in selectbox_text(page, "Images without it")
-    choose(page, "Apply it to", "pick A")
+    choose(page, "Apply it to", "your picked point A")
     widths = loaded_images(page, ".st-key-vector_strip img", 9)
     before = page.locator(".st-key-vector_strip img").first.get_attribute("src")
     choose(page, "Images without it", "label: 7")  # a label is a group too
