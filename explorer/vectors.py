@@ -181,22 +181,37 @@ def score_vector(model, latents: Latents, attribute: Attribute, vector: np.ndarr
     return VectorScore(attribute.name, tuple(rows))
 
 
-def class_reader(reader) -> Callable[[np.ndarray], np.ndarray] | None:
-    """images -> (N,) the class the reader reads each as; None without a reader or when it reads no class."""
+def read_once(read: Callable[[np.ndarray], dict]) -> Callable[[np.ndarray], dict]:
+    """The reader's read, remembering its last answer: a measure and a class reader built on it read the same
+    decoded images once, not twice. Keep it local to one scoring: it holds the last images."""
+    last: list = [None, None]
+
+    def remembered(images: np.ndarray) -> dict:
+        if last[0] is not images:
+            last[:] = [images, read(images)]
+        return last[1]
+
+    return remembered
+
+
+def class_reader(reader, read=None) -> Callable[[np.ndarray], np.ndarray] | None:
+    """images -> (N,) the class the reader reads each as; None without a reader or when it reads no class.
+    read: the reader's read to use (read_once's, shared with a measure); its own by default."""
     if reader is None or "label" not in reader.net.heads:
         return None
-    return lambda images: reader.read(images)["label"].argmax(axis=1)
+    read = read or reader.read
+    return lambda images: read(images)["label"].argmax(axis=1)
 
 
 def scored(model, dataset: ImageDataset, latents: Latents, name: str, reader=None, **options) -> VectorScore:
     """The vector 'name' (mean of those with it minus those without, over the split's latents), scored."""
-    read = reader.read if reader is not None else None
+    read = read_once(reader.read) if reader is not None else None
     rows = latents.index
     attribute = find_attribute(dataset, rows, name, read)
     if attribute.source != "pixels" and read is None:
         raise ValueError(f"{name!r} is measured by the data set's reader; pass one (explorer.reader.reader_for).")
     vector = attribute_vector(latents, attribute.with_, attribute.without)
-    return score_vector(model, latents, attribute, vector, class_reader(reader), **options)
+    return score_vector(model, latents, attribute, vector, class_reader(reader, read), **options)
 
 
 def score_line(score: VectorScore, strength: float, data_noun: str, class_noun: str) -> str:

@@ -13,7 +13,8 @@ from explorer.data import ImageDataset
 from explorer.groups import attribute_vector
 from explorer.latent import Latents
 from explorer.numbers import article, share
-from explorer.vectors import Strip, VectorScore, best_strip, class_reader, find_attribute, other_level, score_vector
+from explorer.vectors import (Strip, VectorScore, best_strip, class_reader, find_attribute, other_level, read_once,
+                              score_vector)
 
 ATTRIBUTES = ("bold", "italic", "serif")  # glyphs' two-level traits, each a vector that works (checkpoints/README)
 TRIED = 60  # regular glyphs the shown strip is chosen from
@@ -32,9 +33,10 @@ class VectorLesson(NamedTuple):
 def vector_lesson(model, dataset: ImageDataset, latents: Latents, reader, attribute: str, seed: int = 0) -> VectorLesson:
     """The attribute's vector over the split's latents, its strip on the best of TRIED images without the attribute
     (the class kept most often, then the attribute's reading changed most), and its score on the split."""
-    found = find_attribute(dataset, latents.index, attribute, reader.read)
+    read = read_once(reader.read)
+    found = find_attribute(dataset, latents.index, attribute, read)
     vector = attribute_vector(latents, found.with_, found.without)
-    read_class = class_reader(reader)
+    read_class = class_reader(reader, read)
     tried = np.sort(np.random.default_rng(seed).choice(found.without, size=min(TRIED, len(found.without)),
                                                        replace=False))
     strip = best_strip(model, latents, tried, vector, found.measure, read_class)  # all the tried strips in one decode

@@ -32,7 +32,8 @@ from explorer.runtime import configure_threads
 from explorer.reader import Reader, reader_for
 from explorer.scoring import ImageScores, score_images
 from explorer.traversal import DimensionFactor, dimension_factors
-from explorer.vectors import EXAMPLES, Strip, VectorScore, best_strip, class_reader, measure_for, scored, typical
+from explorer.vectors import (EXAMPLES, Strip, VectorScore, best_strip, class_reader, measure_for, read_once, scored,
+                              typical)
 
 WARM_UP_DELAY_S = 8.0
 WARM_UP_DONE = "VAE Latent Explorer: background warm-up done"  # the server log's line when it has finished
@@ -148,8 +149,10 @@ def vector_score(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows
 @st.cache_resource(show_spinner="Choosing an image to apply it to ...", max_entries=16)
 def _vector_example(weights: str, data: str, split: str, attribute: str, content: str, _checkpoint: Checkpoint,
                     _dataset: ImageDataset, _latents: Latents, _vector: np.ndarray, _without: np.ndarray) -> Strip:
+    found = reader(_dataset)
+    read = read_once(found.read) if found else None
     return best_strip(_checkpoint.model, _latents, typical(_latents, _without, EXAMPLES), _vector,
-                      measure_of(_dataset, attribute), class_reader(reader(_dataset)))
+                      measure_for(_dataset, attribute, read), class_reader(found, read))
 
 
 def vector_example(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents, attribute: str,
