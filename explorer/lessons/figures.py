@@ -94,15 +94,17 @@ def forming_animation(history: History, label_names: tuple[str, ...], reach: flo
                   args=[[str(int(e))], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                             transition=dict(duration=0))]) for e in history.epochs]
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(title="label", itemsizing="constant"),
+        height=height, margin=dict(l=10, r=10, t=50, b=10), legend=dict(title="label", itemsizing="constant"),
         xaxis=dict(range=[-reach, reach], title="z0"), yaxis=dict(range=[-reach, reach], title="z1", scaleanchor="x"),
-        updatemenus=[dict(type="buttons", showactive=False, x=0, y=-0.08, xanchor="left", yanchor="top",
+        # the buttons above the plot, the slider across the bottom: side by side they overlap on a narrow page
+        updatemenus=[dict(type="buttons", showactive=False, direction="left", x=0, y=1.02, xanchor="left",
+                          yanchor="bottom",
                           buttons=[dict(label="▶ Play", method="animate",
                                         args=[None, dict(frame=dict(duration=350, redraw=False), fromcurrent=True,
                                                          transition=dict(duration=250))]),
                                    dict(label="❚❚ Pause", method="animate",
                                         args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])])],
-        sliders=[dict(active=0, x=0.2, len=0.8, y=-0.04, currentvalue=dict(prefix="epoch "), steps=steps)],
+        sliders=[dict(active=0, x=0, len=1, y=-0.04, currentvalue=dict(prefix="epoch "), steps=steps)],
     )
     return fig
 

@@ -86,16 +86,26 @@ def _choose_models() -> tuple[str, str]:
 
 
 def _data(a: Checkpoint, b: Checkpoint, names: tuple[str, str]) -> ImageDataset | None:
-    """The data both are shown on: A's training data, else B's (the two share an image shape)."""
+    """The data both are shown on: A's training data, else B's (the two share an image shape); a warning for a model
+    shown on data it was not trained on."""
     problems = []
     for checkpoint, name in zip((a, b), names):
         data, problem = sidebar.dataset_for(checkpoint, trusted=name not in session.visitor().models)
         if data is not None and all(not c.model_config.conditional or c.model.num_classes == data.num_classes
                                     for c in (a, b)):
+            _foreign(a, b, names, checkpoint.dataset)
             return data
         problems.append(problem or f"{checkpoint.dataset!r} has a different number of classes.")
     st.info("There is no data to compare these two models on: " + plain(" ".join(problems)))
     return None
+
+
+def _foreign(a: Checkpoint, b: Checkpoint, names: tuple[str, str], shown_on: str) -> None:
+    for tag, name, checkpoint in zip("AB", names, (a, b)):
+        if checkpoint.dataset != shown_on:
+            st.warning(f"{tag} ({plain(name)}) was trained on {plain(checkpoint.dataset)}, not {plain(shown_on)}: "
+                       f"everything below shows it on {plain(shown_on)}, images it never saw, so its numbers and "
+                       "pictures say how it handles foreign data. Choose two models of the same data to compare them.")
 
 
 def _side(tag: str, name: str, checkpoint: Checkpoint, data: ImageDataset) -> Side:

@@ -133,3 +133,14 @@ def test_a_vector_that_barely_moves_its_attribute_is_flagged_with_its_units():
 
 def _strip_captions(at) -> list[str]:
     return [img.proto.imgs[0].caption for img in at.get_by_key("vector_strip").image]
+
+
+def test_compare_says_when_a_model_is_shown_on_data_it_was_not_trained_on():
+    at = visit("explorer/ui/pages/compare.py", compare_a="glyphs-z16", compare_b="sprites-z10")
+    no_exception(at)
+    assert [w.value for w in at.warning if "was trained on" in w.value] == [
+        "B (sprites-z10) was trained on sprites, not glyphs: everything below shows it on glyphs, images it never "
+        "saw, so its numbers and pictures say how it handles foreign data. Choose two models of the same data to "
+        "compare them."]
+    same = visit("explorer/ui/pages/compare.py", compare_a="sprites-z10", compare_b="sprites-z10-beta8")
+    assert not any("was trained on" in w.value for w in same.warning)

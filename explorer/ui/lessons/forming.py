@@ -10,6 +10,8 @@ from explorer.lessons.figures import bubbles_map, forming_animation
 from explorer.ui.lessons import data
 from explorer.ui.lessons.common import answer, caption, open_page, question, words
 
+STAGE_WIDTH = 290  # pixels per small map: four fit beside each other on a wide page
+
 
 def render() -> None:
     question("d", "How does the map of encoded means change over training (untrained, after 5 epochs, after 10)?")
@@ -23,11 +25,12 @@ def render() -> None:
     stages = data.stages(data.model(data.VAE_2D).fingerprint)
     names = data.dataset().label_names
     reach = max(3.5, max(spread(m) for m in history.mu) * 1.2)
-    for col, i in zip(st.columns(4), forming.small_multiples(history)):
-        with col:
-            st.markdown(f"**{'untrained' if history.epochs[i] == 0 else f'epoch {int(history.epochs[i])}'}**")
-            st.plotly_chart(bubbles_map(history.at(i), names, height=260, reach=reach), key=f"lesson_d_epoch_{i}")
-            caption(forming.stage_caption(stages[i]))
+    with st.container(horizontal=True, key="lesson_d_stages"):  # four across, wrapping to two on a narrow page
+        for i in forming.small_multiples(history):
+            with st.container(width=STAGE_WIDTH):
+                st.markdown(f"**{'untrained' if history.epochs[i] == 0 else f'epoch {int(history.epochs[i])}'}**")
+                st.plotly_chart(bubbles_map(history.at(i), names, height=260, reach=reach), key=f"lesson_d_epoch_{i}")
+                caption(forming.stage_caption(stages[i]))
     words("Every recorded epoch (1 to 10, then every 5th), in motion: press Play, or drag the slider.")
     with st.columns([3, 2])[0]:
         st.plotly_chart(forming_animation(history, names, reach), key="lesson_d_play")
