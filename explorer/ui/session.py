@@ -72,6 +72,7 @@ class Visitor:
     alignment_key: tuple = ()  # what it is computed for
     link_read: bool = False  # the link was read on this visit's first run
     link_unchecked: dict[str, str] = field(default_factory=dict)  # its parameters a later page checks (Vectors')
+    vectors_data: str = ""  # the data (fingerprint) the Vectors page's choices were last shown for
     link_notices: list[str] = field(default_factory=list)
     sample_seed: int = 0
     lesson_scored: bool = False  # the Lessons page's unusual images were scored (they stay shown)

@@ -272,6 +272,11 @@ def render() -> None:
     st.subheader("Groups")
     group_panel.kept(selection, latents)
     terms = _terms(selection, latents)
+    me = session.visitor()
+    if me.vectors_data != selection.dataset.fingerprint:  # other data: 'label:0' is still an option, as an A now
+        for key in (*VECTOR_KEYS, *ARITHMETIC_KEYS):
+            session.keep_widget(key)  # sent again, so the browser shows the new data's name for it, not the old one
+        me.vectors_data = selection.dataset.fingerprint
     link: dict[str, str] = {}
     if len(terms) < 2:
         st.info("Vectors need two groups to compare: save groups on the Explore page (box or lasso on the map), "

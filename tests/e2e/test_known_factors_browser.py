@@ -59,3 +59,17 @@ def test_generate_names_each_sprite_sliders_factor_and_compare_shows_what_beta_b
     row = page.locator("tr:has-text('disentanglement (MIG)')").inner_text().split()
     a, b = (float(v) for v in row[-2:])
     assert b > a + 0.1
+
+
+def test_another_model_in_the_sidebar_renames_the_vectors_choices(page, server):
+    """'label:0' is a term of both data sets: after sprites -> glyphs the box must read 'label: A', not 'square'."""
+    _vector_page(page, server, "sprites-z10")
+    boxes = ("X: start from", "Y: take away", "Z: add")
+    shown = lambda: [page.get_by_role("combobox", name=b, exact=True).input_value() for b in boxes]  # noqa: E731
+    assert shown() == ["label: square", "label: ellipse", "label: heart"]
+    page.get_by_role("combobox", name="Model", exact=True).click()
+    page.get_by_role("option", name="glyphs-z16", exact=True).click()
+    page.wait_for_selector("text=bold vector, scored", timeout=180_000)
+    wait_idle(page, timeout=120_000)
+    assert shown() == ["label: A", "label: B", "label: C"]
+    assert page.get_by_role("combobox", name="Images with the attribute", exact=True).input_value() == "known: bold"
