@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.config import COLOURINGS, SCORE_COLOURINGS, MapConfig, PathConfig, ProjectionConfig, ScoreConfig
+from explorer.settings import link_text, specs
 from explorer.data import Factor
 from explorer.compare import prior_fit
 from explorer.glossary import define
@@ -89,6 +90,21 @@ def _map_figure(selection: Selection, latents: Latents, projection: Projection, 
     return fig.update_layout(legend_title_text=legend)
 
 
+def _check_link(colours: tuple[str, ...], factors) -> None:
+    """Say when a link's colouring or factor is not one this model's data has (the bound widgets drop it silently)."""
+    unchecked = session.visitor().link_unchecked
+    colour, factor = unchecked.pop("colour", None), unchecked.pop(FACTOR_KEY, None)
+    _, spec = specs(MapConfig)["colour"]
+    offered = {link_text(spec, c) for c in colours}
+    if colour is not None and colour not in offered and colour in {link_text(spec, c) for c in COLOURINGS}:
+        url.add_notice(f"colour={plain(repr(colour))} is not offered for this model (it colours by "
+                       f"{', '.join(sorted(offered))})")
+    names = [f.name for f in factors]
+    if factor is not None and factor not in names:
+        url.add_notice(f"factor={plain(repr(factor[:40]))} is not a known factor of this model's data"
+                       + (f" ({', '.join(names)})" if names else " (it has none)"))
+
+
 def _map_controls(selection: Selection, latents: Latents, method: str) -> tuple[MapConfig, ScoreConfig | None, Factor | None]:
     """How the map draws its points (a VAE's bubbles, on a 2-D identity map), what colours them, the scores'
     settings when a score does, and the known factor when one does."""
@@ -97,6 +113,7 @@ def _map_controls(selection: Selection, latents: Latents, method: str) -> tuple[
     colours = tuple(c for c in COLOURINGS if (vae or c not in SCORE_COLOURINGS) and (factors or c != "factor"))
     if not vae and len(colours) == 1:
         return MapConfig(), None, None
+    _check_link(colours, factors)
     cols = st.columns([3, 2, 2])
     marks = setting_widget(MapConfig, "marks", cols[0], prefix="map") if method == "identity" and vae else "points"
     view = MapConfig(marks=marks, colour=setting_widget(MapConfig, "colour", cols[1], choices=colours))

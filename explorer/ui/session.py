@@ -74,6 +74,8 @@ class Visitor:
     link_unchecked: dict[str, str] = field(default_factory=dict)  # its parameters a later page checks (Vectors')
     vectors_data: str = ""  # the data (fingerprint) the Vectors page's choices were last shown for
     link_notices: list[str] = field(default_factory=list)
+    notice_slot: Any = None  # where this run's page shows them (explorer.ui.url.show_notices), None before it does
+    notice_draws: int = 0  # ... and how often this run drew them there
     sample_seed: int = 0
     lesson_scored: bool = False  # the Lessons page's unusual images were scored (they stay shown)
     plotly_prefetched: bool = False

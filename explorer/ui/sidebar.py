@@ -122,6 +122,8 @@ def page_start() -> dict | None:
     page does not draw it; returns the link's parameters on a visit's first run."""
     resources.start_up()
     session.presence()
+    me = session.visitor()
+    me.notice_slot, me.notice_draws = None, 0  # the last run's place on the page is gone
     session.keep_widget(session.MODEL)
     return url.first_visit()
 

@@ -26,6 +26,7 @@ from explorer.ui.markup import plain
 
 LINKED = (ProjectionConfig, PathConfig, SamplingConfig, MapConfig, ScoreConfig)
 SPLITS = ("test", "train", "all")
+PAGE_CHECKED = ("vec_", "arith_", "factor", "colour")  # parameters whose valid values only their page knows (its data's terms)
 
 
 def _one(value: Any) -> str:
@@ -54,7 +55,7 @@ def first_visit() -> dict[str, Any] | None:
         return None
     me.link_read = True
     params = st.query_params.to_dict()
-    me.link_unchecked = {key: _one(value) for key, value in params.items() if key.startswith(("vec_", "arith_"))}
+    me.link_unchecked = {key: _one(value) for key, value in params.items() if key.startswith(PAGE_CHECKED)}
     return params
 
 
@@ -111,11 +112,29 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
 
 
 def show_notices() -> None:
+    """The link's notices, in one warning here; a later check on the page (add_notice) joins the same warning."""
     me = session.visitor()
-    if me.link_notices:
+    me.notice_slot = st.empty()
+    _draw_notices()
+
+
+def add_notice(text: str) -> None:
+    """Say, in the link's one warning, that a value a page checked itself could not be used."""
+    me = session.visitor()
+    me.link_notices.append(text)
+    _draw_notices()
+
+
+def _draw_notices() -> None:
+    me = session.visitor()
+    if not me.link_notices or me.notice_slot is None:
+        return
+    me.notice_draws += 1
+    with me.notice_slot.container():  # drawn again, in place, when a notice joins: a key of its own for the button
         st.warning("This link had settings that could not be used, so their defaults are shown: "
                    + "; ".join(me.link_notices) + ".")
-        st.button("OK", key="url_notices_ok", on_click=lambda: me.link_notices.clear())
+        st.button("OK", key="url_notices_ok" + (f"_{me.notice_draws}" if me.notice_draws > 1 else ""),
+                  on_click=lambda: me.link_notices.clear())
 
 
 def settings_link(config, defaults: dict[str, Any] | None = None) -> dict[str, str]:

@@ -12,7 +12,7 @@ from explorer.groups import (ATTRIBUTE_KINDS, LEVEL, NOT_LEVEL, PICKS, STRENGTHS
                              positions, ref_text)
 from explorer.imaging import enlarge, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents
-from explorer.ui import group_panel, resources, session, sidebar
+from explorer.ui import group_panel, resources, session, sidebar, url
 from explorer.numbers import share, signed, written
 from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
@@ -65,8 +65,8 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
     me = session.visitor()
     asked = me.link_unchecked.pop(key, None)  # the bound widget drops a link's value it has no option for: say so
     if asked is not None and asked not in terms.values():
-        st.warning(f"The link chose {plain(repr(asked[:40]))} for '{label}', which is not one of the attributes, "
-                   f"groups, labels or picks here, so {plain(terms[default])} is shown.")
+        url.add_notice(f"{key}={plain(repr(asked[:40]))} is not one of the attributes, groups, labels or picks here "
+                       f"('{label}' shows {plain(terms[default])})")
     options = list(terms)
     if session.widget_value(key, default) not in options:
         session.set_widget(key, default)  # a pick cleared, a group deleted, another model's labels

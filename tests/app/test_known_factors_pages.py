@@ -144,3 +144,14 @@ def test_compare_says_when_a_model_is_shown_on_data_it_was_not_trained_on():
         "compare them."]
     same = visit("explorer/ui/pages/compare.py", compare_a="sprites-z10", compare_b="sprites-z10-beta8")
     assert not any("was trained on" in w.value for w in same.warning)
+
+
+def test_explore_says_when_a_links_factor_or_colouring_is_not_this_datas():
+    at = visit(EXPLORE, model="glyphs-z16", colour="a known factor", factor="rotation")
+    no_exception(at)
+    (warning,) = [w.value for w in at.warning]
+    assert "factor='rotation' is not a known factor of this model's data (bold, italic, serif, mono, family)" in warning
+    assert at.selectbox(key="factor").value == "bold"
+    digits = visit(EXPLORE, model="mnist5k-z2", colour="a known factor", factor="x")
+    (warning,) = [w.value for w in digits.warning]
+    assert "colour='a known factor' is not offered for this model" in warning and "(it has none)" in warning

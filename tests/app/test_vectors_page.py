@@ -103,14 +103,18 @@ def test_a_damaged_link_gets_one_notice(app):
     assert "<b>" not in fresh.warning[0].value
 
 
-def test_a_links_unknown_choice_gets_a_notice_once(app):
-    fresh = visit(vec_with="group: <b>nope</b>")
+def test_a_links_unknown_choices_join_the_links_one_notice(app):
+    fresh = visit(vec_with="group: <b>nope</b>", arith_a="nor this", model="nor-this-model")
     no_exception(fresh)
-    (warning,) = [w.value for w in fresh.warning]
-    assert "chose 'group: <b>nope</b>' for" in warning.replace("\\", "") and "most ink (a quarter) is shown" in warning.replace("\\", "")
+    (warning,) = [w.value.replace("\\", "") for w in fresh.warning]  # one message for all three
+    assert warning.startswith("This link had settings that could not be used") and "model 'nor-this-model'" in warning
+    assert "vec_with='group: <b>nope</b>' is not one of the attributes" in warning
+    assert "('Images with the attribute' shows most ink (a quarter))" in warning and "arith_a='nor this'" in warning
     assert fresh.selectbox(key="vec_with").value == "most:ink"
     fresh.run()
-    assert not fresh.warning  # said once
+    assert [w.value.replace("\\", "") for w in fresh.warning] == [warning]  # kept until read, said once
+    fresh.button(key="url_notices_ok").click().run()
+    assert not fresh.warning
 
 
 def test_the_work_a_page_asks_for_is_capped_with_a_lower_k():
