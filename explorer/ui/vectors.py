@@ -207,7 +207,8 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
     plus = _choose(cols[0], "Images with the attribute", VECTOR_KEYS[0], terms, defaults[0],
                    "A known attribute (bold), a quarter with the most of a measured one (ink), a group or a label "
                    "that has what you want to add.", on_change=_follow, args=(selection.dataset,))
-    minus = _choose(cols[1], "Images without it", VECTOR_KEYS[1], terms, defaults[1],
+    opposite = _opposite(selection.dataset, plus)  # a link naming only the attribute: set against its opposite
+    minus = _choose(cols[1], "Images without it", VECTOR_KEYS[1], terms, opposite if opposite in terms else defaults[1],
                     "Images like the first in all but that: its opposite (regular, the least ink), a group or a label.")
     target = _choose(cols[2], "Apply it to", VECTOR_KEYS[2], {EXAMPLE: EXAMPLE_TEXT} | terms, defaults[2],
                      "One real image without the attribute, chosen here; a picked point (pick two on the Explore "

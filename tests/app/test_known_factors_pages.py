@@ -155,3 +155,10 @@ def test_explore_says_when_a_links_factor_or_colouring_is_not_this_datas():
     digits = visit(EXPLORE, model="mnist5k-z2", colour="a known factor", factor="x")
     (warning,) = [w.value for w in digits.warning]
     assert "colour='a known factor' is not offered for this model" in warning and "(it has none)" in warning
+
+
+def test_a_link_naming_only_the_attribute_sets_it_against_its_opposite():
+    at = visit(VECTORS, model="glyphs-z16", vec_with="known: italic")
+    no_exception(at)
+    assert at.selectbox(key="vec_without").value == "level:upright"
+    assert any(m.value.startswith("**italic vector, scored**") for m in at.markdown)
