@@ -9,6 +9,7 @@ value is checked against its declaration. What cannot be used falls back to its 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,7 +30,8 @@ SPLITS = ("test", "train", "all")
 PAGE_CHECKED = ("vec_", "arith_", "factor", "colour")  # parameters whose valid values only their page knows (its data's terms)
 
 
-def _one(value: Any) -> str:
+def one(value: Any) -> str:
+    """A link parameter's value (its last, when it is repeated)."""
     return value[-1] if isinstance(value, list) else str(value)
 
 
@@ -55,7 +57,7 @@ def first_visit() -> dict[str, Any] | None:
         return None
     me.link_read = True
     params = st.query_params.to_dict()
-    me.link_unchecked = {key: _one(value) for key, value in params.items() if key.startswith(PAGE_CHECKED)}
+    me.link_unchecked = {key: one(value) for key, value in params.items() if key.startswith(PAGE_CHECKED)}
     return params
 
 
@@ -63,7 +65,7 @@ def restore_model(params: dict[str, Any], param: str = "model", key: str = sessi
     """A model choice (the sidebar's, by default), before its widget exists. Only server-side models can be named in
     a link: a visitor's own models never go into one."""
     if param in params:
-        name = _one(params[param])
+        name = one(params[param])
         if name in known_checkpoints():
             session.set_widget(key, name)
         else:
@@ -75,7 +77,7 @@ def restore_groups(params: dict[str, Any], dataset: ImageDataset) -> None:
     if "groups" not in params:
         return
     try:
-        found = parse_groups(_one(params["groups"]), len(dataset))
+        found = parse_groups(one(params["groups"]), len(dataset))
     except ValueError as error:
         session.visitor().link_notices.append(f"its groups could not be read ({plain(str(error))})")
         return
@@ -93,7 +95,7 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
     for key, (field, spec) in _linked_fields(latent_dim, label_names, reach).items():
         if key not in params:
             continue
-        text = _one(params[key])
+        text = one(params[key])
         try:
             valid = is_valid(field, spec, from_link(field, spec, text))
         except (ValueError, OverflowError):
@@ -101,9 +103,17 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
         if not valid:
             shown = dataclasses.replace(spec, choices=tuple(spec.names[c] for c in spec.choices)) if spec.names else spec
             notices.append(f"{key}={plain(repr(text[:20]))} is not {plain(describe(field, shown))}")
+    beyond = sorted((k for k in params if re.fullmatch(r"z\d{1,6}", k) and int(k[1:]) >= latent_dim),
+                    key=lambda k: int(k[1:]))
+    if beyond:
+        notices.append(f"{', '.join(beyond[:4])}{' ...' if len(beyond) > 4 else ''} "
+                       f"{'is not a dimension' if len(beyond) == 1 else 'are not dimensions'} of this "
+                       f"{latent_dim}-D model")
+    if session.LABEL in params and not label_names:
+        notices.append("label= only chooses what a conditional model draws, and this model is not one")
     if "picks" in params:
         try:
-            picks = [int(p) for p in _one(params["picks"]).split(",") if p != ""][:2]
+            picks = [int(p) for p in one(params["picks"]).split(",") if p != ""][:2]
             if rows is None or not all(np.isin(picks, rows)):
                 raise ValueError
             session.visitor().picks = picks

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from streamlit.testing.v1 import AppTest
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.data import load_dataset
@@ -17,7 +18,7 @@ from explorer.lessons.common import typical_row
 from explorer.reader import reader_for
 from explorer.ui.lessons.page import GLOSSARY, LESSONS
 from explorer.vectors import class_reader
-from tests.app.conftest import no_exception
+from tests.app.conftest import APP, no_exception
 
 PAGE = "explorer/ui/pages/lessons.py"
 
@@ -129,3 +130,12 @@ def test_the_comparison_lesson_opens_compare_on_its_pair(app):
     at.button(key="lesson_b_open").click().run()
     no_exception(at)
     assert [at.selectbox(key=k).value for k in ("compare_a", "compare_b")] == ["mnist5k-ae-z16", "mnist5k-z16"]
+
+
+def test_a_link_to_a_lesson_that_does_not_exist_says_so_and_opens_the_first():
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params.update(lesson="z. <b>nope</b>")
+    at.switch_page(PAGE).run()
+    no_exception(at)
+    (warning,) = [w.value.replace("\\", "") for w in at.warning]
+    assert "lesson='z. <b>nope</b>' is not one of the lessons, so the first is open" in warning

@@ -123,3 +123,13 @@ def test_an_autoencoders_link_may_reach_its_codes_beyond_the_priors_range(models
     assert at.slider(key="z0").value == 9.0
     assert any("z1='-40' is not a number from -32 to 32" in w.value for w in at.warning)  # its codes reach 31.1
     assert not any("z0=" in w.value for w in at.warning)
+
+
+def test_a_link_for_dimensions_or_a_label_this_model_lacks_says_so():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(model="mnist5k-z2", z1="1.5", z7="2", z15="1", label="3")
+    at.switch_page("explorer/ui/pages/generate.py").run()
+    (warning,) = [w.value for w in at.warning]
+    assert "z7, z15 are not dimensions of this 2-D model" in warning
+    assert "label= only chooses what a conditional model draws, and this model is not one" in warning
+    assert at.slider(key="z1").value == 1.5  # what the model has is kept

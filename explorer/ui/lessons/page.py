@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.glossary import TERMS
-from explorer.ui import session, sidebar
+from explorer.ui import session, sidebar, url
+from explorer.ui.markup import plain
 from explorer.ui.lessons import autoencoder, data, forming, paths, sampling, unusual, vectors
 
 TAB = "lesson"  # the tabs' key, and the link's parameter (?lesson=c.+From+a+3+to+an+8)
@@ -26,8 +27,11 @@ def _next(label: str) -> None:
 
 
 def render() -> None:
-    sidebar.page_start()
+    link = sidebar.page_start()
     st.title("What a VAE learns, in six questions")
+    url.show_notices()
+    if link and TAB in link and url.one(link[TAB]) not in [*LESSONS, GLOSSARY]:  # the bound tabs drop it silently
+        url.add_notice(f"{TAB}={plain(repr(url.one(link[TAB])[:40]))} is not one of the lessons, so the first is open")
     st.markdown("Each tab answers one question with live pictures from the models that come with this app, trained "
                 "on 5,000 handwritten digits (lesson e: on 7,936 characters drawn in 16 fonts). Hover the (?) marks for the words; every number in a caption is "
                 "computed from the picture beside it.")
