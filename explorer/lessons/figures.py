@@ -77,7 +77,7 @@ def forces_figure(series: list[tuple[str, Forces]], height: int = 300) -> go.Fig
     return fig
 
 
-def forming_animation(history: History, label_names: tuple[str, ...], reach: float, height: int = 520) -> go.Figure:
+def forming_animation(history: History, label_names: tuple[str, ...], reach: float, height: int = 600) -> go.Figure:
     """The means at every recorded epoch as frames with a play button, on fixed axes, over the prior's circles."""
     fig = go.Figure()
     add_prior_circles(fig)
@@ -94,11 +94,11 @@ def forming_animation(history: History, label_names: tuple[str, ...], reach: flo
                   args=[[str(int(e))], dict(mode="immediate", frame=dict(duration=0, redraw=False),
                                             transition=dict(duration=0))]) for e in history.epochs]
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=50, b=10), legend=dict(title="label", itemsizing="constant"),
+        height=height, margin=dict(l=10, r=10, t=30, b=110), legend=dict(title="label", itemsizing="constant"),
         xaxis=dict(range=[-reach, reach], title="z0"), yaxis=dict(range=[-reach, reach], title="z1", scaleanchor="x"),
-        # the buttons above the plot, the slider across the bottom: side by side they overlap on a narrow page
-        updatemenus=[dict(type="buttons", showactive=False, direction="left", x=0, y=1.02, xanchor="left",
-                          yanchor="bottom",
+        # the slider across the bottom, the buttons under it: side by side they overlap on a narrow page
+        updatemenus=[dict(type="buttons", showactive=False, direction="left", x=0, y=-0.33, xanchor="left",
+                          yanchor="top",
                           buttons=[dict(label="▶ Play", method="animate",
                                         args=[None, dict(frame=dict(duration=350, redraw=False), fromcurrent=True,
                                                          transition=dict(duration=250))]),

@@ -10,7 +10,8 @@ from explorer.lessons.figures import bubbles_map, forming_animation
 from explorer.ui.lessons import data
 from explorer.ui.lessons.common import answer, caption, open_page, question, words
 
-STAGE_WIDTH = 290  # pixels per small map: four fit beside each other on a wide page
+STAGE_WIDTH = 220  # pixels per small map: four beside each other on a wide page, two on a narrow one
+PLAY_WIDTH = 560  # the animated map: square, and no wider than the page
 
 
 def render() -> None:
@@ -32,7 +33,7 @@ def render() -> None:
                 st.plotly_chart(bubbles_map(history.at(i), names, height=260, reach=reach), key=f"lesson_d_epoch_{i}")
                 caption(forming.stage_caption(stages[i]))
     words("Every recorded epoch (1 to 10, then every 5th), in motion: press Play, or drag the slider.")
-    with st.columns([3, 2])[0]:
+    with st.container(width=PLAY_WIDTH):
         st.plotly_chart(forming_animation(history, names, reach), key="lesson_d_play")
     first, last = stages[0], stages[-1]
     answer(f"Untrained, every bubble is nearly the prior itself (σ {first.mean_sigma:.2f}) and the means sit on one "
