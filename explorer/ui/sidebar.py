@@ -10,7 +10,7 @@ from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset
 from explorer.groups import groups_text
 from explorer.latent import Latents, slider_reach
-from explorer.ui import resources, session, uploads, url
+from explorer.ui import resources, scroll, session, uploads, url
 from explorer.ui.markup import plain
 
 DEFAULT_MODEL = "mnist5k-z2"
@@ -124,6 +124,7 @@ def page_start() -> dict | None:
     session.presence()
     me = session.visitor()
     me.notice_slot, me.notice_draws = None, 0  # the last run's place on the page is gone
+    scroll.on_request()
     session.keep_widget(session.MODEL)
     return url.first_visit()
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from explorer.glossary import define
 from explorer.imaging import enlarge, to_uint8
+from explorer.ui import scroll
 
 PAGES = {"explore": "explorer/ui/pages/explore.py", "generate": "explorer/ui/pages/generate.py",
          "train": "explorer/ui/pages/train.py", "compare": "explorer/ui/pages/compare.py",
@@ -44,5 +45,6 @@ def open_page(label: str, key: str, page: str, preset: Callable[[], None]) -> No
     """A button that sets up the full page on the lesson's view (model, picks, settings), then goes there."""
     if st.button(label, key=key, icon=":material/open_in_new:"):
         preset()
+        scroll.request()
         # query_params={}: the default (None) clears the link, which Streamlit refuses while the tabs are bound to it
         st.switch_page(PAGES[page], query_params={})
