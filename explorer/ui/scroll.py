@@ -1,4 +1,4 @@
-"""Bring the page to its top once: Streamlit keeps the scroll of the page a button was pressed on, so a lesson's
+"""Bring the page to its top (or to one heading) once: Streamlit keeps the scroll of the page a button was pressed on, so a lesson's
 "Open ... on Explore", pressed at the bottom of the lesson, would open Explore halfway down."""
 
 from __future__ import annotations
@@ -7,20 +7,32 @@ import streamlit as st
 
 from explorer.ui import session
 
-_JS = """export default function () {
-  document.querySelector('[data-testid="stMain"]')?.scrollTo(0, 0);
+_JS = """export default function (component) {
+  const anchor = component.data;
+  if (!anchor) {
+    document.querySelector('[data-testid="stMain"]')?.scrollTo(0, 0);
+    return;
+  }
+  let tries = 0;  // the heading may be drawn after this runs: look for it for up to 20 s
+  const find = () => {
+    const target = document.getElementById(anchor);
+    if (target) target.scrollIntoView({ block: "start" });
+    else if (++tries < 100) setTimeout(find, 200);
+  };
+  find();
 }
 """  # several lines: Streamlit takes a one-line string with a slash in it for a file's path
 
 
-def request() -> None:
-    """Ask the next page this visitor opens to start at its top."""
-    session.visitor().scroll_to_top = True
+def request(anchor: str = "") -> None:
+    """Ask the next page this visitor opens to start at its top, or at the heading with this anchor (Streamlit's
+    'samples-from-the-prior' for st.subheader("Samples from the prior"))."""
+    session.visitor().scroll_to = anchor
 
 
 def on_request() -> None:
-    """At a page's start: scroll to the top if it was asked for (once)."""
+    """At a page's start: scroll as asked (once)."""
     me = session.visitor()
-    if me.scroll_to_top:
-        me.scroll_to_top = False
-        st.components.v2.component("vae_scroll_to_top", js=_JS)(key="scroll_to_top", width="content")
+    if me.scroll_to is not None:
+        anchor, me.scroll_to = me.scroll_to, None
+        st.components.v2.component("vae_scroll_to", js=_JS)(data=anchor, key="scroll_to", width="content")

@@ -72,7 +72,7 @@ class Visitor:
     alignment_key: tuple = ()  # what it is computed for
     link_read: bool = False  # the link was read on this visit's first run
     link_unchecked: dict[str, str] = field(default_factory=dict)  # its parameters a later page checks (Vectors')
-    scroll_to_top: bool = False  # the next page opens at its top (explorer.ui.scroll)
+    scroll_to: str | None = None  # where the next page opens: '' its top, else a heading's anchor (explorer.ui.scroll)
     vectors_data: str = ""  # the data (fingerprint) the Vectors page's choices were last shown for
     link_notices: list[str] = field(default_factory=list)
     notice_slot: Any = None  # where this run's page shows them (explorer.ui.url.show_notices), None before it does

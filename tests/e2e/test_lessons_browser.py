@@ -78,3 +78,13 @@ def test_the_path_lesson_opens_explore_with_both_ends_picked_and_the_path_decode
     assert settled_count(page, ".st-key-interp_strip [data-testid='stImage']", 12) == 12  # A, 10 steps, B
     assert page.locator("[data-testid='stSidebar'] input[aria-label='Model']").input_value() == "mnist5k-z16"
     assert "lesson=" not in page.url  # the lesson's tab stays behind
+
+
+def test_the_prior_lesson_opens_generate_at_its_prior_samples(page, server):
+    _open(page, server)
+    page.locator(".st-key-lesson_a_open button").click()
+    page.wait_for_selector("#samples-from-the-prior", timeout=120_000)
+    wait_idle(page, timeout=120_000)
+    page.wait_for_function("() => { const top = document.getElementById('samples-from-the-prior')"
+                           ".getBoundingClientRect().top; return top >= 0 && top < 200; }")  # the heading in sight
+    assert "/generate" in page.url

@@ -41,10 +41,11 @@ def strip(images: np.ndarray, captions: list[str], key: str, size: int = 64) -> 
             st.image(enlarge(image, size), caption=text, width=size, output_format="PNG")
 
 
-def open_page(label: str, key: str, page: str, preset: Callable[[], None]) -> None:
-    """A button that sets up the full page on the lesson's view (model, picks, settings), then goes there."""
+def open_page(label: str, key: str, page: str, preset: Callable[[], None], anchor: str = "") -> None:
+    """A button that sets up the full page on the lesson's view (model, picks, settings), then goes there: to its
+    top, or to the heading with this anchor."""
     if st.button(label, key=key, icon=":material/open_in_new:"):
         preset()
-        scroll.request()
+        scroll.request(anchor)
         # query_params={}: the default (None) clears the link, which Streamlit refuses while the tabs are bound to it
         st.switch_page(PAGES[page], query_params={})

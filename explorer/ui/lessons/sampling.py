@@ -44,4 +44,5 @@ def render() -> None:
            "anywhere in those bubbles, not only at their centres. The KL term keeps the bubbles packed into the "
            "prior's ball, so a sample from N(0, I) almost always lands inside some bubble, where the decoder knows "
            "what to draw.")
-    open_page("Sample from the prior on Generate", "lesson_a_open", "generate", lambda: session.show(data.VAE_2D))
+    open_page("Sample from the prior on Generate", "lesson_a_open", "generate", lambda: session.show(data.VAE_2D),
+              anchor="samples-from-the-prior")
