@@ -21,7 +21,7 @@ from explorer.plots import density_figure, latent_map, path_map, sigma_bars
 from explorer.projection import METHOD_LABELS, Projection, methods_for
 from explorer.ui import group_panel, live_decode, resources, session, sidebar, url
 from explorer.ui.scores import SCORE_NAMES, image_scores
-from explorer.ui.markup import plain
+from explorer.ui.markup import plain, quoted
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_key, setting_widget
 
@@ -97,11 +97,11 @@ def _check_link(colours: tuple[str, ...], factors) -> None:
     _, spec = specs(MapConfig)["colour"]
     offered = {link_text(spec, c) for c in colours}
     if colour is not None and colour not in offered and colour in {link_text(spec, c) for c in COLOURINGS}:
-        url.add_notice(f"colour={plain(repr(colour))} is not offered for this model (it colours by "
+        url.add_notice(f"colour={quoted(colour)} is not offered for this model (it colours by "
                        f"{', '.join(sorted(offered))})")
     names = [f.name for f in factors]
     if factor is not None and factor not in names:
-        url.add_notice(f"factor={plain(repr(factor[:40]))} is not a known factor of this model's data"
+        url.add_notice(f"factor={quoted(factor)} is not a known factor of this model's data"
                        + (f" ({', '.join(names)})" if names else " (it has none)"))
 
 

@@ -11,7 +11,7 @@ from explorer.data import BUILTIN_DATASETS, ImageDataset
 from explorer.groups import groups_text
 from explorer.latent import Latents, slider_reach
 from explorer.ui import resources, scroll, session, uploads, url
-from explorer.ui.markup import plain
+from explorer.ui.markup import plain, quoted
 
 DEFAULT_MODEL = "mnist5k-z2"
 UPLOAD_PREFIX = "uploaded: "
@@ -102,7 +102,7 @@ def model_named(name: str) -> Checkpoint:
     try:
         return resources.server_model(name, known_checkpoints()[name].stat().st_mtime)
     except (ValueError, OSError):
-        st.error(f"The model {plain(repr(name))} could not be loaded; it may be damaged. Choose another model in "
+        st.error(f"The model {quoted(name, 80)} could not be loaded; it may be damaged. Choose another model in "
                  "the sidebar.")
         st.stop()
 

@@ -23,7 +23,7 @@ from explorer.groups import MAX_GROUPS, parse_groups
 from explorer.projection import methods_for
 from explorer.settings import Spec, describe, from_link, is_valid, link_text, specs
 from explorer.ui import session
-from explorer.ui.markup import plain
+from explorer.ui.markup import plain, quoted
 
 LINKED = (ProjectionConfig, PathConfig, SamplingConfig, MapConfig, ScoreConfig)
 SPLITS = ("test", "train", "all")
@@ -69,7 +69,7 @@ def restore_model(params: dict[str, Any], param: str = "model", key: str = sessi
         if name in known_checkpoints():
             session.set_widget(key, name)
         else:
-            session.visitor().link_notices.append(f"the model {plain(repr(name[:60]))} is not one of this server's models")
+            session.visitor().link_notices.append(f"the model {quoted(name, 60)} is not one of this server's models")
 
 
 def restore_groups(params: dict[str, Any], dataset: ImageDataset) -> None:
@@ -102,7 +102,7 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
             valid = False
         if not valid:
             shown = dataclasses.replace(spec, choices=tuple(spec.names[c] for c in spec.choices)) if spec.names else spec
-            notices.append(f"{key}={plain(repr(text[:20]))} is not {plain(describe(field, shown))}")
+            notices.append(f"{key}={quoted(text, 20)} is not {plain(describe(field, shown))}")
     beyond = sorted((k for k in params if re.fullmatch(r"z\d{1,6}", k) and int(k[1:]) >= latent_dim),
                     key=lambda k: int(k[1:]))
     if beyond:

@@ -14,7 +14,7 @@ from explorer.imaging import enlarge, png_bytes, tile, to_uint8
 from explorer.latent import Latents, decode_latents
 from explorer.ui import group_panel, resources, session, sidebar, url
 from explorer.numbers import share, signed, written
-from explorer.ui.markup import plain
+from explorer.ui.markup import plain, quoted
 from explorer.ui.sidebar import Selection
 from explorer.vectors import EXAMPLES, other_level, typical, unit_of
 
@@ -65,7 +65,7 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
     me = session.visitor()
     asked = me.link_unchecked.pop(key, None)  # the bound widget drops a link's value it has no option for: say so
     if asked is not None and asked not in terms.values():
-        url.add_notice(f"{key}={plain(repr(asked[:40]))} is not one of the attributes, groups, labels or picks here "
+        url.add_notice(f"{key}={quoted(asked)} is not one of the attributes, groups, labels or picks here "
                        f"('{label}' shows {plain(terms[default])})")
     options = list(terms)
     if session.widget_value(key, default) not in options:

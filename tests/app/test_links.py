@@ -89,7 +89,7 @@ def test_projection_parameters_survive_a_switch_and_back(app):
         (dict(interp="cubic"), "interp='cubic' is not one of linear, spherical (slerp)"),
         (dict(model="mnist5k-z16", proj="Identity (z0, z1)"), "proj='Identity (z0, z1)' is not one of PCA, UMAP, t-SNE"),
         (dict(model="![x](http://host/t.png)"), "the model '![x](http://host/t.png)' is not one of"),
-        (dict(nn="[log in again](http://host)"), "nn='[log in again](http:' is not a whole number"),
+        (dict(nn="[log in again](http://host)"), "nn='[log in again](http:…' is not a whole number"),
     ],
 )
 def test_tampered_links_fall_back_to_defaults_with_a_notice(models_dir, monkeypatch, params, notice):

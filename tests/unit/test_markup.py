@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from explorer.ui.markup import ZERO_WIDTH, plain
+from explorer.ui.markup import ZERO_WIDTH, plain, quoted
 
 
 @pytest.mark.parametrize("text", [
@@ -19,3 +19,10 @@ def test_markup_is_escaped_and_the_text_comes_back_unchanged(text):
     unescaped = re.sub(r"\\.", "", shown)
     assert not re.search(r"[\[\]()!<>*_`$~|#]", unescaped)
     assert not re.search(r"(?i)[a-z0-9]://|(?<!\u200b)www\.|[a-z0-9]@", unescaped)  # nothing left to autolink
+
+
+def test_a_quoted_value_shows_as_typed_with_what_cannot_be_seen_escaped_and_a_long_one_cut():
+    rendered = lambda text: re.sub(r"\\(.)", r"\1", text)  # noqa: E731 - what markdown shows of an escaped string
+    assert rendered(quoted("$$\\frac{1}{0}$$")) == "'$$\\frac{1}{0}$$'"  # one backslash, as typed (repr doubles it)
+    assert rendered(quoted("a\u200bb")) == "'a\\u200bb'"
+    assert rendered(quoted("x" * 50)) == "'" + "x" * 40 + "…'" and rendered(quoted("x" * 5, limit=5)) == "'xxxxx'"
