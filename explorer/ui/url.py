@@ -27,7 +27,7 @@ from explorer.ui.markup import plain, quoted
 
 LINKED = (ProjectionConfig, PathConfig, SamplingConfig, MapConfig, ScoreConfig)
 SPLITS = ("test", "train", "all")
-PAGE_CHECKED = ("vec_", "arith_", "factor", "colour")  # parameters whose valid values only their page knows (its data's terms)
+PAGE_CHECKED = ("vec_", "arith_", "factor", "colour")  # parameters only their page can check (against its data)
 
 
 def one(value: Any) -> str:
