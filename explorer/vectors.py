@@ -18,7 +18,6 @@ from explorer.numbers import share
 SCORED_IMAGES = 300  # images a vector is scored on: 9 strengths x 300 decodes take about a second on a CPU
 WORKS = 0.7  # a vector that changes nothing moves about half the images either way, by the measure's noise alone
 EXAMPLES = 16  # typical images lacking an attribute that the Vectors page's example is chosen from
-VISIBLE = 0.005  # a rise of half a percentage point: strips' captions round probabilities to whole ones
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +131,10 @@ class Strip(NamedTuple):
 
     @property
     def rises(self) -> int:
-        return int((np.diff(self.measured) > VISIBLE).sum())
+        """Steps at which the measure rises as the strip's captions show it (probabilities as shares: 99.9% to 99.9%
+        is no rise, 0.1% to 0.3% is one)."""
+        shown = [share(v) for v in self.measured]
+        return sum(b > a and shown[i] != shown[i + 1] for i, (a, b) in enumerate(zip(self.measured, self.measured[1:])))
 
     @property
     def kept(self) -> int:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from explorer.compare import PriorFit, prior_fit
+from explorer.compare import PriorFit, prior_fit, prior_radius
 from explorer.latent import Latents, decode_latents, prior_samples
 from explorer.lessons.common import position
 from explorer.neighbours import read_labels, reencode
@@ -67,7 +67,9 @@ def prior_reach(model: VAE, latents: Latents, num_classes: int, n: int = 36, see
 
 def reach_caption(r: PriorReach, num_classes: int) -> str:
     kinds = len(set(r.read_as.tolist()))
+    radius = prior_radius(r.samples.shape[1])
+    where = f" (radius {radius:.2f}" + (", just past the outer 3σ circle)" if r.samples.shape[1] == 2 else ")")
     return (f"{len(r.samples)} draws from the prior N(0, I) (white crosses) over q(z), all the test images' bubbles "
-            f"averaged. {share(r.fit.inside)} of the encoded images lie inside the prior's 99% disc, and "
+            f"averaged. {share(r.fit.inside)} of the encoded images lie inside the prior's 99% disc{where}, and "
             f"{share(r.fit.covered)} of prior draws land near an encoded image (95% when q(z) is the prior itself). "
             f"Decoded (right), the {len(r.samples)} read as {kinds} of the {num_classes} digits.")

@@ -11,7 +11,7 @@ from explorer.groups import along, attribute_vector
 from explorer.latent import decode_latents, encode_dataset
 from explorer.reader import reader_for
 from explorer.traversal import SIGNAL, dimension_factors, reading_noise
-from explorer.vectors import attribute_names, best_strip, find_attribute, score_line, scored, typical
+from explorer.vectors import Strip, attribute_names, best_strip, find_attribute, score_line, scored, typical
 from tests.conftest import synthetic_images
 
 
@@ -102,3 +102,9 @@ def test_sliders_are_named_by_their_change_over_the_readers_noise_not_its_misrea
     assert not {factor for pair in named["sprites-z10"] | named["sprites-z10-beta8"] for factor in pair} & {"shape"}
     assert ("x", "y") in named["sprites-z10"]  # a β 1 dimension moves both: the walk goes diagonally
     assert {("x", None), ("y", None), ("scale", None)} <= named["sprites-z10-beta8"]  # β 8: one factor each
+
+
+def test_a_strip_rises_where_its_captions_show_a_rise():
+    """The bold strip the newcomer read: 0.1, 0.3, 0.8, 3, 25, 96, 99.9, 99.9, 100% rises at 7 of its 8 steps."""
+    measured = np.array([0.001, 0.003, 0.008, 0.03, 0.25, 0.96, 0.999, 0.9991, 1.0])
+    assert Strip(0, 0, None, measured, None).rises == 7
