@@ -13,6 +13,8 @@ from explorer.ui import session
 from explorer.ui.lessons import data
 from explorer.ui.lessons.common import answer, caption, open_page, question, words
 
+BETA_WIDTH = 300  # pixels per β column: three beside each other on a wide page
+
 
 def _mosaic(images: np.ndarray, columns: int, size: int = 56) -> np.ndarray:
     return tile(np.stack([enlarge(im, size) for im in to_uint8(images)]), columns=columns)
@@ -42,15 +44,20 @@ def _extremes() -> None:
     words("What does the KL term do? The same 2-D network trained three times: without it (β 0), as a VAE (β 1), "
           "and with it fifty times stronger (β 50). Bubbles of 150 test images, and eight prior samples decoded.", "β")
     names = data.dataset().label_names
-    for col, e in zip(st.columns(3), series):
-        with col:
-            st.markdown(f"**β {e.beta:g}** ({e.name})")
-            st.plotly_chart(bubbles_map(e.latents, names, height=300), key=f"lesson_b_beta_{e.beta:g}")
-            with st.container(key=f"lesson_b_beta_samples_{e.beta:g}"):
-                st.image(_mosaic(e.images, columns=8, size=28), output_format="PNG")
-            caption(extremes.describe(e), "reconstruction", "KL", "nats")
+    with st.container(horizontal=True, key="lesson_b_betas"):  # three across, wrapping on a narrow page
+        for e in series:
+            _beta_column(e, names)
     st.plotly_chart(forces_figure([(f"β {e.beta:g}", e.forces) for e in series]), key="lesson_b_forces")
     caption(extremes.forces_caption(series))
+
+
+def _beta_column(e, names) -> None:
+    with st.container(width=BETA_WIDTH):
+        st.markdown(f"**β {e.beta:g}** ({e.name})")
+        st.plotly_chart(bubbles_map(e.latents, names, height=300), key=f"lesson_b_beta_{e.beta:g}")
+        with st.container(key=f"lesson_b_beta_samples_{e.beta:g}"):
+            st.image(_mosaic(e.images, columns=8, size=28), output_format="PNG")
+        caption(extremes.describe(e), "reconstruction", "KL", "nats")
 
 
 def render() -> None:
