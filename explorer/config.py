@@ -63,13 +63,15 @@ class ModelConfig(_Config):
                                  low=1, high=MAX_WIDTH, flag="--hidden")
     conv_channels: tuple = setting((32, 64), "Conv channels", "Conv only: channels per layer (each halves the size), e.g. 32,64.",
                                    low=1, high=MAX_CHANNELS)
-    likelihood: str = setting("bernoulli", "Likelihood p(x|z)", "bernoulli: BCE on logits; gaussian: scaled MSE.",
-                              choices=LIKELIHOODS)
+    likelihood: str = setting("bernoulli", "Likelihood p(x|z)", "bernoulli: each pixel the probability of ink "
+                              "(binary cross-entropy on logits), for near black-and-white images; gaussian: each pixel "
+                              "a mean with a fixed spread (a scaled squared error).", choices=LIKELIHOODS)
     gaussian_std: float = setting(0.1, "Decoder σ", "Gaussian only: the decoder's std (its start when learned).",
                                   low=1e-4, high=10.0)
     learn_std: bool = setting(False, "Learn the decoder's σ", "Gaussian only: learn one shared std (the σ-VAE choice).")
     conditional: bool = setting(False, "Conditional (CVAE)",
-                                "A CVAE: encoder and decoder also see the one-hot label.")
+                                "A CVAE (conditional VAE): encoder and decoder also see the label as a one-hot vector "
+                                "(all zeros but a 1 at the label's place), so z holds the rest (the style).")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -102,7 +104,8 @@ class TrainConfig(_Config):
     beta: float = setting(1.0, "β (KL weight)", "1 is the plain ELBO; larger packs the latent tighter, smaller "
                           "reconstructs better; 0 is a plain autoencoder.", low=0.0, high=100.0,
                           ticks=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0))
-    warmup_steps: int = setting(0, "KL warm-up steps", "β ramps up from 0 over these steps, against posterior collapse.",
+    warmup_steps: int = setting(0, "KL warm-up steps", "β ramps up from 0 over these steps, against posterior "
+                                "collapse (the KL term winning: every bubble becomes the prior, z carries nothing).",
                                 low=0, high=1_000_000, step=100, widget="number")
     free_bits: float = setting(0.0, "Free bits (nats per dimension)", "KL below this per latent dimension is not "
                                "penalised (Kingma et al. 2016), against posterior collapse.", low=0.0, high=10.0,

@@ -52,6 +52,20 @@ TERMS: dict[str, str] = {
               "model draws is measured by something other than the model.",
     "percentile": "Where a score falls among the data's own scores: at the 2nd percentile, 2% of test images score "
                   "lower. The flag band keeps the scores between two percentiles; images outside it are flagged.",
+    "latent units": "Distances in the latent space, in the units of z itself: the prior's σ is 1, so 2 latent "
+                    "units is two prior standard deviations.",
+    "decoded manifold": "A regular grid of points in the latent space, each decoded and tiled in place: the whole "
+                        "surface of images the decoder draws across a region, between the data's codes too.",
+    "PCA": "Principal component analysis: the directions along which the codes spread most (PC1 first, then PC2 "
+           "at right angles to it). A map by PCA shows the codes from the angle that shows most of their spread.",
+    "posterior collapse": "When the KL term wins: the encoder gives every image the prior itself as its bubble, z "
+                          "carries nothing about the image, and the decoder draws one average image. KL warm-up and "
+                          "free bits guard against it.",
+    "CVAE": "A conditional VAE: encoder and decoder are also given the label as a one-hot vector (all zeros but a 1 "
+            "at the label's place), so z holds what the label does not say, such as the style of a digit.",
+    "likelihood p(x|z)": "How the decoder's image is scored against the real one. Bernoulli: each pixel is the "
+                         "probability of ink (binary cross-entropy), for near black-and-white data; Gaussian: each "
+                         "pixel a mean with a fixed spread (a scaled squared error).",
     "lerp": "Linear interpolation: points evenly spaced on the straight line between two codes.",
     "slerp": "Spherical interpolation: points on the arc between two codes, keeping their length. In many dimensions "
              "prior samples lie on a shell around the origin, and the arc stays nearer it than a straight line.",

@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.stats import chi2
 
-from explorer.compare import COVERAGE_DRAWS, PriorFit, posterior_draws, prior_fit
+from explorer.compare import COVERAGE_DRAWS, PriorFit, posterior_draws, prior_fit, prior_radius
 from explorer.latent import Latents, decode_latents, prior_samples
 from explorer.numbers import share
 
@@ -40,11 +39,6 @@ def side(name: str, model, latents: Latents, num_classes: int, reader, n: int = 
     return Side(name, norms, prior_fit(latents, num_classes, seed=seed), images, sure)
 
 
-def prior_ball(dim: int, mass: float = 0.99) -> float:
-    """The radius of the prior's central ball holding this mass: |z|² follows χ² with dim degrees of freedom."""
-    return float(np.sqrt(chi2.ppf(mass, dim)))
-
-
 def prior_norm_density(dim: int, r: np.ndarray) -> np.ndarray:
     """The density of |z| for z ~ N(0, I_dim) (a χ distribution), at r."""
     from scipy.stats import chi
@@ -58,7 +52,7 @@ def chosen(pairs: list[tuple[Side, Side]]) -> int:
 
 
 def norms_caption(ae: Side, vae: Side, dim: int) -> str:
-    ball = prior_ball(dim)
+    ball = prior_radius(dim)
     return (f"The length |z| of each test image's code (the autoencoder's) or of one draw from its bubble (the VAE's), "
             f"against the prior's (grey curve). The prior's 99% ball ends at |z| = {ball:.1f}: "
             f"{share(ae.fit.inside)} of the autoencoder's codes lie inside it (median |z| {np.median(ae.norms):.1f}, "

@@ -8,7 +8,8 @@ from plotly.subplots import make_subplots
 
 from explorer.history import History
 from explorer.latent import Latents
-from explorer.lessons.autoencoder import prior_ball, prior_norm_density
+from explorer.compare import prior_radius
+from explorer.lessons.autoencoder import prior_norm_density
 from explorer.lessons.extremes import Forces
 from explorer.plots import add_prior_circles, label_colour, label_groups, latent_map
 
@@ -26,7 +27,7 @@ def samples_over(fig: go.Figure, samples: np.ndarray) -> go.Figure:
 
 def norms_figure(ae: np.ndarray, vae: np.ndarray, dim: int, height: int = 320) -> go.Figure:
     """Histograms of |z| (an autoencoder's codes, a VAE's draws) against the prior's density of |z|."""
-    top = float(max(ae.max(), vae.max(), prior_ball(dim))) * 1.05
+    top = float(max(ae.max(), vae.max(), prior_radius(dim))) * 1.05
     bins = dict(start=0.0, end=top, size=top / 60)
     fig = go.Figure()
     for values, name, colour in ((ae, "autoencoder codes", "#ff7f0e"), (vae, "VAE draws", "#1f77b4")):
@@ -35,7 +36,7 @@ def norms_figure(ae: np.ndarray, vae: np.ndarray, dim: int, height: int = 320) -
     r = np.linspace(0, top, 300)
     fig.add_trace(go.Scatter(x=r, y=prior_norm_density(dim, r), mode="lines", name="prior N(0, I)",
                              line=dict(color="rgb(90,90,90)", width=2)))
-    fig.add_vline(x=prior_ball(dim), line=dict(color="rgb(90,90,90)", dash="dash", width=1.5),
+    fig.add_vline(x=prior_radius(dim), line=dict(color="rgb(90,90,90)", dash="dash", width=1.5),
                   annotation_text="prior's 99% ball", annotation_position="top right",
                   annotation_font=dict(size=10, color="rgb(90,90,90)"))
     fig.update_layout(barmode="overlay", height=height, margin=dict(l=10, r=10, t=30, b=10),

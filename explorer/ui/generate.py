@@ -139,7 +139,7 @@ def _manifold(selection: Selection, label: int | None, kl: np.ndarray) -> Sampli
     """The decoded grid; kl (D,) orders the dimensions to choose from, most informative first."""
     model = selection.checkpoint.model
     latent_dim = model.latent_dim
-    st.subheader("The decoded manifold")
+    st.subheader("The decoded manifold", help=define("decoded manifold"))
     cols = st.columns(3)
     config = SamplingConfig(grid_size=setting_widget(SamplingConfig, "grid_size", cols[0]),
                             extent=setting_widget(SamplingConfig, "extent", cols[1]))

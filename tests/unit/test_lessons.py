@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.compare import prior_fit
+from explorer.compare import prior_fit, prior_radius
 from explorer.data import load_dataset
 from explorer.history import history_path, load_history
 from explorer.latent import encode_dataset
@@ -80,7 +80,7 @@ def test_the_pair_shown_is_the_one_whose_coverage_differs_most_and_its_captions_
     ae, vae = sides[16]
     text = autoencoder.norms_caption(ae, vae, 16)
     assert f"{share(ae.fit.inside)} of the autoencoder's codes lie inside it (median |z| {np.median(ae.norms):.1f}" in text
-    assert ae.fit.inside == 0 and vae.fit.inside > 0.95 and np.median(ae.norms) > 3 * autoencoder.prior_ball(16)
+    assert ae.fit.inside == 0 and vae.fit.inside > 0.95 and np.median(ae.norms) > 3 * prior_radius(16)
     other = (2, sides[2][0].fit.covered, sides[2][1].fit.covered)
     text = autoencoder.samples_caption(ae, vae, 16, other)
     assert f"in 2-D it is {share(other[1])} against {share(other[2])}" in text
@@ -168,4 +168,4 @@ def test_unusual_images_fall_outside_the_data_and_the_blank_one_above_it(bundled
 def test_the_glossarys_prior_ball_radii_are_the_priors():
     from explorer.glossary import TERMS
 
-    assert f"{autoencoder.prior_ball(2):.1f} in 2-D, {autoencoder.prior_ball(16):.1f} in 16-D" in TERMS["99% ball"]
+    assert f"{prior_radius(2):.1f} in 2-D, {prior_radius(16):.1f} in 16-D" in TERMS["99% ball"]
