@@ -25,6 +25,7 @@ from explorer.ui.markup import plain, quoted
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_key, setting_widget
 
+PATH_ANCHOR = "path"  # the path's heading: where a link (or a lesson) can open the page
 ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
 STRIP_WIDTH = 820  # pixels the strip may take: the main column at a 1400-px window, beside the sidebar
 STRIP_GAP = 8  # pixels between images ("xsmall")
@@ -227,7 +228,7 @@ def _path_controls() -> PathConfig:
 
 def _interpolation(selection: Selection, latents: Latents, projection: Projection, picks: list[int]) -> PathConfig:
     checkpoint, data = selection.checkpoint, selection.dataset
-    st.subheader("The path from A to B, decoded")
+    st.subheader("The path from A to B, decoded", anchor=PATH_ANCHOR)
     config = _path_controls()
     steps, method = config.steps, config.method
     a, b = (_position(latents, r) for r in picks)

@@ -17,6 +17,7 @@ from explorer.ui.markup import plain
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_widget
 
+SAMPLES_ANCHOR = "samples-from-the-prior"  # the prior samples' heading: where a lesson opens the page
 Z_STEP = 0.05
 SLIDER_IMAGE = 280  # pixels: the decoded image beside the sliders
 _AUTOENCODER_NOTE = (
@@ -118,7 +119,7 @@ def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray,
 
 def _prior_grid(selection: Selection, label: int | None) -> SamplingConfig:
     model = selection.checkpoint.model
-    st.subheader("Samples from the prior")
+    st.subheader("Samples from the prior", anchor=SAMPLES_ANCHOR)
     cols = st.columns([2, 1, 1])
     temperature = setting_widget(SamplingConfig, "temperature", cols[0])
     count = setting_widget(SamplingConfig, "samples", cols[1])

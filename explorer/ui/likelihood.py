@@ -26,6 +26,7 @@ from explorer.ui.scores import image_scores
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_widget
 
+UPLOAD_ANCHOR = "new-image"  # the upload's heading: where a lesson opens the page
 GALLERY = 24  # images in the gallery
 GALLERY_IMAGE = 84  # pixels
 SCORE_UPLOAD = "score_upload"
@@ -114,7 +115,7 @@ def _scored_table(upload: ScoredUpload, reference: ImageScores, flags: FlagConfi
 
 
 def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -> None:
-    st.subheader("Does a new image look like the data?")
+    st.subheader("Does a new image look like the data?", anchor=UPLOAD_ANCHOR)
     channels, height, width = selection.checkpoint.image_shape
     st.file_uploader(
         "Upload PNG or JPEG images, or an .npz of them", type=["png", "jpg", "jpeg", "npz"],

@@ -18,6 +18,7 @@ from explorer.ui.markup import plain, quoted
 from explorer.ui.sidebar import Selection
 from explorer.vectors import EXAMPLES, other_level, typical, unit_of
 
+VECTOR_ANCHOR = "attribute-vector"  # the vector's heading: where a lesson opens the page
 IMAGE = 84  # pixels per decoded image
 VECTOR_KEYS = ("vec_with", "vec_without", "vec_to")  # widget keys, and the link's parameters
 ARITHMETIC_KEYS = ("arith_a", "arith_b", "arith_c")
@@ -201,7 +202,7 @@ def _row_name(selection: Selection, latents: Latents, position: int) -> str:
 
 
 def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
-    st.subheader("An attribute vector")
+    st.subheader("An attribute vector", anchor=VECTOR_ANCHOR)
     cols = st.columns(3)
     defaults = _vector_defaults(selection, terms)
     plus = _choose(cols[0], "Images with the attribute", VECTOR_KEYS[0], terms, defaults[0],

@@ -69,11 +69,12 @@ def test_one_click_scores_the_unusual_images_and_a_words_tooltip_defines_it(page
 def test_the_path_lesson_opens_explore_with_both_ends_picked_and_the_path_decoded(page, server):
     _open(page, server, "c. From a 3 to an 8")
     page.locator(".st-key-lesson_c_open button").scroll_into_view_if_needed()
-    main_scroll = "() => document.querySelector(\"[data-testid='stMain']\").scrollTop"
-    assert page.evaluate(main_scroll) > 200  # the button is at the lesson's end
+    assert page.evaluate("() => document.querySelector(\"[data-testid='stMain']\").scrollTop") > 200  # at the end
     page.locator(".st-key-lesson_c_open button").click()
     wait_for_map(page)  # Explore, the page served at /
-    page.wait_for_function(f"({main_scroll})() === 0")  # opened at its top, not where the lesson was scrolled
+    page.wait_for_selector("#path", timeout=120_000)  # opened at the path's heading, not where the lesson was
+    page.wait_for_function("() => { const top = document.getElementById('path').getBoundingClientRect().top; "
+                           "return top >= 0 && top < 200; }")
     page.wait_for_selector(".st-key-interp_strip [data-testid='stImage'] img")
     assert settled_count(page, ".st-key-interp_strip [data-testid='stImage']", 12) == 12  # A, 10 steps, B
     assert page.locator("[data-testid='stSidebar'] input[aria-label='Model']").input_value() == "mnist5k-z16"

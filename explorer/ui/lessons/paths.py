@@ -7,6 +7,7 @@ import streamlit as st
 from explorer.config import PathConfig
 from explorer.lessons import paths
 from explorer.ui import session
+from explorer.ui.explore import PATH_ANCHOR
 from explorer.ui.lessons import data
 from explorer.ui.lessons.common import answer, caption, open_page, question, strip, words
 from explorer.ui.widgets import setting_key
@@ -38,4 +39,4 @@ def render() -> None:
     answer("Step by step the 3's open ends curl in and close into an 8, and every step is a digit, because every step "
            f"lies among the encoded images: {among}. The decoder was trained on draws from all those images' bubbles, "
            "which overlap and cover the way between the 3s and the 8s.")
-    open_page("Open this path on Explore", "lesson_c_open", "explore", lambda: _open(lesson))
+    open_page("Open this path on Explore", "lesson_c_open", "explore", lambda: _open(lesson), anchor=PATH_ANCHOR)

@@ -10,6 +10,7 @@ from explorer.lessons import sampling
 from explorer.lessons.figures import samples_over
 from explorer.plots import density_figure, sigma_bars
 from explorer.ui import session
+from explorer.ui.generate import SAMPLES_ANCHOR
 from explorer.ui.lessons import data
 from explorer.ui.lessons.common import answer, caption, open_page, question, strip, words
 
@@ -45,4 +46,4 @@ def render() -> None:
            "prior's ball, so a sample from N(0, I) almost always lands inside some bubble, where the decoder knows "
            "what to draw.")
     open_page("Sample from the prior on Generate", "lesson_a_open", "generate", lambda: session.show(data.VAE_2D),
-              anchor="samples-from-the-prior")
+              anchor=SAMPLES_ANCHOR)

@@ -10,6 +10,7 @@ from explorer.lessons import unusual
 from explorer.numbers import written
 from explorer.plots import score_histogram
 from explorer.ui import session
+from explorer.ui.likelihood import UPLOAD_ANCHOR
 from explorer.ui.lessons import data
 from explorer.ui.lessons.common import answer, caption, open_page, question, words
 
@@ -43,7 +44,8 @@ def render() -> None:
            "what falls outside the band on either side."
            + (f" Even so, {' and '.join(passed)} scored inside the band here: the flag is a first check, not proof."
               if passed else ""))
-    open_page("Score your own images on Likelihood", "lesson_f_open", "likelihood", lambda: session.show(data.VAE_16D))
+    open_page("Score your own images on Likelihood", "lesson_f_open", "likelihood", lambda: session.show(data.VAE_16D),
+              anchor=UPLOAD_ANCHOR)
 
 
 def _scored() -> bool:

@@ -12,7 +12,7 @@ from explorer.numbers import share, signed
 from explorer.ui import session
 from explorer.ui.lessons import data
 from explorer.ui.lessons.common import answer, caption, open_page, question, strip, words
-from explorer.ui.vectors import VECTOR_KEYS
+from explorer.ui.vectors import VECTOR_ANCHOR, VECTOR_KEYS
 
 ATTRIBUTE = "lesson_attribute"  # the widget: which named attribute the lesson's vector adds
 
@@ -60,4 +60,4 @@ def render() -> None:
            "trained on the whole region, draws the result. It works as far as the two groups differ in that one "
            "attribute alone: the reader shows where it does, and the character read back where it starts to change "
            "something else.")
-    open_page("Open this vector on Vectors", "lesson_e_open", "vectors", lambda: _open(lesson))
+    open_page("Open this vector on Vectors", "lesson_e_open", "vectors", lambda: _open(lesson), anchor=VECTOR_ANCHOR)
