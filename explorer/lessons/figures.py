@@ -72,7 +72,7 @@ def forces_figure(series: list[tuple[str, Forces]], height: int = 300) -> go.Fig
                           row=1, col=col)
     fig.add_hline(y=1.0, line=dict(color="rgb(90,90,90)", dash="dash", width=1), row=1, col=2)
     fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_yaxes(type="log", dtick=1, row=1, col=2)  # powers of ten only: Plotly's 2 and 5 between read as values
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.25))
     return fig
