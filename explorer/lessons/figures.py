@@ -63,8 +63,8 @@ def bubbles_map(latents: Latents, label_names: tuple[str, ...], height: int = 33
 def forces_figure(series: list[tuple[str, Forces]], height: int = 300) -> go.Figure:
     """Average |μ| and σ per epoch, one line per model: the KL term's spring (|μ| toward 0) and its pull on σ
     (toward 1), against reconstruction's push."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("average |μ| (the KL pulls it toward 0)",
-                                                        "average σ (the KL pulls it toward 1)"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("average |μ| (KL pulls to 0)",  # short: half a narrow page
+                                                        "average σ (KL pulls to 1)"))
     for (name, forces), colour in zip(series, BETA_COLOURS):
         for col, values in ((1, forces.mean_abs_mu), (2, forces.mean_sigma)):
             fig.add_trace(go.Scatter(x=forces.epochs, y=values, mode="lines+markers", name=name, legendgroup=name,
