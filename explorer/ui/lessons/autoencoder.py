@@ -11,7 +11,7 @@ from explorer.lessons.figures import bubbles_map, forces_figure, norms_figure
 from explorer.numbers import share
 from explorer.ui import session
 from explorer.ui.lessons import data
-from explorer.ui.lessons.common import answer, caption, open_page, question, words
+from explorer.ui.lessons.common import answer, caption, colour_key, open_page, question, words
 
 BETA_WIDTH = 300  # pixels per β column: three beside each other on a wide page
 
@@ -44,6 +44,7 @@ def _extremes() -> None:
     words("What does the KL term do? The same 2-D network trained three times: without it (β 0), as a VAE (β 1), "
           "and with it fifty times stronger (β 50). Bubbles of 150 test images, and eight prior samples decoded.", "β")
     names = data.dataset().label_names
+    colour_key(names)
     with st.container(horizontal=True, key="lesson_b_betas"):  # three across, wrapping on a narrow page
         for e in series:
             _beta_column(e, names)

@@ -3,6 +3,7 @@ opens the full page on the same view."""
 
 from __future__ import annotations
 
+import html
 from typing import Callable
 
 import numpy as np
@@ -10,6 +11,7 @@ import streamlit as st
 
 from explorer.glossary import define
 from explorer.imaging import enlarge, to_uint8
+from explorer.plots import label_colour
 from explorer.ui import scroll
 
 PAGES = {"explore": "explorer/ui/pages/explore.py", "generate": "explorer/ui/pages/generate.py",
@@ -49,3 +51,10 @@ def open_page(label: str, key: str, page: str, preset: Callable[[], None], ancho
         scroll.request(anchor)
         # query_params={}: the default (None) clears the link, which Streamlit refuses while the tabs are bound to it
         st.switch_page(PAGES[page], query_params={})
+
+
+def colour_key(names: tuple[str, ...]) -> None:
+    """The label colours of the small maps that have no legend of their own, as one line of coloured squares."""
+    items = "".join(f'<span style="margin-right:0.8em"><span style="color:{label_colour(i)}">■</span> '
+                    f"{html.escape(name)}</span>" for i, name in enumerate(names))
+    st.html(f'<div style="font-size:0.85rem">Colours, by label: {items}</div>')

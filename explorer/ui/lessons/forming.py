@@ -8,7 +8,7 @@ from explorer.lessons import forming
 from explorer.lessons.extremes import spread
 from explorer.lessons.figures import bubbles_map, forming_animation
 from explorer.ui.lessons import data
-from explorer.ui.lessons.common import answer, caption, open_page, question, words
+from explorer.ui.lessons.common import answer, caption, colour_key, open_page, question, words
 
 STAGE_WIDTH = 220  # pixels per small map: four beside each other on a wide page, two on a narrow one
 PLAY_WIDTH = 560  # the animated map: square, and no wider than the page
@@ -26,6 +26,7 @@ def render() -> None:
     stages = data.stages(data.model(data.VAE_2D).fingerprint)
     names = data.dataset().label_names
     reach = max(3.5, max(spread(m) for m in history.mu) * 1.2)
+    colour_key(names)
     with st.container(horizontal=True, key="lesson_d_stages"):  # four across, wrapping to two on a narrow page
         for i in forming.small_multiples(history):
             with st.container(width=STAGE_WIDTH):
