@@ -11,7 +11,7 @@ from explorer.data import nouns
 from explorer.groups import (ATTRIBUTE_KINDS, LEVEL, NOT_LEVEL, PICKS, STRENGTHS, along, attribute_vector, mean_latent,
                              positions, ref_text)
 from explorer.imaging import enlarge, png_bytes, tile, to_uint8
-from explorer.latent import Latents, decode_latents
+from explorer.latent import Latents, decode_latents, slider_reach
 from explorer.ui import group_panel, resources, session, sidebar, url
 from explorer.numbers import share, signed, written
 from explorer.ui.markup import plain, quoted
@@ -264,7 +264,21 @@ def _arithmetic(selection: Selection, latents: Latents, terms: dict[str, str]) -
     st.caption("Each term is a mean latent (a pick is its own mean); the last image decodes X − Y + Z, which moves X "
                "by the difference between Z and Y. How much of X's style survives depends on how cleanly that "
                "difference holds one attribute: the vector above is scored, this sum is not.")
+    _unmoved_class(selection, latents, refs)
     return {key: terms[ref] for key, ref in zip(ARITHMETIC_KEYS, refs)}
+
+
+def _unmoved_class(selection: Selection, latents: Latents, refs) -> None:
+    """On data with known factors, say when no latent dimension moves the class most: then the labels' means differ
+    only in what the dimensions do move, and decode alike (sprites' shapes on the β 8 model)."""
+    if not any(ref.startswith("label:") for ref in refs):
+        return
+    named = resources.factor_names(selection.checkpoint, selection.dataset, selection.split, latents,
+                                   slider_reach(latents))
+    class_noun = nouns(selection.dataset)[1]
+    if named and class_noun not in {name for f in named for name in (f.factor, f.also)}:
+        st.caption(f"No latent dimension of this model moves the {class_noun} most (each walked and read as on "
+                   f"Generate), so the labels' means differ in what the dimensions do move and can decode alike.")
 
 
 def render() -> None:

@@ -127,8 +127,10 @@ def test_a_vector_that_barely_moves_its_attribute_is_flagged_with_its_units():
     assert re.search(r"\d+% at \+2", warning) and "the Compare page's rows" in warning  # β 8 keeps no rotation
     assert any("The strip's numbers: degrees." in c.value for c in at.caption)
     assert all(caption.endswith("°") for caption in _strip_captions(at))
+    assert any("No latent dimension of this model moves the shape most" in c.value for c in at.caption)  # the blobs
     bold = visit(VECTORS, model="glyphs-z16")  # a vector that works is not flagged
     assert not any("barely moves" in w.value for w in bold.warning)
+    assert not any("No latent dimension" in c.value for c in bold.caption)  # its dimensions move the character
 
 
 def _strip_captions(at) -> list[str]:
