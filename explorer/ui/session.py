@@ -74,6 +74,7 @@ class Visitor:
     link_unchecked: dict[str, str] = field(default_factory=dict)  # its parameters a later page checks (Vectors')
     scroll_to: str | None = None  # where the next page opens: '' its top, else a heading's anchor (explorer.ui.scroll)
     vectors_data: str = ""  # the data (fingerprint) the Vectors page's choices were last shown for
+    vectors_shown: dict[str, str] = field(default_factory=dict)  # ... and each choice as it read then, by widget key
     link_notices: list[str] = field(default_factory=list)
     notice_slot: Any = None  # where this run's page shows them (explorer.ui.url.show_notices), None before it does
     notice_draws: int = 0  # ... and how often this run drew them there

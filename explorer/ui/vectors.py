@@ -69,10 +69,16 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
         url.add_notice(f"{key}={quoted(asked)} is not one of the attributes, groups, labels or picks here "
                        f"('{label}' shows {plain(terms[default])})")
     options = list(terms)
+    gone = None
     if session.widget_value(key, default) not in options:
+        gone = me.vectors_shown.get(key) if asked is None else None  # what the visitor last saw chosen here
         session.set_widget(key, default)  # a pick cleared, a group deleted, another model's labels
-    return where.selectbox(label, options, index=options.index(default), format_func=terms.get, key=key, help=help,
-                           bind="query-params", persist_state="session", on_change=on_change, args=args)
+    choice = where.selectbox(label, options, index=options.index(default), format_func=terms.get, key=key, help=help,
+                             bind="query-params", persist_state="session", on_change=on_change, args=args)
+    if gone is not None and gone != terms[choice]:
+        where.caption(f"{plain(gone)} is not a choice for this model's data, so {plain(terms[choice])} is shown.")
+    me.vectors_shown[key] = terms[choice]
+    return choice
 
 
 def _opposite(dataset, ref: str) -> str | None:

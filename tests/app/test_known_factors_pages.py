@@ -164,3 +164,17 @@ def test_a_link_naming_only_the_attribute_sets_it_against_its_opposite():
     no_exception(at)
     assert at.selectbox(key="vec_without").value == "level:upright"
     assert any(m.value.startswith("**italic vector, scored**") for m in at.markdown)
+
+
+def test_a_choice_another_models_data_lacks_is_said_when_it_falls_back():
+    at = visit(VECTORS, model="sprites-z10")
+    at.selectbox(key="vec_with").set_value("level:heart").run()
+    assert at.selectbox(key="vec_without").value == "not:heart"
+    at.selectbox(key="model_name").set_value("glyphs-z16").run()
+    no_exception(at)
+    assert at.selectbox(key="vec_with").value == "level:bold"
+    shown = [c.value.replace("\\", "") for c in at.caption]
+    assert "known: heart is not a choice for this model's data, so known: bold is shown." in shown
+    assert "known: not heart is not a choice for this model's data, so known: regular is shown." in shown
+    at.run()
+    assert not any("is not a choice" in c.value for c in at.caption)  # said once
