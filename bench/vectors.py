@@ -59,7 +59,8 @@ def main() -> None:
     vector = attribute_vector(latents, attribute.with_, attribute.without)
     seconds, moved = loop(checkpoint.model, latents, attribute, vector, reader, args.loop_images)
     peer = seconds * SCORED_IMAGES / args.loop_images
-    print(f"{args.attribute} vector on glyphs-z16, {SCORED_IMAGES} test glyphs of each sign x {len(STRENGTHS)} strengths:")
+    print(f"{args.attribute} vector on glyphs-z16, {SCORED_IMAGES} test glyphs of each sign x "
+          f"{len(STRENGTHS)} strengths:")
     print(f"  notebook loop (scaled from {args.loop_images}): {peer:.1f} s; +2 moved {moved:.0%} of its images")
     print(f"  explorer.vectors.scored, median of 3: {np.median(ours):.2f} s; +2 moved {score.at(2).moved:.0%}")
     print(f"  ratio loop / ours: {peer / np.median(ours):.1f}x")

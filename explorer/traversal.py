@@ -64,7 +64,8 @@ def reading_noise(reader: Reader, dataset: ImageDataset, rows: np.ndarray, seed:
         truth = _truth(dataset, head, rows)
         values, counts = np.unique(truth, return_counts=True)
         shared = values[counts >= STEPS]
-        sets = [rng.choice(np.flatnonzero(truth == rng.choice(shared)), STEPS, replace=False) for _ in range(NOISE_DRAWS)]
+        sets = [rng.choice(np.flatnonzero(truth == rng.choice(shared)), STEPS, replace=False)
+                for _ in range(NOISE_DRAWS)]
         noise[head] = _spans({head: value[np.stack(sets)]}, reader.scale, ranges)[head]
     return noise
 

@@ -1,5 +1,5 @@
-"""Bring the page to its top (or to one heading) once: Streamlit keeps the scroll of the page a button was pressed on, so a lesson's
-"Open ... on Explore", pressed at the bottom of the lesson, would open Explore halfway down."""
+"""Bring the page to its top (or to one heading) once: Streamlit keeps the scroll of the page a button was pressed
+on, so a lesson's "Open ... on Explore", pressed at the bottom of the lesson, would open Explore halfway down."""
 
 from __future__ import annotations
 
