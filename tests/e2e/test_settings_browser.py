@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from tests.e2e.conftest import wait_for_map, wait_idle
+
+RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 
 
 def number_input(page, label: str):
@@ -16,6 +20,10 @@ def set_number(page, label: str, value: str, tries: int = 3) -> None:
     for _ in range(tries):
         box.fill(value)
         box.press("Enter")
+        try:  # the run the value starts: "not running" can still be the state from before it (then a page switch
+            page.wait_for_selector(RUNNING, timeout=3_000)  # can leave before the server has the value)
+        except PlaywrightTimeout:
+            pass  # a quick run has come and gone
         wait_idle(page)
         if float(box.input_value()) == float(value):
             return
