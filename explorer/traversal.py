@@ -6,6 +6,7 @@ the shape moves when only the position does)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,3 +95,8 @@ def dimension_factors(model, latents: Latents, dataset: ImageDataset, reader: Re
         also = shown[second] if second and signal[second] >= CLOSE * signal[name] and spans[second] >= NOTHING else None
         out.append(DimensionFactor(d, shown[name], min(spans[name], 1.0), signal[name], also))
     return out
+
+
+def moved_factors(found: list[DimensionFactor]) -> Counter:
+    """How many latent dimensions move each factor (most, or nearly as far as the most)."""
+    return Counter(name for f in found for name in (f.factor, f.also) if name)

@@ -21,6 +21,7 @@ from explorer.imaging import enlarge, tile, to_uint8
 from explorer.latent import Latents, decode_latents, interpolate, prior_samples, slider_reach
 from explorer.neighbours import nearest_distance, neighbour_spacing
 from explorer.numbers import article, share
+from explorer.traversal import moved_factors
 from explorer.plots import add_picks, add_prior_circles, latent_map, manifold_figure
 from explorer.ui import live_decode, resources, session, sidebar, url
 from explorer.ui.markup import plain
@@ -165,8 +166,8 @@ def _gap(mig: Mig, factor: str) -> str:
 
 def _moved(side: Side, data: ImageDataset) -> Counter:
     """How many latent dimensions move each known factor, as the Generate page names them."""
-    named = resources.factor_names(side.checkpoint, data, SPLIT, side.latents, slider_reach(side.latents)) or []
-    return Counter(name for f in named for name in (f.factor, f.also) if name)
+    return moved_factors(resources.factor_names(side.checkpoint, data, SPLIT, side.latents,
+                                                slider_reach(side.latents)) or [])
 
 
 def _unmoved_caption(sides: list[Side], data: ImageDataset, moved: dict[str, Counter]) -> None:

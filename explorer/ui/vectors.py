@@ -16,6 +16,7 @@ from explorer.ui import group_panel, resources, session, sidebar, url
 from explorer.numbers import share, signed, written
 from explorer.ui.markup import plain, quoted
 from explorer.ui.sidebar import Selection
+from explorer.traversal import moved_factors
 from explorer.vectors import EXAMPLES, other_level, typical, unit_of
 
 VECTOR_ANCHOR = "attribute-vector"  # the vector's heading: where a lesson opens the page
@@ -207,6 +208,11 @@ def _row_name(selection: Selection, latents: Latents, position: int) -> str:
     return f"{row} ({nouns(selection.dataset)[1]} {selection.dataset.label_names[latents.labels[position]]})"
 
 
+def _counted(shown: str, where: np.ndarray) -> str:
+    """'known: bold (809 images)': a term and how many of the split's images it holds."""
+    return f"{shown} ({len(where):,} image{'s' if len(where) > 1 else ''})"
+
+
 def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) -> dict[str, str]:
     st.subheader("An attribute vector", anchor=VECTOR_ANCHOR)
     cols = st.columns(3)
@@ -225,7 +231,7 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
     where = [_positions(selection, latents, ref) for ref in (plus, minus)]
     vector = attribute_vector(latents, *where)
     attribute = _scored_attribute(selection, plus, minus)
-    named = [f"{terms[ref]} ({len(w):,} image{'s' if len(w) > 1 else ''})" for ref, w in zip((plus, minus), where)]
+    named = [_counted(terms[ref], w) for ref, w in zip((plus, minus), where)]
     chosen = ""
     if target == EXAMPLE:
         position, how = _example(selection, latents, attribute, vector, where[1])
@@ -234,7 +240,7 @@ def _attribute(selection: Selection, latents: Latents, terms: dict[str, str]) ->
         chosen = f" {named[2][0].upper()}{named[2][1:]} is a real image of {terms[minus]}: {how}."
     else:
         where.append(_positions(selection, latents, target))
-        named.append(f"{terms[target]} ({len(where[2]):,} image{'s' if len(where[2]) > 1 else ''})")
+        named.append(_counted(terms[target], where[2]))
     means, label = _means(selection, latents, where)
     model = selection.checkpoint.model
     ends = decode_latents(model, means[:2], label)
@@ -282,7 +288,7 @@ def _unmoved_class(selection: Selection, latents: Latents, refs) -> None:
     named = resources.factor_names(selection.checkpoint, selection.dataset, selection.split, latents,
                                    slider_reach(latents))
     class_noun = nouns(selection.dataset)[1]
-    if named and class_noun not in {name for f in named for name in (f.factor, f.also)}:
+    if named and class_noun not in moved_factors(named):
         st.caption(f"No latent dimension of this model moves the {class_noun} most (each walked and read as on "
                    f"Generate), so the labels' means differ in what the dimensions do move and can decode alike.")
 
