@@ -194,7 +194,8 @@ class PathConfig(_Config):
 
     steps: int = setting(10, "Images along the path", "Decoded points from A to B, both ends included.",
                          low=3, high=24, link="steps")
-    method: str = setting("linear", "Interpolation", "slerp keeps the path's norm near typical prior samples.",
+    method: str = setting("linear", "Interpolation", "slerp turns along the shell round the origin, its length "
+                          "moving evenly from A's to B's; linear cuts straight through.",
                           choices=("linear", "slerp"), link="interp",
                           names={"linear": "linear", "slerp": "spherical (slerp)"})
 

@@ -67,8 +67,9 @@ TERMS: dict[str, str] = {
                          "probability of ink (binary cross-entropy), for near black-and-white data; Gaussian: each "
                          "pixel a mean with a fixed spread (a scaled squared error).",
     "lerp": "Linear interpolation: points evenly spaced on the straight line between two codes.",
-    "slerp": "Spherical interpolation: points on the arc between two codes, keeping their length. In many dimensions "
-             "prior samples lie on a shell around the origin, and the arc stays nearer it than a straight line.",
+    "slerp": "Spherical interpolation: the direction turns along the arc between two codes while the length moves "
+             "evenly from one's to the other's. In many dimensions prior samples lie on a shell around the origin; "
+             "the arc stays on it, where a straight line cuts through the middle.",
 }
 
 

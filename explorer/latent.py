@@ -129,10 +129,12 @@ def _normal_pdf(x, mu, sigma):
 
 
 def interpolate(z0: np.ndarray, z1: np.ndarray, steps: int, method: str = "linear") -> np.ndarray:
-    """(steps, D) points from z0 to z1 inclusive, on a straight line or a great circle (slerp, White 2016).
+    """(steps, D) points from z0 to z1 inclusive, on a straight line or along the shell (slerp).
 
-    Slerp keeps the norm of the path close to that of typical prior samples, which in high dimensions
-    concentrate on a shell; a straight line cuts through the low-density centre.
+    In high dimensions prior samples concentrate on a shell, and a straight line between two of them cuts through
+    the low-density centre. Slerp turns the direction along the great circle and moves the norm straight from
+    one end's to the other's, so every step stays between the two ends' norms (White 2016's formula, used on
+    unequal norms, swings out: between near-opposite points it overshoots both).
     """
     if steps < 2:
         raise ValueError("An interpolation needs at least 2 steps.")
@@ -142,12 +144,32 @@ def interpolate(z0: np.ndarray, z1: np.ndarray, steps: int, method: str = "linea
         return ((1 - t) * z0 + t * z1).astype(np.float32)
     if method != "slerp":
         raise ValueError(f"Interpolation must be linear or slerp, not {method!r}.")
-    norms = np.linalg.norm(z0) * np.linalg.norm(z1)
-    omega = np.arccos(np.clip(np.dot(z0, z1) / norms, -1.0, 1.0)) if norms > 0 else 0.0
-    if np.sin(omega) < 1e-6:  # (anti)parallel or a zero vector: the great circle is undefined, use the line
+    r0, r1 = np.linalg.norm(z0), np.linalg.norm(z1)
+    if r0 == 0 or r1 == 0:  # no direction to turn from: the line
         return ((1 - t) * z0 + t * z1).astype(np.float32)
-    path = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
-    return path.astype(np.float32)
+    u0, u1 = z0 / r0, z1 / r1
+    omega = np.arccos(np.clip(np.dot(u0, u1), -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        if np.dot(u0, u1) > 0:  # the same direction: only the norm changes
+            return ((1 - t) * z0 + t * z1).astype(np.float32)
+        u1 = _perpendicular(u0)  # exactly opposite: every great circle joins them; turn through a fixed one
+        direction = np.where(t <= 0.5, _arc(u0, u1, 2 * t, np.pi / 2), _arc(u1, -u0, 2 * t - 1, np.pi / 2))
+    else:
+        direction = _arc(u0, u1, t, omega)
+    return (((1 - t) * r0 + t * r1) * direction).astype(np.float32)
+
+
+def _arc(u0: np.ndarray, u1: np.ndarray, t: np.ndarray, omega: float) -> np.ndarray:
+    """Unit vectors along the great circle from u0 to u1 (omega apart), at fractions t."""
+    return (np.sin((1 - t) * omega) * u0 + np.sin(t * omega) * u1) / np.sin(omega)
+
+
+def _perpendicular(u: np.ndarray) -> np.ndarray:
+    """A unit vector at right angles to u: the axis it leans on least, with u's share removed."""
+    axis = np.zeros_like(u)
+    axis[np.argmin(np.abs(u))] = 1.0
+    v = axis - np.dot(axis, u) * u
+    return v / np.linalg.norm(v)
 
 
 def prior_samples(n: int, dim: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:

@@ -59,10 +59,54 @@ def add_prior_circles(fig: go.Figure, centre: tuple[float, float] = (0.0, 0.0), 
 
 def add_picks(fig: go.Figure, points: np.ndarray, names: str = "AB") -> go.Figure:
     """The picked points (K, 2) as labelled stars over a map."""
-    fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers+text", name="picks", text=list(names[:len(points)]),
-                             textposition="top center", marker=dict(size=14, color="crimson", symbol="star",
-                                                                    line=dict(color="white", width=1)),
+    fig.add_trace(go.Scatter(x=points[:, 0], y=points[:, 1], mode="markers+text", name="picks",
+                             text=list(names[:len(points)]), textposition="top center",
+                             textfont=dict(size=15, color="crimson"),
+                             marker=dict(size=14, color="crimson", symbol="star", line=dict(color="white", width=1)),
                              hoverinfo="skip"))
+    return fig
+
+
+GROUP_SYMBOLS = ("circle-open", "square-open", "diamond-open", "triangle-up-open", "cross-open", "x-open")
+FAINT = 0.12  # the opacity of the points outside a pending selection: there, to click, but behind it
+
+
+def add_marks(fig: go.Figure, points: np.ndarray, index: np.ndarray, picks: np.ndarray | None = None,
+              path: np.ndarray | None = None, selected: np.ndarray | None = None,
+              groups: tuple[tuple[str, np.ndarray], ...] = ()) -> go.Figure:
+    """What a visitor did on a map, drawn over it: saved groups (outlined, one legend entry each, to toggle), the
+    pending selection (its points ringed, every other point faint), the path between the picks and the picks A
+    and B. picks (K,) and masks index the map's points; path (S, 2) is in the map's coordinates."""
+    for i, (name, mask) in enumerate(groups):
+        fig.add_trace(go.Scattergl(
+            x=points[mask, 0], y=points[mask, 1], mode="markers", name=f"group: {_shown_label(name)}",
+            marker=dict(size=9, symbol=GROUP_SYMBOLS[i % len(GROUP_SYMBOLS)], color="black", line=dict(width=1.2)),
+            customdata=index[mask].astype(np.int32), hovertemplate=f"row %{{customdata}}<br>group {_shown_label(name)}"
+            "<extra></extra>", legendgroup=f"group {i}", legendrank=2000))
+    if selected is not None and selected.any():
+        for trace in fig.data:
+            if isinstance(trace, go.Scattergl) and trace.marker.opacity is not None:
+                trace.marker.opacity = FAINT
+        _keep_unselected(fig)
+        fig.add_trace(go.Scattergl(
+            x=points[selected, 0], y=points[selected, 1], mode="markers", name="selected",
+            marker=dict(size=7, color="rgba(0,0,0,0)", line=dict(color="black", width=1.5)),
+            customdata=index[selected].astype(np.int32), hovertemplate="row %{customdata}<extra>selected</extra>",
+            legendrank=1500))
+    if path is not None:
+        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path A to B",
+                                 line=dict(color="black", width=2), marker=dict(size=5, color="black"),
+                                 hoverinfo="skip", legendrank=1000))
+    if picks is not None and len(picks):
+        add_picks(fig, points[picks])
+    return _data_revision(fig)
+
+
+def _keep_unselected(fig: go.Figure) -> go.Figure:
+    """A click selects one point, and Plotly would dim every other to a fifth: the picks are marked instead."""
+    for trace in fig.data:
+        if isinstance(trace, go.Scattergl) and trace.marker.opacity is not None:
+            trace.unselected = dict(marker=dict(opacity=trace.marker.opacity))
     return fig
 
 
@@ -134,15 +178,19 @@ def latent_map(
         ))
     if sigma is not None:
         add_prior_circles(fig)
+    _keep_unselected(fig)
     _square_layout(fig, axis_titles, height, uirevision)
-    # A fingerprint of the drawn data: each rerun re-sends the figure, and without it Plotly.react takes the
-    # new (equal) arrays for new data and rebuilds every WebGL buffer.
+    return _data_revision(fig)
+
+
+def _data_revision(fig: go.Figure) -> go.Figure:
+    """A fingerprint of the drawn data: each rerun re-sends the figure, and without it Plotly.react takes the new
+    (equal) arrays for new data and rebuilds every WebGL buffer."""
     digest = hashlib.blake2b(digest_size=8)
     for trace in fig.data:
         for array in (trace.x, trace.y, trace.customdata):
             digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
-    fig.update_layout(datarevision=digest.hexdigest())
-    return fig
+    return fig.update_layout(datarevision=digest.hexdigest())
 
 
 def _add_valued_points(fig: go.Figure, points, labels, label_names, index, values, value_name: str, faint: bool):
@@ -160,24 +208,6 @@ def _add_valued_points(fig: go.Figure, points, labels, label_names, index, value
         text=label_text,
         hovertemplate="row %{customdata}<br>label %{text}<br>" + value_name + " %{marker.color:.1f}<extra></extra>",
     ))
-
-
-def path_map(
-    points: np.ndarray, path: np.ndarray, ends: np.ndarray, axis_titles: tuple[str, str], exact: bool, height: int = 360
-) -> go.Figure:
-    """Where an interpolation runs on the map: the data's density, the decoded path, and its two ends."""
-    fig = go.Figure()
-    # The data as a faint density image (one small heatmap), not as points: a browser draws it in a few ms,
-    # where a thousand SVG markers (or a second WebGL context) delayed the strip by ~0.2 s (median 0.89 -> 0.70 s).
-    counts, xs, ys = np.histogram2d(points[:, 0], points[:, 1], bins=40)
-    fig.add_trace(go.Heatmap(z=np.log1p(counts.T).astype(np.float32), x=(xs[:-1] + xs[1:]) / 2, y=(ys[:-1] + ys[1:]) / 2,
-                             colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgb(140,140,140)"]], zsmooth="best",
-                             showscale=False, hoverinfo="skip", name="data density"))
-    fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path" if exact else "path (approx.)",
-                             line=dict(color="black", width=2), marker=dict(size=6, color="black"),
-                             hovertemplate="step %{pointNumber}<extra></extra>"))
-    add_picks(fig, ends)
-    return _square_layout(fig, axis_titles, height)
 
 
 def manifold_figure(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import streamlit as st
 
@@ -17,7 +19,7 @@ from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
 from explorer.latent import (
     DENSITY_CELLS, Latents, aggregate_density, decode_latents, density_grid, interpolate, point_histogram,
 )
-from explorer.plots import density_figure, latent_map, path_map, sigma_bars
+from explorer.plots import add_marks, density_figure, latent_map, sigma_bars
 from explorer.projection import METHOD_LABELS, Projection, methods_for
 from explorer.ui import group_panel, live_decode, resources, session, sidebar, url
 from explorer.ui.scores import SCORE_NAMES, image_scores
@@ -29,6 +31,7 @@ PATH_ANCHOR = "path"  # the path's heading: where a link (or a lesson) can open 
 ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
 STRIP_WIDTH = 820  # pixels the strip may take: the main column at a 1400-px window, beside the sidebar
 STRIP_GAP = 8  # pixels between images ("xsmall")
+GIF_SIZE = 192  # pixels a side of the path's animation: readable where it is shown or shared
 FACTOR_KEY = "factor"  # the known factor that colours the map: its widget's key and the link's parameter
 
 
@@ -226,7 +229,14 @@ def _path_controls() -> PathConfig:
                       method=setting_widget(PathConfig, "method", cols[1]))
 
 
-def _interpolation(selection: Selection, latents: Latents, projection: Projection, picks: list[int]) -> PathConfig:
+class MapPath(NamedTuple):
+    """The decoded path as the map draws it, and the settings it was decoded with (for the link)."""
+
+    config: PathConfig
+    points: np.ndarray  # (steps, 2), in the map's coordinates
+
+
+def _interpolation(selection: Selection, latents: Latents, projection: Projection, picks: list[int]) -> MapPath:
     checkpoint, data = selection.checkpoint, selection.dataset
     st.subheader("The path from A to B, decoded", anchor=PATH_ANCHOR)
     config = _path_controls()
@@ -245,22 +255,14 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
     _nearest_strip(data, latents, path, thumb)
     if checkpoint.model_config.conditional and label is not None:
         st.caption(f"A conditional model: every step is decoded as A's label, {plain(data.label_names[label])}.")
-    left, right = st.columns([3, 2])
-    path_xy = projection.transform(path)
-    with left:
-        st.plotly_chart(path_map(projection.points, path_xy, projection.points[[a, b]], projection.axis_titles,
-                                 projection.exact), key="path_map")
-        st.caption("Where the path runs on the map" + (
-            "." if projection.exact else
-            f": {METHOD_LABELS[projection.method]} places the decoded points by their neighbours, so this is approximate."
-        ))
-    with right:
-        name = f"path-{picks[0]}-{picks[1]}-{method}"
+    name = f"path-{picks[0]}-{picks[1]}-{method}"
+    with st.container(horizontal=True):
         st.download_button("Download the strip (PNG)", png_bytes(tile(np.stack(frames), columns=len(frames))),
                            file_name=f"{name}.png", mime="image/png", key="download_strip_png")
-        st.download_button("Download the path as an animation (GIF)", gif_bytes(np.stack(frames[1:-1])),
+        st.download_button("Download the path as an animation (GIF)",
+                           gif_bytes(np.stack([enlarge(f, GIF_SIZE) for f in decoded])),
                            file_name=f"{name}.gif", mime="image/gif", key="download_strip_gif")
-    return config
+    return MapPath(config, projection.transform(path))
 
 
 def _nearest_strip(data, latents: Latents, path: np.ndarray, thumb: int) -> None:
@@ -300,28 +302,8 @@ def render() -> None:
 
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(_map_figure(selection, latents, projection, marks, colour), key=session.map_key(),
-                        on_select="rerun", selection_mode=("points", "box", "lasso"))
-        what = {"test": "test images", "train": "training images", "all": "images (the whole data set)"}[selection.split]
-        st.caption(f"{len(latents.index):,} {what}, latent {'means' if latents.logvar is not None else 'codes'}, by "
-                   f"{METHOD_LABELS[config.method]}: each point is where the encoder puts one image. Click a point to "
-                   "pick it; click a second for the path between them. Draw a box or lasso (the map's toolbar) around "
-                   "points to make a group of them.", help=define("latent space", "μ", "posterior"))
-        if factor is not None:
-            st.caption(f"Coloured by {plain(factor.name)}, a factor the data set was made from, not read from the "
-                       "model: " + ("the legend's levels can be shown or hidden." if factor.categorical else
-                                    "from the 1st to the 99th percentile of its values."))
-        elif colour is not None:
-            st.caption(f"Coloured by {colour[1]}, from the 1st to the 99th percentile: the lowest log p(x) are the "
-                       "images the model finds least typical (the Likelihood page shows them).")
-        if marks != "points":
-            sigma = np.exp(0.5 * latents.logvar)
-            st.caption(f"±1σ bubbles of {min(ELLIPSE_SAMPLE, len(latents.mu))} of them (σ averages {sigma.mean():.3f}; "
-                       f"the prior's is 1), and the prior's circles; 90% of the means lie within "
-                       f"{spread(latents.mu):.2f} of the origin.", help=define("σ", "prior", "KL"))
-        if latent_dim == 2 and config.method == "identity":
-            _hover_decode(selection)
-            _bubble_of_bubbles(latents)
+        map_slot = st.container()  # drawn last, with the path decoded below it
+        _map_captions(selection, latents, config.method, marks, factor, colour)
     picks = me.picks
     with right:
         group_panel.pending(selection)
@@ -332,12 +314,56 @@ def render() -> None:
         st.button("Clear picks", key="clear_picks", on_click=session.clear_picks, disabled=not picks)
     link = url.settings_link(config, {"method": methods_for(latent_dim)[0]})
     link |= url.settings_link(view) | (url.settings_link(scoring) if scoring else {})
+    path = None
     if len(picks) == 2:
-        link |= url.settings_link(_interpolation(selection, latents, projection, picks))
+        path = _interpolation(selection, latents, projection, picks)
+        link |= url.settings_link(path.config)
     elif picks:
         st.caption("Pick a second point to decode the path from A to it.")
+    with map_slot:
+        _draw_map(selection, latents, projection, _map_figure(selection, latents, projection, marks, colour), path)
     _exports(selection, latents)
     sidebar.publish(selection, link)
+
+
+def _draw_map(selection: Selection, latents: Latents, projection: Projection, fig, path: MapPath | None) -> None:
+    """The map with what the visitor did on it: saved groups, the pending box or lasso, the path and the picks."""
+    me = session.visitor()
+    inside = lambda rows: np.isin(latents.index, rows)  # noqa: E731
+    groups = tuple((g.name, inside(g.rows)) for g in session.groups(selection.dataset.fingerprint).values())
+    add_marks(fig, projection.points, latents.index, picks=np.array([_position(latents, r) for r in me.picks], int),
+              path=None if path is None else path.points,
+              selected=inside(me.pending_group) if me.pending_group else None,
+              groups=tuple((name, mask) for name, mask in groups if mask.any()))
+    st.plotly_chart(fig, key=session.map_key(), on_select="rerun", selection_mode=("points", "box", "lasso"))
+    if path is not None and not projection.exact:
+        st.caption(f"The path from A to B: {METHOD_LABELS[projection.method]} places its decoded points by their "
+                   "neighbours, so where it runs on this map is approximate.")
+
+
+def _map_captions(selection: Selection, latents: Latents, method: str, marks: str, factor: Factor | None,
+                  colour: tuple | None) -> None:
+    what = {"test": "test images", "train": "training images", "all": "images (the whole data set)"}[selection.split]
+    st.caption(f"{len(latents.index):,} {what}, latent {'means' if latents.logvar is not None else 'codes'}, by "
+               f"{METHOD_LABELS[method]}: each point is where the encoder puts one image. Click a point to "
+               "pick it; click a second for the path between them. Draw a box or lasso (the map's toolbar) around "
+               "points to make a group of them; saved groups stay outlined (the legend shows or hides each).",
+               help=define("latent space", "μ", "posterior"))
+    if factor is not None:
+        st.caption(f"Coloured by {plain(factor.name)}, a factor the data set was made from, not read from the "
+                   "model: " + ("the legend's levels can be shown or hidden." if factor.categorical else
+                                "from the 1st to the 99th percentile of its values."))
+    elif colour is not None:
+        st.caption(f"Coloured by {colour[1]}, from the 1st to the 99th percentile: the lowest log p(x) are the "
+                   "images the model finds least typical (the Likelihood page shows them).")
+    if marks != "points":
+        sigma = np.exp(0.5 * latents.logvar)
+        st.caption(f"±1σ bubbles of {min(ELLIPSE_SAMPLE, len(latents.mu))} of them (σ averages {sigma.mean():.3f}; "
+                   f"the prior's is 1), and the prior's circles; 90% of the means lie within "
+                   f"{spread(latents.mu):.2f} of the origin.", help=define("σ", "prior", "KL"))
+    if latents.mu.shape[1] == 2 and method == "identity":
+        _hover_decode(selection)
+        _bubble_of_bubbles(latents)
 
 
 def _exports(selection: Selection, latents: Latents) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,13 @@ def live_payloads(at: AppTest) -> dict[str, bytes]:
         proto = element.proto
         found[proto.id.rsplit("-", 1)[-1]] = proto.bytes
     return found
+
+
+def plotly_array(values) -> list:
+    """A Plotly array from a chart's spec: a list, or numpy's base64-encoded typed array."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
 
 
 def no_exception(at: AppTest) -> None:

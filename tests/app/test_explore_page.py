@@ -11,9 +11,10 @@ from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.compare import prior_fit
 from explorer.latent import encode_dataset
 from explorer.numbers import share
+from explorer.plots import FAINT
 from explorer.data import load_dataset, split_indices
 from explorer.webdecoder import read_payload
-from tests.app.conftest import image_urls, live_payloads, no_exception, select_points
+from tests.app.conftest import image_urls, live_payloads, no_exception, plotly_array, select_points
 
 TEST_ROWS = load_dataset("mnist5k").test_index
 
@@ -59,7 +60,14 @@ def test_one_click_shows_the_point_then_a_second_decodes_the_path(app):
     captions = [float(i.proto.imgs[0].caption.split()[0]) for i in nearest.image]
     assert captions[0] < 0.01 and captions[-1] < 0.01  # at the ends, A and B themselves
     assert max(captions) > captions[0]
-    assert len(at.get("plotly_chart")) == 4  # the map, each pick's σ bars, and the path drawn on a fourth chart
+    assert len(at.get("plotly_chart")) == 3  # the map and each pick's σ bars
+    (stars,) = traces(at, "latent_map", name="picks")
+    (path,) = traces(at, "latent_map", name="path A to B")
+    latents = bundled_latents("mnist5k-z2")  # on the identity map the path runs from A's mean to B's
+    ends = latents.mu[np.searchsorted(latents.index, TEST_ROWS[:2])]
+    xy = lambda t: np.array([plotly_array(t["x"]), plotly_array(t["y"])]).T  # noqa: E731
+    assert np.allclose(xy(stars), ends, atol=1e-5) and stars["text"] == ["A", "B"]
+    assert len(xy(path)) == 10 and np.allclose(xy(path)[[0, -1]], ends, atol=1e-5)
     assert {"download_strip_png", "download_strip_gif"} <= {b.key for b in at.download_button}
 
 
@@ -109,6 +117,9 @@ def test_a_box_selection_becomes_a_named_group_and_the_map_lets_go_of_it(app):
     assert "40 images selected" in at.get_by_key("pending_group").markdown[0].value
     assert me.map_round == 1  # drawn afresh under a new key: the 40 points no longer travel with each rerun
     assert [c.key for c in at.get("plotly_chart") if c.key.startswith("latent_map")] == ["latent_map-1"]
+    (ring,) = traces(at, "latent_map-1", name="selected")  # the selection stays drawn, the rest faint
+    assert sorted(plotly_array(ring["customdata"])) == sorted(TEST_ROWS[:40])
+    assert all(t["marker"]["opacity"] == FAINT for t in traces(at, "latent_map-1", type="scattergl")[:10])
     assert len(image_urls(at, "pending_group")) == 1  # the mean image
     at.text_input(key="group_name").input("slanted <b>ones</b>").run()
     at.button(key="save_group").click().run()
@@ -126,6 +137,9 @@ def test_a_box_selection_becomes_a_named_group_and_the_map_lets_go_of_it(app):
     select_points(at, *TEST_ROWS[100:110])
     at.button(key="save_group").click().run()  # unnamed: numbered after the groups kept
     assert list(at.session_state["visitor"].groups.values())[0].keys() == {"slanted ones", "group 2"}
+    outlined = {t["name"]: sorted(plotly_array(t["customdata"])) for t in traces(at, "latent_map-2") if t["name"].startswith("group")}
+    assert outlined == {"group: slanted ones": sorted(TEST_ROWS[:40]), "group: group 2": sorted(TEST_ROWS[100:110])}
+    assert not traces(at, "latent_map-2", name="selected")  # saved: no longer pending
     assert at.query_params["groups"].startswith("slanted ones:")  # the definitions travel in the link
 
 

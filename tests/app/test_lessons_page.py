@@ -18,7 +18,7 @@ from explorer.lessons.common import typical_row
 from explorer.reader import reader_for
 from explorer.ui.lessons.page import GLOSSARY, LESSONS
 from explorer.vectors import class_reader
-from tests.app.conftest import APP, no_exception
+from tests.app.conftest import APP, no_exception, plotly_array
 
 PAGE = "explorer/ui/pages/lessons.py"
 
@@ -73,7 +73,7 @@ def test_the_captions_state_what_their_figures_draw(app):
     bubble = sampling.bubble_draws(checkpoint.model, latents, typical_row(latents, 3))
     assert sampling.draws_caption(bubble, data.label_names) in text
     sigma = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["y"]  # the bars the caption describes
-    assert f"from {min(_decode(sigma)):.2f} to {max(_decode(sigma)):.2f}" in text[0]
+    assert f"from {min(plotly_array(sigma)):.2f} to {max(plotly_array(sigma)):.2f}" in text[0]
     lesson = paths.path_lesson(checkpoint.model, latents, class_reader(reader_for(data)))
     assert [paths.path_caption(lesson, p, data.label_names, data.labels) in text for p in lesson.paths] == [True, True]
     z2, latents2 = _bundled("mnist5k-z2")
@@ -81,14 +81,6 @@ def test_the_captions_state_what_their_figures_draw(app):
     for stage in (forming.stages(history)[i] for i in forming.small_multiples(history)):
         assert forming.stage_caption(stage) in text
     assert "leaves gaps" not in " ".join(text)
-
-
-def _decode(values) -> list[float]:
-    """A Plotly array from a chart's spec: a list, or numpy's base64-encoded typed array."""
-    if isinstance(values, dict):
-        import base64
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
-    return list(values)
 
 
 def test_one_click_scores_the_unusual_images_with_the_blank_image_caveat_in_sight(app):

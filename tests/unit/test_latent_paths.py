@@ -35,6 +35,19 @@ def test_slerp_of_parallel_vectors_falls_back_to_the_line():
     assert np.allclose(path, [[1, 1], [1.5, 1.5], [2, 2]])
 
 
+@pytest.mark.parametrize("far", [-1.0, -0.999])  # exactly and nearly opposite
+def test_slerp_stays_between_the_ends_norms(far):
+    """Between near-opposite points of unequal norm the textbook formula swings far outside both; the path here
+    keeps every step's norm between the ends' and never passes near the origin."""
+    z0 = np.array([1.0, 0.2, 0.0])
+    z1 = far * 3.0 * z0 / np.linalg.norm(z0) + np.array([0.0, 0.0, 1e-3 * (far != -1.0)])
+    path = interpolate(z0, z1, 9, "slerp")
+    norms = np.linalg.norm(path, axis=1)
+    assert np.allclose(path[0], z0, atol=1e-6) and np.allclose(path[-1], z1, atol=1e-5)
+    assert norms.min() >= np.linalg.norm(z0) - 1e-5 and norms.max() <= np.linalg.norm(z1) + 1e-5
+    assert np.all(np.diff(norms) > 0)  # the norm moves straight from one end's to the other's
+
+
 def test_interpolation_arguments():
     with pytest.raises(ValueError, match="at least 2 steps"):
         interpolate(np.zeros(2), np.ones(2), 1)
