@@ -101,11 +101,11 @@ def _check_link(colours: tuple[str, ...], factors) -> None:
     _, spec = specs(MapConfig)["colour"]
     offered = {link_text(spec, c) for c in colours}
     if colour is not None and colour not in offered and colour in {link_text(spec, c) for c in COLOURINGS}:
-        url.add_notice(f"colour={quoted(colour)} is not offered for this model (it colours by "
+        url.reject("colour", f"colour={quoted(colour)} is not offered for this model (it colours by "
                        f"{', '.join(sorted(offered))})")
     names = [f.name for f in factors]
     if factor is not None and factor not in names:
-        url.add_notice(f"factor={quoted(factor)} is not a known factor of this model's data"
+        url.reject(FACTOR_KEY, f"factor={quoted(factor)} is not a known factor of this model's data"
                        + (f" ({', '.join(names)})" if names else " (it has none)"))
 
 

@@ -33,6 +33,7 @@ TRAIN_DATA = "train_data"
 SAVE_NAME = "train_save_name"
 SNAPSHOT_EPOCH = "snapshot_epoch"
 LABEL = "label"
+LESSON = "lesson"  # the Lessons page's tabs (?lesson=c.+From+a+3+to+an+8)
 MAP = "latent_map"
 COMPARE_MODELS = ("compare_a", "compare_b")  # the Compare page's two model choices (also its link parameters)
 

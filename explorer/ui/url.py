@@ -28,6 +28,8 @@ from explorer.ui.markup import plain, quoted
 LINKED = (ProjectionConfig, PathConfig, SamplingConfig, MapConfig, ScoreConfig)
 SPLITS = ("test", "train", "all")
 PAGE_CHECKED = ("vec_", "arith_", "factor", "colour")  # parameters only their page can check (against its data)
+OWN = ("model", "picks", "groups")  # the parameters this module writes itself
+STREAMLIT_OWN = ("embed", "embed_options")  # Streamlit's own: never ours to drop
 
 
 def one(value: Any) -> str:
@@ -58,6 +60,7 @@ def first_visit() -> dict[str, Any] | None:
     me.link_read = True
     params = st.query_params.to_dict()
     me.link_unchecked = {key: one(value) for key, value in params.items() if key.startswith(PAGE_CHECKED)}
+    _unknown(params)
     return params
 
 
@@ -69,7 +72,7 @@ def restore_model(params: dict[str, Any], param: str = "model", key: str = sessi
         if name in known_checkpoints():
             session.set_widget(key, name)
         else:
-            session.visitor().link_notices.append(f"the model {quoted(name, 60)} is not one of this server's models")
+            reject(param, f"the model {quoted(name, 60)} is not one of this server's models")
 
 
 def restore_groups(params: dict[str, Any], dataset: ImageDataset) -> None:
@@ -79,7 +82,7 @@ def restore_groups(params: dict[str, Any], dataset: ImageDataset) -> None:
     try:
         found = parse_groups(one(params["groups"]), len(dataset))
     except ValueError as error:
-        session.visitor().link_notices.append(f"its groups could not be read ({plain(str(error))})")
+        reject("groups", f"its groups could not be read ({plain(str(error))})")
         return
     kept = session.groups(dataset.fingerprint)
     kept.update({group.name: group for group in found})
@@ -91,7 +94,6 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
                reach: float = Z_LIMIT) -> None:
     """Note every bound value the widgets will drop (they fall back to their defaults), and restore the picks.
     reach: how far the latent sliders go each way (explorer.latent.slider_reach)."""
-    notices = session.visitor().link_notices
     for key, (field, spec) in _linked_fields(latent_dim, label_names, reach).items():
         if key not in params:
             continue
@@ -102,15 +104,15 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
             valid = False
         if not valid:
             shown = dataclasses.replace(spec, choices=tuple(spec.names[c] for c in spec.choices)) if spec.names else spec
-            notices.append(f"{key}={quoted(text, 20)} is not {plain(describe(field, shown))}")
+            reject(key, f"{key}={quoted(text, 20)} is not {plain(describe(field, shown))}")
     beyond = sorted((k for k in params if re.fullmatch(r"z\d{1,6}", k) and int(k[1:]) >= latent_dim),
                     key=lambda k: int(k[1:]))
     if beyond:
-        notices.append(f"{', '.join(beyond[:4])}{' ...' if len(beyond) > 4 else ''} "
+        reject(beyond, f"{', '.join(beyond[:4])}{' ...' if len(beyond) > 4 else ''} "
                        f"{'is not a dimension' if len(beyond) == 1 else 'are not dimensions'} of this "
                        f"{latent_dim}-D model")
     if session.LABEL in params and not label_names:
-        notices.append("label= only chooses what a conditional model draws, and this model is not one")
+        reject(session.LABEL, "label= only chooses what a conditional model draws, and this model is not one")
     if "picks" in params:
         try:
             picks = [int(p) for p in one(params["picks"]).split(",") if p != ""][:2]
@@ -118,20 +120,38 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
                 raise ValueError
             session.visitor().picks = picks
         except (ValueError, OverflowError):
-            notices.append("the picked points are not in this model's data split")
+            reject("picks", "the picked points are not in this model's data split")
+
+
+def known_parameter(key: str) -> bool:
+    """Whether any page of the app reads this link parameter."""
+    linked = {spec.link for c in LINKED for _, spec in specs(c).values() if spec.link}
+    named = {*linked, *OWN, *STREAMLIT_OWN, *session.COMPARE_MODELS, session.SPLIT, session.LABEL, session.LESSON}
+    return key in named or key.startswith(PAGE_CHECKED) or re.fullmatch(r"z\d{1,6}", key) is not None
+
+
+def _unknown(params: dict[str, Any]) -> None:
+    """Parameters no page reads (an older link's `z=1,2`, a typo): named, and dropped from the address bar."""
+    unknown = sorted(k for k in params if not known_parameter(k))
+    if unknown:
+        reject(unknown, f"{', '.join(quoted(k, 20) for k in unknown[:4])}{' ...' if len(unknown) > 4 else ''} "
+                        f"{'is not a setting' if len(unknown) == 1 else 'are not settings'} of this app")
+
+
+def reject(keys: str | list[str], text: str) -> None:
+    """Say that a link's value could not be used, and take it out of the address bar, so that sharing the view
+    again does not pass it on."""
+    session.visitor().link_notices.append(text)
+    _draw_notices()  # joins the page's one warning, when it is already drawn
+    for key in [keys] if isinstance(keys, str) else keys:
+        if key in st.query_params:
+            del st.query_params[key]
 
 
 def show_notices() -> None:
-    """The link's notices, in one warning here; a later check on the page (add_notice) joins the same warning."""
+    """The link's notices, in one warning here; a later check on the page (reject) joins the same warning."""
     me = session.visitor()
     me.notice_slot = st.empty()
-    _draw_notices()
-
-
-def add_notice(text: str) -> None:
-    """Say, in the link's one warning, that a value a page checked itself could not be used."""
-    me = session.visitor()
-    me.link_notices.append(text)
     _draw_notices()
 
 

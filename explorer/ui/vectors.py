@@ -67,7 +67,7 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
     me = session.visitor()
     asked = me.link_unchecked.pop(key, None)  # the bound widget drops a link's value it has no option for: say so
     if asked is not None and asked not in terms.values():
-        url.add_notice(f"{key}={quoted(asked)} is not one of the attributes, groups, labels or picks here "
+        url.reject(key, f"{key}={quoted(asked)} is not one of the attributes, groups, labels or picks here "
                        f"('{label}' shows {plain(terms[default])})")
     options = list(terms)
     gone = None

@@ -90,6 +90,7 @@ def test_projection_parameters_survive_a_switch_and_back(app):
         (dict(model="mnist5k-z16", proj="Identity (z0, z1)"), "proj='Identity (z0, z1)' is not one of PCA, UMAP, t-SNE"),
         (dict(model="![x](http://host/t.png)"), "the model '![x](http://host/t.png)' is not one of"),
         (dict(nn="[log in again](http://host)"), "nn='[log in again](http:…' is not a whole number"),
+        (dict(z="1,2"), "'z' is not a setting of this app"),  # an older link's format
     ],
 )
 def test_tampered_links_fall_back_to_defaults_with_a_notice(models_dir, monkeypatch, params, notice):
@@ -100,6 +101,8 @@ def test_tampered_links_fall_back_to_defaults_with_a_notice(models_dir, monkeypa
     assert not any(re.search(r"(?<!\\)[\[\]!]", w.value) for w in at.warning)  # a link's text is never markup
     assert at.session_state["visitor"].picks == []
     assert len(at.get("plotly_chart")) == 1  # the default view still shows its map
+    kept = {"model": "mnist5k-z16", "proj": "UMAP"}  # valid: they stay
+    assert all(at.query_params.get(k) != v for k, v in params.items() if kept.get(k) != v), at.query_params
     at.button(key="url_notices_ok").click().run()
     assert not at.warning
 

@@ -9,7 +9,7 @@ from explorer.ui import session, sidebar, url
 from explorer.ui.markup import quoted
 from explorer.ui.lessons import autoencoder, data, forming, paths, sampling, unusual, vectors
 
-TAB = "lesson"  # the tabs' key, and the link's parameter (?lesson=c.+From+a+3+to+an+8)
+TAB = session.LESSON  # the tabs' key, and the link's parameter
 LESSONS = {"a. Prior samples": sampling, "b. Autoencoder vs VAE": autoencoder, "c. From a 3 to an 8": paths,
            "d. The map forming": forming, "e. Adding an attribute": vectors, "f. Flagging the unusual": unusual}
 GLOSSARY = "Words used here"
@@ -31,7 +31,7 @@ def render() -> None:
     st.title("What a VAE learns, in six questions")
     url.show_notices()
     if link and TAB in link and url.one(link[TAB]) not in [*LESSONS, GLOSSARY]:  # the bound tabs drop it silently
-        url.add_notice(f"{TAB}={quoted(url.one(link[TAB]))} is not one of the lessons, so the first is open")
+        url.reject(TAB, f"{TAB}={quoted(url.one(link[TAB]))} is not one of the lessons, so the first is open")
     st.markdown("Each tab answers one question with live pictures from the models that come with this app, trained "
                 "on 5,000 handwritten digits (lesson e: on 7,936 characters drawn in 16 fonts). Hover the (?) marks for the words; every number in a caption is "
                 "computed from the picture beside it.")
