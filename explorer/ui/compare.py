@@ -81,8 +81,10 @@ def _choose_models() -> tuple[str, str]:
         chosen.append(col.selectbox(f"Model {tag}", names, index=names.index(default), key=key, persist_state="session"))
     # In the link only a server's own models, and only when not the default: a visitor's uploads never go into a URL.
     server = known_checkpoints()
-    url.set_params({key: name if name in server and name != default else None
-                    for key, name, default in zip(session.COMPARE_MODELS, chosen, DEFAULTS)})
+    params = {key: name if name in server and name != default else None
+              for key, name, default in zip(session.COMPARE_MODELS, chosen, DEFAULTS)}
+    url.set_params(params)
+    url.share({k: v for k, v in params.items() if v is not None}, shareable=all(n in server for n in chosen))
     return chosen[0], chosen[1]
 
 

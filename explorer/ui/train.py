@@ -171,7 +171,9 @@ def _save_trained() -> None:
     except OSError as error:
         me.save_result = ("error", f"Could not save ({error.strerror or 'the disk refused'}); try again later.")
         return
-    me.save_result = ("success", f"Saved as {name!r}: it is in the model list for everyone.")
+    session.show(name)  # the saved model is the one in use, so the pages' links name it
+    me.save_result = ("success", f"Saved as {name!r} and now in use: it is in the model list for everyone, and "
+                                 "\"Share this view\" gives a link that opens it in any browser.")
 
 
 def _after_run(job: TrainingJob) -> None:
@@ -218,7 +220,7 @@ def _live() -> None:
 
 
 def render() -> None:
-    sidebar.model_sidebar()
+    sidebar.publish(sidebar.model_sidebar(), {})  # the share box: after a save, a link to the saved model
     st.title("Train a VAE (or a plain autoencoder)")
     holder = session.job_holder()
     job = holder.job

@@ -186,9 +186,7 @@ def publish(model: str | None, picks: list[int], settings: dict[str, str], group
     """
     own = {"model": model, "picks": ",".join(str(r) for r in picks) or None, "groups": groups}
     set_params(own)
-    link = {k: v for k, v in own.items() if v is not None} | settings
-    with st.sidebar:
-        _share_box(link, shareable=model is not None)
+    share({k: v for k, v in own.items() if v is not None} | settings, shareable=model is not None)
 
 
 def set_params(values: dict[str, str | None]) -> None:
@@ -200,9 +198,9 @@ def set_params(values: dict[str, str | None]) -> None:
             st.query_params[key] = value
 
 
-def _share_box(link: dict[str, str], shareable: bool) -> None:
-    """A copyable link (st.code has a copy button)."""
-    with st.popover("Share this view", icon=":material/link:"):
+def share(link: dict[str, str], shareable: bool = True) -> None:
+    """"Share this view" in the sidebar: the page's link (these parameters), to copy (st.code has a button)."""
+    with st.sidebar, st.popover("Share this view", icon=":material/link:"):
         base = (st.context.url or "").split("?")[0]
         st.code(f"{base}?{urlencode(link)}" if link else base, language=None, wrap_lines=True)
         st.caption("Copy the link with the button at its right." + (

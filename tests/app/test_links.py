@@ -136,3 +136,15 @@ def test_a_link_for_dimensions_or_a_label_this_model_lacks_says_so():
     assert "z7, z15 are not dimensions of this 2-D model" in warning
     assert "label= only chooses what a conditional model draws, and this model is not one" in warning
     assert at.slider(key="z1").value == 1.5  # what the model has is kept
+
+
+PAGES = ("explore", "generate", "vectors", "compare", "likelihood", "train", "lessons")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_offers_its_link(app, page):
+    at = app()
+    at.switch_page(f"explorer/ui/pages/{page}.py").run()
+    no_exception(at)
+    boxes = [p for p in at.sidebar.get("popover") if p.proto.popover.label == "Share this view"]
+    assert len(boxes) == 1 and boxes[0].code  # the link (AppTest has no host: a page at its defaults is empty)

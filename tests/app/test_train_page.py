@@ -83,7 +83,10 @@ def test_a_finished_run_can_be_saved_and_downloaded(app, models_dir):
     at.button(key="train_save").click().run()
     saved = models_dir / "digits-from-test.safetensors"
     assert saved.exists() and load_checkpoint(saved).dataset == "digits"
-    assert "digits-from-test" in at.selectbox(key="model_name").options
+    assert at.selectbox(key="model_name").value == "digits-from-test"  # saved, and now the one in use
+    assert at.query_params["model"] == "digits-from-test"
+    (link,) = [c.value for c in at.sidebar.code]  # the share box names it, with nothing about a session's copy
+    assert "model=digits-from-test" in link and not any("lives only in your session" in c.value for c in at.caption)
     at.button(key="train_save").click().run()  # the same name again: refused, the file stays
     assert any("already exists" in e.value for e in at.error)
     saved.unlink()

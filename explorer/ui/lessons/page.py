@@ -49,3 +49,5 @@ def render() -> None:
     if tabs[-1].open:
         with tabs[-1]:
             _glossary()
+    shown = next((label for tab, label in zip(tabs, [*LESSONS, GLOSSARY]) if tab.open), None)
+    url.share({TAB: shown} if shown not in (None, next(iter(LESSONS))) else {})
