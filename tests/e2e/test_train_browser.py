@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import numpy as np
 import pytest
 
+from explorer.checkpoint import saved_models_dir
 from tests.e2e.conftest import Server, click_point, lonely_pair, map_points, settled_count, wait_for_map, wait_idle
 
 LIVE_CHART = ".st-key-train_live [data-testid='stVegaLiteChart']"  # the first one: the loss balance
@@ -78,6 +80,34 @@ def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, s
     page.wait_for_selector(".st-key-interp_strip [data-testid='stImage'] img")
     assert settled_count(page, ".st-key-interp_strip [data-testid='stImage']", 12) == 12
     assert page.locator("[data-testid='stException']").count() == 0
+    _save_and_share(page)
+
+
+def _save_and_share(page) -> None:
+    """Save the run on the server: it becomes the model in use, and the page's link opens it in a fresh browser."""
+    name = f"e2e-saved-{uuid.uuid4().hex[:8]}"
+    page.get_by_role("link", name="Train").click()
+    page.wait_for_selector(".st-key-train_save")
+    wait_idle(page)
+    page.get_by_label("Save on the server as").fill(name)
+    page.get_by_label("Save on the server as").press("Enter")
+    wait_idle(page)
+    page.locator(".st-key-train_save button").click()
+    try:
+        page.wait_for_selector(f"text=Saved as '{name}' and now in use")
+        page.wait_for_function(f"() => location.search.includes('model={name}')")
+        assert page.locator("[data-testid='stSidebar'] input[aria-label='Model']").input_value() == name
+        fresh = page.context.browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        try:
+            fresh.goto(page.url.replace("/train", "/"))
+            wait_for_map(fresh)
+            wait_idle(fresh)
+            assert fresh.locator("[data-testid='stSidebar'] input[aria-label='Model']").input_value() == name
+            assert fresh.locator("[data-testid='stAlertContentWarning']").count() == 0
+        finally:
+            fresh.context.close()
+    finally:
+        (saved_models_dir() / f"{name}.safetensors").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")
