@@ -20,6 +20,8 @@ from explorer.ui.widgets import setting_widget
 SAMPLES_ANCHOR = "samples-from-the-prior"  # the prior samples' heading: where a lesson opens the page
 Z_STEP = 0.05
 SLIDER_IMAGE = 280  # pixels: the decoded image beside the sliders
+SLIDERS_SHOWN = 5  # more sliders than this scroll in a box of SLIDERS_HEIGHT pixels, so the image beside them
+SLIDERS_HEIGHT = 420  # stays in view while any one is dragged (and the box fits a laptop's screen)
 _AUTOENCODER_NOTE = (
     "{name} is a plain autoencoder: no KL term pulled its codes toward the prior N(0, I). The sliders span its "
     "codes{reach}; the samples from the prior and the grid below cover only the prior's region, where an "
@@ -102,7 +104,7 @@ def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray,
     unit = " nats" if what == "KL" else ""
     order = np.argsort(-kl, kind="stable")  # most informative dimension first
     z = np.zeros((1, latent_dim), np.float32)
-    with left:
+    with left, st.container(key="sliders", height=SLIDERS_HEIGHT if latent_dim > SLIDERS_SHOWN else "content"):
         for d in order:
             z[0, d] = st.slider(f"z{d} · {what} {kl[d]:.2f}{unit}{factors.get(int(d), '')}", -reach, reach, 0.0, step=Z_STEP,
                                 key=session.z_key(int(d)), bind="query-params", persist_state="session")

@@ -111,6 +111,26 @@ def test_a_dragged_slider_redraws_the_image_before_release(page, server, model, 
     assert page.locator("[data-testid='stException']").count() == 0
 
 
+@pytest.mark.parametrize("width, height", [(1400, 900), (800, 900)])
+def test_the_live_image_stays_in_view_while_the_last_slider_is_dragged(page, server, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    _open_generate(page, server, "mnist5k-z16")
+    slider = page.locator(".st-key-z15 [data-orientation='horizontal'][style*='touch-action']")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    first = page.locator(LIVE).evaluate("c => c.toDataURL()")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2, steps=4)
+    page.wait_for_timeout(100)
+    image = page.locator(LIVE).bounding_box()
+    drawn = page.locator(LIVE).evaluate("c => c.toDataURL()")
+    page.mouse.up()
+    assert drawn != first  # it redrew for z15 ...
+    assert 0 <= image["y"] and image["y"] + image["height"] / 2 <= height, image  # ... where the visitor sees it
+    assert 0 <= image["x"] and image["x"] + image["width"] <= width
+
+
 def _assert_draws(page, model, z: np.ndarray, label: int | None, tries: int = 20) -> None:
     """The live canvas shows the decode of z (it redraws on the next animation frame after a rerun)."""
     for _ in range(tries):
