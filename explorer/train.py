@@ -178,3 +178,25 @@ def _diverged(step: int, epoch: int, what: str, config: TrainConfig) -> Training
         f"The model keeps its weights from step {step}. Try a lower learning rate (it was {config.lr:g})"
         + (" or a smaller beta." if config.beta > 1 else ".")
     )
+
+
+PROBE_STEPS = 6  # training steps timed to estimate a run; the first is left out (it allocates)
+PROBE_MAX_PARAMETERS = 5_000_000  # larger models are not built just to time them
+
+
+def measure_speed(model_config, dataset: ImageDataset, config: TrainConfig) -> float | None:
+    """Training images per second for these settings on this machine, now (beside whatever else it runs): a few
+    steps of a throwaway model; None for a model too large to build for that."""
+    with torch.device("meta"):
+        size = sum(p.numel() for p in VAE(model_config, dataset.image_shape, dataset.num_classes).parameters())
+    if size > PROBE_MAX_PARAMETERS:
+        return None
+    model = VAE(model_config, dataset.image_shape, dataset.num_classes)
+    steps = train_steps(model, dataset, dataclasses.replace(config, epochs=1))
+    first = next(steps)
+    started, last = time.perf_counter(), first
+    for last, _ in zip(steps, range(PROBE_STEPS - 1)):
+        pass
+    steps.close()
+    timed = last.step - first.step
+    return timed * config.batch_size / (time.perf_counter() - started) if timed else None

@@ -31,6 +31,7 @@ from explorer.runqueue import RunQueue
 from explorer.runtime import configure_threads
 from explorer.reader import Reader, reader_for
 from explorer.scoring import ImageScores, score_images
+from explorer.train import measure_speed
 from explorer.traversal import DimensionFactor, dimension_factors
 from explorer.vectors import (EXAMPLES, Strip, VectorScore, best_strip, class_reader, measure_for, read_once, scored,
                               typical)
@@ -305,6 +306,15 @@ def max_runs() -> int:
         return max(1, int(os.environ.get("EXPLORER_MAX_RUNS", DEFAULT_MAX_RUNS)))
     except ValueError:
         return DEFAULT_MAX_RUNS
+
+
+SPEED_TTL_S = 60  # a measured training speed stands for a minute: the server's load changes
+
+
+@st.cache_resource(ttl=SPEED_TTL_S, max_entries=16, show_spinner="Timing a few training steps ...")
+def training_speed(model_config, train_config, data: str, _dataset: ImageDataset) -> float | None:
+    """Training images per second for these settings on this server now (explorer.train.measure_speed)."""
+    return measure_speed(model_config, _dataset, train_config)
 
 
 @st.cache_resource

@@ -219,6 +219,25 @@ def _live() -> None:
         st.rerun()
 
 
+def _estimate() -> str:
+    """How long the run would take at the speed this server trains these settings now (timed, not promised)."""
+    me = session.visitor()
+    name = session.widget_value(session.TRAIN_DATA)
+    if me.train_configs is None or name is None:
+        return ""
+    model_config, train_config = me.train_configs
+    try:
+        dataset = sidebar.dataset_named(name)
+        speed = resources.training_speed(model_config, train_config, dataset.fingerprint, dataset)
+    except ValueError:
+        return ""  # settings that cannot train this data: Start says why
+    if not speed:
+        return ""
+    seconds = train_config.epochs * len(dataset.train_index) / speed
+    return (f" At the speed this server trains these settings now ({speed:,.0f} images a second over a few "
+            f"timed steps), the run takes about {seconds:,.0f} s, and a little more for the test after each epoch.")
+
+
 def render() -> None:
     sidebar.publish(sidebar.model_sidebar(), {})  # the share box: after a save, a link to the saved model
     st.title("Train a VAE (or a plain autoencoder)")
@@ -237,9 +256,7 @@ def render() -> None:
     if me.start_error:
         st.error(plain(me.start_error))
     if job is None:
-        default = session.widget_value(session.TRAIN_DATA) == "mnist5k"
-        st.info("Choose the data and settings, then Start."
-                + (" The defaults train a 2-D MNIST model in 15-30 s on 2 cores." if default else ""))
+        st.info("Choose the data and settings, then Start." + _estimate())
         _recorded()
         return
     me.polling = busy(job)

@@ -11,6 +11,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
+from explorer.data import load_dataset
 from explorer.history import history_path, load_history
 from explorer.lessons import forming
 from explorer.ui import resources
@@ -314,3 +315,15 @@ def test_a_runs_map_shows_each_dimensions_average_sigma_per_epoch(app):
     spec, _ = _forces(at, "average σ per dimension")
     assert spec["layer"][1]["transform"][0]["filter"] == "datum.dim == 'average'"
     assert any(c.value.startswith("Epoch 2: 90% of the means within") for c in at.caption)
+
+
+def test_the_time_a_run_takes_is_estimated_from_the_servers_measured_speed(app):
+    at = open_train(app, epochs=4)
+    (info,) = [i.value for i in at.info if i.value.startswith("Choose the data")]
+    speed, seconds = re.search(r"\(([\d,]+) images a second .* takes about ([\d,]+) s", info).groups()
+    digits = load_dataset("digits")
+    expected = 4 * len(digits.train_index) / float(speed.replace(",", ""))
+    assert abs(float(seconds.replace(",", "")) - expected) <= 0.5 + 0.01 * expected  # epochs x images / speed
+    at.number_input(key="train_epochs").set_value(8).run()
+    (info,) = [i.value for i in at.info if i.value.startswith("Choose the data")]
+    assert float(re.search(r"takes about ([\d,]+) s", info).group(1).replace(",", "")) >= 2 * expected - 1

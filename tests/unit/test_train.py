@@ -9,7 +9,7 @@ import torch
 
 from explorer.config import ModelConfig, TrainConfig
 from explorer.model import create_model
-from explorer.train import StepMetrics, TrainingDiverged, train_steps
+from explorer.train import StepMetrics, TrainingDiverged, measure_speed, train_steps
 
 MODEL = ModelConfig(latent_dim=3, hidden_dims=(32,))
 
@@ -154,3 +154,11 @@ def test_bf16_and_fp32_reach_similar_elbos(tiny_dataset):
 def test_precision_is_validated():
     with pytest.raises(ValueError, match="precision must be one of auto, fp32, bf16"):
         TrainConfig(precision="fp8")
+
+
+def test_measure_speed_times_a_few_steps_and_builds_no_huge_model(tiny_dataset):
+    data = tiny_dataset(n=400)
+    speed = measure_speed(ModelConfig(latent_dim=2, hidden_dims=(16,)), data, TrainConfig(batch_size=16))
+    assert speed is not None and speed > 0
+    huge = ModelConfig(latent_dim=2, hidden_dims=(4096, 4096))  # 17M parameters: not built to be timed
+    assert measure_speed(huge, tiny_dataset(shape=(1, 32, 32)), TrainConfig()) is None
