@@ -164,6 +164,8 @@ class MapConfig(_Config):
                           choices=COLOURINGS, link="colour", widget="select",
                           names={"label": "label", "factor": "a known factor", "log_px": "log p(x) (IWAE bound)", "elbo": "ELBO",
                                  "recon": "reconstruction error", "kl": "KL"})
+    images: bool = setting(False, "Images as points", "Draw every point as its image. Without it, the points "
+                           "become their images once zoomed in to 400 or fewer.", link="images")
 
 
 @dataclass(frozen=True)

@@ -67,41 +67,6 @@ def add_picks(fig: go.Figure, points: np.ndarray, names: str = "AB") -> go.Figur
     return fig
 
 
-GROUP_SYMBOLS = ("circle-open", "square-open", "diamond-open", "triangle-up-open", "cross-open", "x-open")
-FAINT = 0.12  # the opacity of the points outside a pending selection: there, to click, but behind it
-
-
-def add_marks(fig: go.Figure, points: np.ndarray, index: np.ndarray, picks: np.ndarray | None = None,
-              path: np.ndarray | None = None, selected: np.ndarray | None = None,
-              groups: tuple[tuple[str, np.ndarray], ...] = ()) -> go.Figure:
-    """What a visitor did on a map, drawn over it: saved groups (outlined, one legend entry each, to toggle), the
-    pending selection (its points ringed, every other point faint), the path between the picks and the picks A
-    and B. picks (K,) and masks index the map's points; path (S, 2) is in the map's coordinates."""
-    for i, (name, mask) in enumerate(groups):
-        fig.add_trace(go.Scattergl(
-            x=points[mask, 0], y=points[mask, 1], mode="markers", name=f"group: {_shown_label(name)}",
-            marker=dict(size=9, symbol=GROUP_SYMBOLS[i % len(GROUP_SYMBOLS)], color="black", line=dict(width=1.2)),
-            customdata=index[mask].astype(np.int32), hovertemplate=f"row %{{customdata}}<br>group {_shown_label(name)}"
-            "<extra></extra>", legendgroup=f"group {i}", legendrank=2000))
-    if selected is not None and selected.any():
-        for trace in fig.data:
-            if isinstance(trace, go.Scattergl) and trace.marker.opacity is not None:
-                trace.marker.opacity = FAINT
-        _keep_unselected(fig)
-        fig.add_trace(go.Scattergl(
-            x=points[selected, 0], y=points[selected, 1], mode="markers", name="selected",
-            marker=dict(size=7, color="rgba(0,0,0,0)", line=dict(color="black", width=1.5)),
-            customdata=index[selected].astype(np.int32), hovertemplate="row %{customdata}<extra>selected</extra>",
-            legendrank=1500))
-    if path is not None:
-        fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="path A to B",
-                                 line=dict(color="black", width=2), marker=dict(size=5, color="black"),
-                                 hoverinfo="skip", legendrank=1000))
-    if picks is not None and len(picks):
-        add_picks(fig, points[picks])
-    return _data_revision(fig)
-
-
 def _keep_unselected(fig: go.Figure) -> go.Figure:
     """A click selects one point, and Plotly would dim every other to a fifth: the picks are marked instead."""
     for trace in fig.data:

@@ -110,6 +110,8 @@ def link_text(spec: Spec, value: Any) -> str:
     """A value as a bound widget writes it into the URL: a choice by its shown name, a number briefly."""
     if spec.names:
         return str(spec.names.get(value, value))
+    if isinstance(value, bool):
+        return str(value).lower()  # as a bound checkbox writes it
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

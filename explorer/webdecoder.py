@@ -1,22 +1,22 @@
-"""A model's decoder as plain data for the browser: layer shapes in a JSON header and float32 weights, with a numpy
-forward pass that runs exactly the steps the browser runs (so what the page draws while dragging is checked here).
-
-Payload: 4 bytes (little-endian uint32) header length, the JSON header, zero padding to a multiple of 4, then every
-layer's weights as little-endian float32, at the offsets (in floats) the header gives. The header holds only numbers
-and fixed words made here: nothing from a user's file goes into it.
+"""What the browser needs to draw without asking the server: a model's decoder as plain data (layer shapes and
+float32 weights, with a numpy forward pass that runs exactly the steps the browser runs, so what the page draws
+while dragging is checked here), and a split's latent means and images, bundled with the page's view (see bundle).
+A blob sent once is referred to by its key after that. The header holds numbers, fixed words made here and group
+names (checked by explorer.groups.check_name); the browser shows text only as text.
 """
 
 from __future__ import annotations
 
 import json
 import struct
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from explorer.model import VAE
 
-FORMAT = "vae-decoder-1"
+FORMAT = "vae-bundle-1"
 
 
 def _add(blobs: list[np.ndarray], array) -> int:
@@ -30,10 +30,19 @@ def _numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().cpu().float().numpy()
 
 
-def decoder_payload(model: VAE, label: int | None = None, view: dict | None = None) -> bytes:
-    """The decoder as bytes (see the module's docstring). A conditional model's label is folded into the first
-    layer's bias (its one-hot column of the weights), so the browser decodes z alone. view: what the page asks the
-    browser to do with it (numbers and fixed words of the page's own, carried in the header)."""
+class Blob(NamedTuple):
+    """One part of a bundle for the browser: a decoder, a split's latent means or its images. data None: a
+    reference to a part the browser already holds under this key (sent earlier in the session)."""
+
+    kind: str  # "decoder" | "latents" | "images"
+    key: str
+    meta: dict
+    data: bytes | None
+
+
+def decoder_blob(model: VAE, label: int | None = None, key: str = "decoder") -> Blob:
+    """The decoder's layer shapes (meta) and float32 weights (data). A conditional model's label is folded into the
+    first layer's bias (its one-hot column of the weights), so the browser decodes z alone."""
     blobs: list[np.ndarray] = []
     layers: list[dict] = []
     dense = [m for m in model.decoder_dense if isinstance(m, torch.nn.Linear)] + [model.to_features]
@@ -55,19 +64,59 @@ def decoder_payload(model: VAE, label: int | None = None, view: dict | None = No
                            "k": int(weight.shape[2]), "stride": int(deconv.stride[0]), "pad": int(deconv.padding[0]),
                            "out": [int(size[0]), int(size[1])], "relu": i < len(model.decoder_convs) - 1,
                            "w": _add(blobs, weight), "b": _add(blobs, _numpy(deconv.bias))})
-    header = {"format": FORMAT, "latent_dim": dim, "image_shape": [int(s) for s in model.image_shape], "layers": layers,
-              "view": view or {}}
+    meta = {"latent_dim": dim, "image_shape": [int(s) for s in model.image_shape], "layers": layers}
+    return Blob("decoder", key, meta, np.concatenate(blobs).astype("<f4").tobytes())
+
+
+def rows_blob(kind: str, key: str, rows: np.ndarray, values: np.ndarray) -> Blob:
+    """Values (N, ...) of data rows (N,): a split's latent means ("latents", float32) or its images ("images",
+    uint8). Data: the rows as int32, then the values; meta: their count and shape."""
+    values = np.ascontiguousarray(values, "<f4" if kind == "latents" else np.uint8)
+    return Blob(kind, key, {"n": int(len(rows)), "shape": [int(s) for s in values.shape[1:]]},
+                np.asarray(rows, "<i4").tobytes() + values.tobytes())
+
+
+def bundle(view: dict, blobs: list[Blob] | tuple[Blob, ...] = ()) -> bytes:
+    """Bytes for the browser: 4 bytes (little-endian uint32) header length, the JSON header (the page's view, and
+    each blob's kind, key, meta and place), zero padding to a multiple of 4, then the blobs' data, each 4-aligned."""
+    parts, entries, offset = [], [], 0
+    for blob in blobs:
+        entry = {"kind": blob.kind, "key": blob.key}
+        if blob.data is not None:
+            entry |= {"meta": blob.meta, "offset": offset, "length": len(blob.data)}
+            padded = blob.data + b"\0" * (-len(blob.data) % 4)
+            parts.append(padded)
+            offset += len(padded)
+        entries.append(entry)
+    header = {"format": FORMAT, "view": view, "blobs": entries}
     text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-(len(text) + 4) % 4)  # the floats start 4-aligned, so the browser can view them in place
-    floats = np.concatenate(blobs).astype("<f4")
-    return struct.pack("<I", len(text)) + text + floats.tobytes()
+    text += b" " * (-(len(text) + 4) % 4)  # the data starts 4-aligned, so the browser can view floats in place
+    return struct.pack("<I", len(text)) + text + b"".join(parts)
 
 
-def read_payload(payload: bytes) -> tuple[dict, np.ndarray]:
-    """The header and the float32 weights of a payload."""
+def read_bundle(payload: bytes) -> tuple[dict, dict[str, bytes]]:
+    """The header of a bundle and the data it carries, by blob key (references carry none)."""
     (length,) = struct.unpack_from("<I", payload)
     header = json.loads(payload[4 : 4 + length])
-    return header, np.frombuffer(payload, "<f4", offset=4 + length)
+    start = 4 + length
+    return header, {e["key"]: payload[start + e["offset"] : start + e["offset"] + e["length"]]
+                    for e in header["blobs"] if "offset" in e}
+
+
+def decoder_payload(model: VAE, label: int | None = None, view: dict | None = None) -> bytes:
+    """A bundle of the decoder alone, with the page's view (numbers and fixed words of the page's own)."""
+    return bundle(view or {}, [decoder_blob(model, label)])
+
+
+def read_payload(payload: bytes) -> tuple[dict, np.ndarray | None]:
+    """The first decoder of a bundle: its meta with the bundle's view, and its float32 weights (None when the
+    bundle only refers to a decoder the browser holds)."""
+    header, data = read_bundle(payload)
+    entry = next(e for e in header["blobs"] if e["kind"] == "decoder")
+    if entry["key"] not in data:
+        return {"format": header["format"], "view": header["view"], "ref": entry["key"]}, None
+    floats = np.frombuffer(data[entry["key"]], "<f4")
+    return {"format": header["format"], "view": header["view"], **entry["meta"]}, floats
 
 
 def decode_payload(payload: bytes, z: np.ndarray) -> np.ndarray:

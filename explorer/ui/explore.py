@@ -19,7 +19,7 @@ from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
 from explorer.latent import (
     DENSITY_CELLS, Latents, aggregate_density, decode_latents, density_grid, interpolate, point_histogram,
 )
-from explorer.plots import add_marks, density_figure, latent_map, sigma_bars
+from explorer.plots import density_figure, latent_map, sigma_bars
 from explorer.projection import METHOD_LABELS, Projection, methods_for
 from explorer.ui import group_panel, live_decode, resources, session, sidebar, url
 from explorer.ui.scores import SCORE_NAMES, image_scores
@@ -115,12 +115,13 @@ def _map_controls(selection: Selection, latents: Latents, method: str) -> tuple[
     vae = latents.logvar is not None  # an autoencoder has no σ to draw, nor a likelihood to colour by
     factors = selection.dataset.factors
     colours = tuple(c for c in COLOURINGS if (vae or c not in SCORE_COLOURINGS) and (factors or c != "factor"))
+    cols = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+    images = setting_widget(MapConfig, "images", cols[3])
     if not vae and len(colours) == 1:
-        return MapConfig(), None, None
+        return MapConfig(images=images), None, None
     _check_link(colours, factors)
-    cols = st.columns([3, 2, 2])
     marks = setting_widget(MapConfig, "marks", cols[0], prefix="map") if method == "identity" and vae else "points"
-    view = MapConfig(marks=marks, colour=setting_widget(MapConfig, "colour", cols[1], choices=colours))
+    view = MapConfig(marks=marks, colour=setting_widget(MapConfig, "colour", cols[1], choices=colours), images=images)
     if view.colour == "factor":
         name = cols[2].selectbox("Factor", [f.name for f in factors], key=FACTOR_KEY, bind="query-params",
                                  persist_state="session", help="A factor the data set was made from.")
@@ -130,14 +131,6 @@ def _map_controls(selection: Selection, latents: Latents, method: str) -> tuple[
     if view.colour != "log_px":
         return view, ScoreConfig(), None  # the ELBO and its terms do not depend on k
     return view, ScoreConfig(k=setting_widget(ScoreConfig, "k", cols[2])), None
-
-
-def _hover_decode(selection: Selection) -> None:
-    """The image decoded under the cursor, anywhere on a 2-D map: between the clusters too."""
-    names = selection.condition_names
-    if live_decode.map_decoder(selection.checkpoint, session.map_key(), np.eye(2), 0 if names else None):
-        st.caption("Move the cursor over the map: the image decoded there follows it, between the clusters too"
-                   + (f" (as the label {plain(names[0])})." if names else "."))
 
 
 def _bubble_of_bubbles(latents: Latents) -> None:
@@ -246,13 +239,16 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
     label = int(latents.labels[a]) if latents.labels is not None else None
     decoded = to_uint8(decode_latents(checkpoint.model, path, label))
     ends = to_uint8(data.pixels(picks))
-    thumb = int(np.clip(STRIP_WIDTH / (steps + 2) - STRIP_GAP, 28, 72))  # A, the steps and B on one row
+    thumb = _thumb(steps)
     frames = [enlarge(f, thumb) for f in (ends[0], *decoded, ends[1])]
     captions = ["A (image)", *(f"{t:.2f}" for t in np.linspace(0, 1, steps)), "B (image)"]
     with st.container(key="interp_strip", horizontal=True, gap="xsmall"):
         for frame, caption in zip(frames, captions):
             st.image(frame, caption=caption, width=thumb, output_format="PNG")
     _nearest_strip(data, latents, path, thumb)
+    if not projection.exact:
+        st.caption(f"The black line on the map is this path: {METHOD_LABELS[projection.method]} places its decoded "
+                   "points by their neighbours, so where it runs there is approximate.")
     if checkpoint.model_config.conditional and label is not None:
         st.caption(f"A conditional model: every step is decoded as A's label, {plain(data.label_names[label])}.")
     name = f"path-{picks[0]}-{picks[1]}-{method}"
@@ -300,10 +296,13 @@ def render() -> None:
     projection = _projection(selection, latents, config)
     _take_selection(session.widget_value(session.map_key()))  # before the map draws: a lasso redraws it afresh
 
+    identity_2d = latent_dim == 2 and config.method == "identity"
     left, right = st.columns([3, 2])
     with left:
-        map_slot = st.container()  # drawn last, with the path decoded below it
+        st.plotly_chart(_map_figure(selection, latents, projection, marks, colour), key=session.map_key(),
+                        on_select="rerun", selection_mode=("points", "box", "lasso"))
         _map_captions(selection, latents, config.method, marks, factor, colour)
+        hover_slot = st.container()  # what the cursor does there, said once the browser's part is mounted
     picks = me.picks
     with right:
         group_panel.pending(selection)
@@ -315,30 +314,57 @@ def render() -> None:
     link = url.settings_link(config, {"method": methods_for(latent_dim)[0]})
     link |= url.settings_link(view) | (url.settings_link(scoring) if scoring else {})
     path = None
+    browser_slot = st.container()  # where the browser draws the path the moment B is clicked
     if len(picks) == 2:
         path = _interpolation(selection, latents, projection, picks)
         link |= url.settings_link(path.config)
     elif picks:
         st.caption("Pick a second point to decode the path from A to it.")
-    with map_slot:
-        _draw_map(selection, latents, projection, _map_figure(selection, latents, projection, marks, colour), path)
+    with browser_slot:
+        _browser_view(selection, latents, view, identity_2d, path, hover_slot)
     _exports(selection, latents)
     sidebar.publish(selection, link)
 
 
-def _draw_map(selection: Selection, latents: Latents, projection: Projection, fig, path: MapPath | None) -> None:
-    """The map with what the visitor did on it: saved groups, the pending box or lasso, the path and the picks."""
+def _browser_view(selection: Selection, latents: Latents, view: MapConfig, identity_2d: bool,
+                  path: MapPath | None, hover_slot) -> None:
+    """What the browser draws over the map (explorer.ui.live_decode): the picks, the path, the pending box or lasso
+    and the saved groups, without changing the figure (a new figure is a new chart, and its zoom is lost); the
+    images as points and on hover; the image decoded under the cursor on a 2-D identity map; and, with one pick,
+    the path decoded there the moment B is clicked."""
     me = session.visitor()
-    inside = lambda rows: np.isin(latents.index, rows)  # noqa: E731
-    groups = tuple((g.name, inside(g.rows)) for g in session.groups(selection.dataset.fingerprint).values())
-    add_marks(fig, projection.points, latents.index, picks=np.array([_position(latents, r) for r in me.picks], int),
-              path=None if path is None else path.points,
-              selected=inside(me.pending_group) if me.pending_group else None,
-              groups=tuple((name, mask) for name, mask in groups if mask.any()))
-    st.plotly_chart(fig, key=session.map_key(), on_select="rerun", selection_mode=("points", "box", "lasso"))
-    if path is not None and not projection.exact:
-        st.caption(f"The path from A to B: {METHOD_LABELS[projection.method]} places its decoded points by their "
-                   "neighbours, so where it runs on this map is approximate.")
+    groups = [{"name": g.name, "rows": np.intersect1d(g.rows, latents.index).tolist()}
+              for g in session.groups(selection.dataset.fingerprint).values()]
+    marks = {"picks": list(me.picks), "path": None if path is None else path.points.round(4).tolist(),
+             "selected": list(me.pending_group), "groups": [g for g in groups if g["rows"]]}
+    browser = {"marks": marks, "thumbs": "always" if view.images else "zoomed"}
+    names, checkpoint = selection.condition_names, selection.checkpoint
+    decoder = live_decode.decoder(checkpoint, 0 if names else None)  # free z are decoded as the first label
+    blobs = [live_decode.images_blob(selection.dataset, selection.split, latents.index)]
+    if decoder is not None and identity_2d:
+        browser["basis"] = np.eye(2).tolist()
+    if decoder is not None and len(me.picks) == 1 and not names:  # a conditional path is decoded as A's label
+        config = _path_settings()
+        browser["instant"] = {"a": me.picks[0], "steps": config.steps, "method": config.method,
+                              "thumb": _thumb(config.steps)}
+        blobs.append(live_decode.latents_blob(checkpoint, selection.split, latents))
+    live_decode.map_view(session.map_key(), browser, [decoder if ("basis" in browser or "instant" in browser)
+                                                     else None, *blobs])
+    if identity_2d and decoder is not None:
+        hover_slot.caption("Move the cursor over the map: the image decoded there follows it, between the clusters too"
+                   + (f" (as the label {plain(names[0])})." if names else "."))
+
+
+def _path_settings() -> PathConfig:
+    """The path's settings as its widgets hold them, before (or without) drawing them."""
+    default = PathConfig()
+    return PathConfig(**{name: session.widget_value(setting_key(PathConfig, name), getattr(default, name))
+                         for name in ("steps", "method")})
+
+
+def _thumb(steps: int) -> int:
+    """Pixels a side of each image of the strip: A, the steps and B on one row."""
+    return int(np.clip(STRIP_WIDTH / (steps + 2) - STRIP_GAP, 28, 72))
 
 
 def _map_captions(selection: Selection, latents: Latents, method: str, marks: str, factor: Factor | None,
@@ -362,7 +388,6 @@ def _map_captions(selection: Selection, latents: Latents, method: str, marks: st
                    f"the prior's is 1), and the prior's circles; 90% of the means lie within "
                    f"{spread(latents.mu):.2f} of the origin.", help=define("σ", "prior", "KL"))
     if latents.mu.shape[1] == 2 and method == "identity":
-        _hover_decode(selection)
         _bubble_of_bubbles(latents)
 
 

@@ -1,6 +1,10 @@
-"""Decoding in the browser, at the speed of the hand: while a latent slider is dragged (Streamlit sends a slider's
-value only on release) and under the cursor on a 2-D map. An st.components.v2 component runs the decoder in
-JavaScript (live_decode.js) from the weights the page sends as data (explorer.webdecoder)."""
+"""Drawing in the browser, at the speed of the hand: the Generate page's image while a latent slider is dragged
+(Streamlit sends a slider's value only on release), and on a map the marks, the images as points, the image under
+the cursor and the path decoded the moment B is clicked. Two st.components.v2 components (live_decode.js,
+map_view.js, each after browser_core.js) read bundles made by explorer.webdecoder.
+
+A decoder, a split's latent means and its images are sent once per session; later runs send their keys, and a
+browser that lost them (a reload within the session) asks for them again."""
 
 from __future__ import annotations
 
@@ -12,9 +16,15 @@ import numpy as np
 import streamlit as st
 
 from explorer.checkpoint import Checkpoint
-from explorer.webdecoder import decoder_payload
+from explorer.data import ImageDataset
+from explorer.latent import Latents
+from explorer.ui import session
+from explorer.webdecoder import Blob, bundle, decoder_blob, rows_blob
 
 MAX_PAYLOAD_MB = 16  # a decoder larger than this is not sent to the browser: its images update on release
+MAX_IMAGES_MB = 8  # a split's images are sent (for images as points, and on hover) up to this size
+_HERE = Path(__file__).parent
+_CSS = ".live-decode { image-rendering: pixelated; display: block; border-radius: 4px; }"
 
 
 def max_payload_mb() -> float:
@@ -23,43 +33,65 @@ def max_payload_mb() -> float:
         return float(os.environ.get("EXPLORER_BROWSER_DECODER_MB", MAX_PAYLOAD_MB))
     except ValueError:
         return MAX_PAYLOAD_MB
-_JS = Path(__file__).with_name("live_decode.js")
 
 
 @functools.cache
-def _js() -> str:
-    """The component's code, read once per process (every rerun of a page that decodes mounts it)."""
-    return _JS.read_text()
-_CSS = ".live-decode { image-rendering: pixelated; display: block; border-radius: 4px; }" \
-       ".hover-decode { image-rendering: pixelated; border-radius: 4px; }"
+def _js(name: str) -> str:
+    """A component's code (the shared core first), read once per process."""
+    return (_HERE / "browser_core.js").read_text() + "\n" + (_HERE / name).read_text()
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _payload(weights: str, label: int | None, view: tuple, _checkpoint: Checkpoint) -> bytes:
-    return decoder_payload(_checkpoint.model, label, dict(view))
+def _decoder(weights: str, label: int | None, _checkpoint: Checkpoint) -> Blob:
+    return decoder_blob(_checkpoint.model, label, key=f"decoder-{weights[:16]}-{label}")
 
 
-def payload(checkpoint: Checkpoint, label: int | None, **view) -> bytes | None:
-    """The decoder's bytes for the browser (cached by weights, label and view), or None when it is too large."""
-    key = tuple(sorted((k, tuple(map(tuple, v)) if isinstance(v, list) else v) for k, v in view.items()))
-    data = _payload(checkpoint.fingerprint, label, key, checkpoint)
-    return data if len(data) <= max_payload_mb() * 2**20 else None
+def decoder(checkpoint: Checkpoint, label: int | None) -> Blob | None:
+    """The decoder for the browser (folded for a label), or None when it is too large to send."""
+    blob = _decoder(checkpoint.fingerprint, label, checkpoint)
+    return blob if len(blob.data) <= max_payload_mb() * 2**20 else None
 
 
-def _mount(data: bytes, key: str) -> None:
+def latents_blob(checkpoint: Checkpoint, split: str, latents: Latents) -> Blob:
+    return rows_blob("latents", f"latents-{checkpoint.fingerprint[:16]}-{split}", latents.index, latents.mu)
+
+
+def images_blob(dataset: ImageDataset, split: str, rows: np.ndarray) -> Blob | None:
+    """A split's images as uint8, or None when they are too many to send."""
+    if len(rows) * int(np.prod(dataset.image_shape)) > MAX_IMAGES_MB * 2**20:
+        return None
+    return rows_blob("images", f"images-{dataset.fingerprint[:16]}-{split}", rows, dataset.images[rows])
+
+
+def _once(blobs: list[Blob | None]) -> list[Blob]:
+    """Each blob with its data the first time this session sends it, as a reference after."""
+    sent = session.visitor().browser_keys
+    out = []
+    for blob in (b for b in blobs if b is not None):
+        out.append(blob._replace(data=None) if blob.key in sent else blob)
+        sent.add(blob.key)
+    return out
+
+
+def _mount(name: str, js: str, view: dict, blobs: list[Blob | None], key: str, isolate: bool = True) -> None:
     # Registered on every call: an identical definition is registered again silently, and each AppTest runtime
     # starts with an empty registry.
-    component = st.components.v2.component("vae_live_decode", js=_js(), css=_CSS, isolate_styles=True)
-    component(data=data, key=key, width="content")
+    component = st.components.v2.component(name, js=_js(js), css=_CSS, isolate_styles=isolate)
+    result = component(data=bundle(view, _once(blobs)), key=key, width="stretch" if not isolate else "content",
+                       on_missing_change=lambda: None)
+    missing = getattr(result, "missing", None)
+    if missing:  # the browser lost what this session sent (a reload): send it again
+        session.visitor().browser_keys.difference_update(str(k) for k in missing)
+        st.rerun()
 
 
 def slider_decoder(checkpoint: Checkpoint, label: int | None, size: int, key: str) -> bool:
     """An image that redraws while any latent slider (keys z0, z1, ...) is dragged; False when the decoder is too
     large to send, and the page should draw the image itself."""
-    data = payload(checkpoint, label, mode="sliders", size=size)
-    if data is None:
+    blob = decoder(checkpoint, label)
+    if blob is None:
         return False
-    _mount(data, key)
+    _mount("vae_live_decode", "live_decode.js", {"mode": "sliders", "size": size}, [blob], key)
     return True
 
 
@@ -67,10 +99,19 @@ def map_decoder(checkpoint: Checkpoint, chart_key: str, basis: np.ndarray, label
                 size: int = 112) -> bool:
     """The decoded image at the cursor while it moves over the map drawn with st.plotly_chart(key=chart_key); basis
     (2, D) maps the map's axes to z. False when the decoder is too large to send."""
-    view = {"mode": "map", "chart": f".st-key-{chart_key}", "size": size,
-            "basis": [[float(v) for v in row] for row in np.asarray(basis, np.float64)]}
-    data = payload(checkpoint, label, **view)
-    if data is None:
+    blob = decoder(checkpoint, label)
+    if blob is None:
         return False
-    _mount(data, f"hover_{chart_key}")
+    map_view(chart_key, {"basis": _plane(basis)}, [blob], size=size)
     return True
+
+
+def map_view(chart_key: str, view: dict, blobs: list[Blob | None], size: int = 112) -> None:
+    """The map component for the chart drawn with st.plotly_chart(key=chart_key): view holds what it draws (see
+    map_view.js: basis, marks, thumbs, instant), blobs what it draws it with."""
+    view = {"mode": "map", "chart": f".st-key-{chart_key}", "size": size} | view
+    _mount("vae_map_view", "map_view.js", view, blobs, f"hover_{chart_key}", isolate=False)
+
+
+def _plane(basis: np.ndarray) -> list[list[float]]:
+    return [[float(v) for v in row] for row in np.asarray(basis, np.float64)]

@@ -86,6 +86,7 @@ class Visitor:
     holdings: list[tuple[tuple[str, str], int]] = field(default_factory=list)  # ((kind, name), bytes), oldest first
     memory_notice: str | None = None  # what was let go to keep within the budgets, shown once
     uploads_read: dict[str, int] = field(default_factory=dict)  # files read per upload widget (its key changes)
+    browser_keys: set[str] = field(default_factory=set)  # what this session sent the browser (explorer.ui.live_decode)
     visits: int = 0  # connections of this session: a reconnect within the grace period keeps its uploads
 
 

@@ -76,7 +76,7 @@ def live_payloads(at: AppTest) -> dict[str, bytes]:
     found = {}
     for element in at.get("bidi_component"):
         proto = element.proto
-        found[proto.id.rsplit("-", 1)[-1]] = proto.bytes
+        found[proto.id.split("-", 2)[-1]] = proto.bytes  # "$$ID-<hash>-<key>"
     return found
 
 

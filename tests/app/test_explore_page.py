@@ -11,9 +11,8 @@ from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.compare import prior_fit
 from explorer.latent import encode_dataset
 from explorer.numbers import share
-from explorer.plots import FAINT
 from explorer.data import load_dataset, split_indices
-from explorer.webdecoder import read_payload
+from explorer.webdecoder import read_bundle, read_payload
 from tests.app.conftest import image_urls, live_payloads, no_exception, plotly_array, select_points
 
 TEST_ROWS = load_dataset("mnist5k").test_index
@@ -43,10 +42,21 @@ def test_starts_on_the_bundled_2d_model_with_an_identity_map(app):
     assert at.button(key="clear_picks").proto.disabled  # nothing picked yet
 
 
+def browser_view(at, chart: str = "latent_map") -> dict:
+    """What the page asks the browser to draw over a map (explorer.ui.live_decode.map_view)."""
+    return read_bundle(live_payloads(at)[f"hover_{chart}"])[0]["view"]
+
+
 def test_one_click_shows_the_point_then_a_second_decodes_the_path(app):
     at = app()
+    spec = figure(at, "latent_map")
     select_points(at, TEST_ROWS[0])
     no_exception(at)
+    assert figure(at, "latent_map") == spec  # a pick leaves the figure (and so the chart and its zoom) as it was
+    instant = browser_view(at)["instant"]  # the browser decodes the path itself when B is clicked
+    assert instant == {"a": int(TEST_ROWS[0]), "steps": 10, "method": "linear", "thumb": 60}
+    _, sent = read_bundle(live_payloads(at)["hover_latent_map"])
+    assert any(key.startswith("latents-") for key in sent)  # ... from the split's means, sent once
     assert at.session_state["visitor"].picks == [TEST_ROWS[0]]
     pick = at.get_by_key("pick_A")
     assert f"row {TEST_ROWS[0]}" in pick.markdown[0].value and "label" in pick.markdown[0].value
@@ -61,13 +71,12 @@ def test_one_click_shows_the_point_then_a_second_decodes_the_path(app):
     assert captions[0] < 0.01 and captions[-1] < 0.01  # at the ends, A and B themselves
     assert max(captions) > captions[0]
     assert len(at.get("plotly_chart")) == 3  # the map and each pick's σ bars
-    (stars,) = traces(at, "latent_map", name="picks")
-    (path,) = traces(at, "latent_map", name="path A to B")
+    marks = browser_view(at)["marks"]  # drawn by the browser over the map, which stays as it was
+    assert marks["picks"] == list(TEST_ROWS[:2]) and len(marks["path"]) == 10
     latents = bundled_latents("mnist5k-z2")  # on the identity map the path runs from A's mean to B's
     ends = latents.mu[np.searchsorted(latents.index, TEST_ROWS[:2])]
-    xy = lambda t: np.array([plotly_array(t["x"]), plotly_array(t["y"])]).T  # noqa: E731
-    assert np.allclose(xy(stars), ends, atol=1e-5) and stars["text"] == ["A", "B"]
-    assert len(xy(path)) == 10 and np.allclose(xy(path)[[0, -1]], ends, atol=1e-5)
+    assert np.allclose(np.array(marks["path"])[[0, -1]], ends, atol=1e-3)
+    assert "instant" not in browser_view(at)  # both picked: the server's strip is there
     assert {"download_strip_png", "download_strip_gif"} <= {b.key for b in at.download_button}
 
 
@@ -117,9 +126,7 @@ def test_a_box_selection_becomes_a_named_group_and_the_map_lets_go_of_it(app):
     assert "40 images selected" in at.get_by_key("pending_group").markdown[0].value
     assert me.map_round == 1  # drawn afresh under a new key: the 40 points no longer travel with each rerun
     assert [c.key for c in at.get("plotly_chart") if c.key.startswith("latent_map")] == ["latent_map-1"]
-    (ring,) = traces(at, "latent_map-1", name="selected")  # the selection stays drawn, the rest faint
-    assert sorted(plotly_array(ring["customdata"])) == sorted(TEST_ROWS[:40])
-    assert all(t["marker"]["opacity"] == FAINT for t in traces(at, "latent_map-1", type="scattergl")[:10])
+    assert browser_view(at, "latent_map-1")["marks"]["selected"] == sorted(TEST_ROWS[:40])  # drawn bright
     assert len(image_urls(at, "pending_group")) == 1  # the mean image
     at.text_input(key="group_name").input("slanted <b>ones</b>").run()
     at.button(key="save_group").click().run()
@@ -137,9 +144,9 @@ def test_a_box_selection_becomes_a_named_group_and_the_map_lets_go_of_it(app):
     select_points(at, *TEST_ROWS[100:110])
     at.button(key="save_group").click().run()  # unnamed: numbered after the groups kept
     assert list(at.session_state["visitor"].groups.values())[0].keys() == {"slanted ones", "group 2"}
-    outlined = {t["name"]: sorted(plotly_array(t["customdata"])) for t in traces(at, "latent_map-2") if t["name"].startswith("group")}
-    assert outlined == {"group: slanted ones": sorted(TEST_ROWS[:40]), "group: group 2": sorted(TEST_ROWS[100:110])}
-    assert not traces(at, "latent_map-2", name="selected")  # saved: no longer pending
+    outlined = {g["name"]: g["rows"] for g in browser_view(at, "latent_map-2")["marks"]["groups"]}
+    assert outlined == {"slanted ones": sorted(TEST_ROWS[:40]), "group 2": sorted(TEST_ROWS[100:110])}
+    assert not browser_view(at, "latent_map-2")["marks"]["selected"]  # saved: no longer pending
     assert at.query_params["groups"].startswith("slanted ones:")  # the definitions travel in the link
 
 
@@ -273,13 +280,19 @@ def test_exports_of_the_map_and_model(app):
     assert {"export_csv", "export_projector", "export_checkpoint"} <= keys
 
 
-def test_a_2d_identity_map_sends_its_decoder_for_the_cursor_and_other_maps_do_not(app):
+def test_a_2d_identity_map_sends_its_decoder_for_the_cursor_and_other_maps_their_images(app):
     at = app()
-    header, _ = read_payload(live_payloads(at)["hover_latent_map"])
-    assert header["view"] == {"mode": "map", "chart": ".st-key-latent_map", "size": 112, "basis": [[1.0, 0.0], [0.0, 1.0]]}
+    header, floats = read_payload(live_payloads(at)["hover_latent_map"])
+    assert header["view"]["basis"] == [[1.0, 0.0], [0.0, 1.0]] and header["view"]["chart"] == ".st-key-latent_map"
+    assert floats is not None and header["latent_dim"] == 2
     assert any(c.value.startswith("Move the cursor over the map: the image decoded there follows it") for c in at.caption)
     at.selectbox(key="proj").set_value("pca").run()
-    assert "hover_latent_map" not in live_payloads(at)  # a projection's axes are not z
+    header, sent = read_bundle(live_payloads(at)["hover_latent_map"])
+    assert "basis" not in header["view"]  # a projection's axes are not z: hover shows the point's own image
+    assert [b["kind"] for b in header["blobs"]] == ["images"] and not sent  # sent on the first run: a reference now
+    at.checkbox(key="images").check().run()  # every point as its image
+    assert read_bundle(live_payloads(at)["hover_latent_map"])[0]["view"]["thumbs"] == "always"
+    assert "images=true" in [c.value for c in at.sidebar.code][-1]  # the link keeps it
 
 
 def test_an_unsaved_group_is_dropped_with_the_map_it_came_from(app):

@@ -10,9 +10,7 @@ import pytest
 from PIL import Image
 
 from explorer.imaging import enlarge, gif_bytes, png_bytes, tile, to_uint8
-from explorer.plots import (
-    FAINT, add_marks, add_prior_circles, density_figure, latent_map, manifold_figure, sigma_bars,
-)
+from explorer.plots import add_prior_circles, density_figure, latent_map, manifold_figure, sigma_bars
 
 
 def test_latent_map_one_webgl_trace_per_label_with_rows_in_customdata():
@@ -88,23 +86,10 @@ def test_sigma_bars_stand_against_the_priors_sigma_of_one():
     assert sigma_bars(np.array([0.05, 0.1])).layout.yaxis.range[1] > 1.0
 
 
-def test_marks_over_a_map_and_manifold_figure():
+def test_a_click_dims_nothing_and_manifold_figure():
     points = np.random.default_rng(0).normal(size=(500, 2)).astype(np.float32)
-    labels, index = np.arange(500) % 2, np.arange(1000, 1500)
-    plain_map = latent_map(points, labels, ("a", "b"), index)
-    selected = np.zeros(500, bool)
-    selected[:40] = True
-    fig = add_marks(latent_map(points, labels, ("a", "b"), index), points, index, picks=np.array([3, 7]),
-                    path=np.array([[0, 0], [1, 1]]), selected=selected, groups=(("<b>seven</b>", index < 1100),))
-    names = [t.name for t in fig.data]
-    assert names == ["a", "b", "group: &lt;b&gt;seven&lt;/b&gt;", "selected", "path A to B", "picks"]
-    group, ring, path, picks = fig.data[2:]
-    assert list(group.customdata) == list(range(1000, 1100)) and group.marker.symbol.endswith("-open")
-    assert list(ring.customdata) == list(range(1000, 1040))  # a box's points, ringed, read back as rows
-    assert all(t.marker.opacity == FAINT and t.unselected.marker.opacity == FAINT for t in fig.data[:2])
-    assert np.allclose(picks.x, points[[3, 7], 0]) and list(picks.text) == ["A", "B"] and len(path.x) == 2
-    assert fig.layout.datarevision != plain_map.layout.datarevision  # Plotly must redraw the marks
-    assert plain_map.data[0].unselected.marker.opacity == plain_map.data[0].marker.opacity  # a click dims nothing
+    fig = latent_map(points, np.arange(500) % 2, ("a", "b"), np.arange(1000, 1500))
+    assert all(t.unselected.marker.opacity == t.marker.opacity for t in fig.data)  # the picks are marked instead
     mosaic = np.zeros((30, 30), np.uint8)
     fig = manifold_figure(mosaic, (-2, 2), (-2, 2), np.zeros((3, 2)), np.array([0, 1, 1]), ("a", "b"))
     assert fig.layout.images[0].source.startswith("data:image/png;base64,")

@@ -10,7 +10,9 @@ import torch
 
 from explorer.config import ModelConfig
 from explorer.model import create_model
-from explorer.webdecoder import FORMAT, decode_payload, decoder_payload, read_payload
+from explorer.webdecoder import (
+    FORMAT, Blob, bundle, decode_payload, decoder_blob, decoder_payload, read_bundle, read_payload, rows_blob,
+)
 
 CASES = {
     "mlp 8x8": (ModelConfig(latent_dim=3, hidden_dims=(32, 16)), (1, 8, 8), 0),
@@ -43,4 +45,21 @@ def test_the_header_holds_shapes_and_the_pages_view_and_the_floats_start_aligned
     assert [layer["op"] for layer in header["layers"]] == ["linear", "linear"]
     assert header["view"] == {"mode": "map", "basis": [[1.0, 0.0], [0.0, 1.0]]}
     assert floats.size == sum(p.numel() for n, p in model.named_parameters() if n.startswith(("decoder", "to_features")))
-    assert set(json.loads(payload[4 : 4 + length])) == {"format", "latent_dim", "image_shape", "layers", "view"}
+    assert set(json.loads(payload[4 : 4 + length])) == {"format", "view", "blobs"}
+
+
+def test_a_bundle_carries_rows_and_values_each_aligned_and_refers_to_what_was_sent():
+    rows, mu = np.array([4, 12, 26]), np.arange(6, dtype=np.float32).reshape(3, 2)
+    images = np.arange(3 * 5, dtype=np.uint8).reshape(3, 1, 5)  # 15 bytes: the next part must start aligned
+    model = create_model(ModelConfig(latent_dim=2, hidden_dims=(8,)), (1, 8, 8), seed=0)
+    parts = [rows_blob("images", "i1", rows, images), rows_blob("latents", "l1", rows, mu), decoder_blob(model)]
+    payload = bundle({"mode": "map"}, parts)
+    header, data = read_bundle(payload)
+    assert [e["offset"] % 4 for e in header["blobs"]] == [0, 0, 0]
+    assert header["blobs"][0]["meta"] == {"n": 3, "shape": [1, 5]}
+    assert np.array_equal(np.frombuffer(data["l1"][:12], "<i4"), rows)
+    assert np.array_equal(np.frombuffer(data["l1"][12:], "<f4").reshape(3, 2), mu)
+    assert data["i1"][12:] == images.tobytes()
+    reference = bundle({"mode": "map"}, [Blob("decoder", "decoder", {}, None)])
+    assert read_bundle(reference)[1] == {} and len(reference) < 100  # the weights are not sent again
+    assert read_payload(reference) == ({"format": FORMAT, "view": {"mode": "map"}, "ref": "decoder"}, None)
