@@ -31,6 +31,7 @@ PATH_ANCHOR = "path"  # the path's heading: where a link (or a lesson) can open 
 ELLIPSE_SAMPLE = 300  # posteriors drawn as ellipses: enough to see the packing, few enough to read
 STRIP_WIDTH = 820  # pixels the strip may take: the main column at a 1400-px window, beside the sidebar
 STRIP_GAP = 8  # pixels between images ("xsmall")
+ROOMY = 52  # pixels: images at least this wide take two-word captions ("A (image)"; its longest word fits)
 GIF_SIZE = 192  # pixels a side of the path's animation: readable where it is shown or shared
 FACTOR_KEY = "factor"  # the known factor that colours the map: its widget's key and the link's parameter
 
@@ -241,11 +242,17 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
     ends = to_uint8(data.pixels(picks))
     thumb = _thumb(steps)
     frames = [enlarge(f, thumb) for f in (ends[0], *decoded, ends[1])]
-    captions = ["A (image)", *(f"{t:.2f}" for t in np.linspace(0, 1, steps)), "B (image)"]
-    with st.container(key="interp_strip", horizontal=True, gap="xsmall"):
-        for frame, caption in zip(frames, captions):
-            st.image(frame, caption=caption, width=thumb, output_format="PNG")
-    _nearest_strip(data, latents, path, thumb)
+    roomy = thumb >= ROOMY  # a caption never breaks inside a word: narrow images get the short form
+    captions = ["A (image)" if roomy else "A", *(f"{t:.2f}" for t in np.linspace(0, 1, steps)),
+                "B (image)" if roomy else "B"]
+    with st.container(key="interp_rows"):  # one row each, scrolled together where the page is narrower
+        with st.container(key="interp_strip", horizontal=True, gap="xsmall"):
+            for frame, caption in zip(frames, captions):
+                st.image(frame, caption=caption, width=thumb, output_format="PNG")
+        distances = _nearest_strip(data, latents, path, thumb)
+    st.caption(f"Below each step: the image whose latent mean lies nearest it, {distances.min():.2f} to "
+               f"{distances.max():.2f} away (in latent units); an image of this split lies a median "
+               f"{neighbour_spacing(latents):.2f} from its nearest neighbour.")
     if not projection.exact:
         st.caption(f"The black line on the map is this path: {METHOD_LABELS[projection.method]} places its decoded "
                    "points by their neighbours, so where it runs there is approximate.")
@@ -261,19 +268,19 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
     return MapPath(config, projection.transform(path))
 
 
-def _nearest_strip(data, latents: Latents, path: np.ndarray, thumb: int) -> None:
+def _nearest_strip(data, latents: Latents, path: np.ndarray, thumb: int) -> np.ndarray:
     """Under each decoded step, the real image whose latent mean lies nearest it: where the path passes data and
-    where it crosses a gap between clusters (the row's step is far, and the image unlike the decoded one)."""
+    where it crosses a gap between clusters (the row's step is far, and the image unlike the decoded one). Returns
+    their distances."""
     distances, where = nearest(latents, path)
     distances, rows = distances[:, 0], latents.index[where[:, 0]]
     images = to_uint8(data.pixels(rows))
     with st.container(key="interp_nearest", horizontal=True, gap="xsmall"):
-        st.markdown("nearest real image", width=thumb)
-        for image, row, distance in zip(images, rows, distances):
-            st.image(enlarge(image, thumb), caption=f"{distance:.2f} away", width=thumb, output_format="PNG")
-    st.caption(f"Below each step: the image whose latent mean lies nearest it, {distances.min():.2f} to "
-               f"{distances.max():.2f} away (in latent units); an image of this split lies a median "
-               f"{neighbour_spacing(latents):.2f} from its nearest neighbour.")
+        st.markdown("nearest real image" if thumb >= ROOMY else "", width=thumb)  # under A: the row's name
+        for image, distance in zip(images, distances):
+            st.image(enlarge(image, thumb), caption=f"{distance:.2f}" + (" away" if thumb >= ROOMY else ""),
+                     width=thumb, output_format="PNG")
+    return distances
 
 
 def render() -> None:

@@ -88,10 +88,10 @@ def _apply_preset(preset: str) -> None:
 
 
 def _presets() -> None:
-    cols = st.columns([1, 1, 1, 3], vertical_alignment="center")
-    for col, (preset, (label, _)) in zip(cols, PRESETS.items()):
-        col.button(label, key=f"preset_{preset}", on_click=_apply_preset, args=(preset,), width="stretch")
-    cols[3].caption("Start from a model kind: an autoencoder is trained on reconstruction alone; a VAE adds the KL "
+    with st.container(horizontal=True):  # buttons as wide as their words, on one row or wrapped: never cut
+        for preset, (label, _) in PRESETS.items():
+            st.button(label, key=f"preset_{preset}", on_click=_apply_preset, args=(preset,))
+    st.caption("Start from a model kind: an autoencoder is trained on reconstruction alone; a VAE adds the KL "
                     "term (β 1); a β-VAE weighs it 4 times, for a tighter packed, blurrier latent space.")
 
 
@@ -234,7 +234,7 @@ def _estimate() -> str:
     if not speed:
         return ""
     seconds = train_config.epochs * len(dataset.train_index) / speed
-    return (f" At the speed this server trains these settings now ({speed:,.0f} images a second over a few "
+    return (f"At the speed this server trains these settings now ({speed:,.0f} images a second over a few "
             f"timed steps), the run takes about {seconds:,.0f} s, and a little more for the test after each epoch.")
 
 
@@ -249,16 +249,18 @@ def render() -> None:
         _presets()
         _data_choice()
         me.train_configs = _settings()
-    cols = st.columns([1, 1, 6])
-    cols[0].button("Start", key="train_start", type="primary", disabled=running or me.train_configs is None,
-                   on_click=_start)
-    cols[1].button("Stop", key="train_stop", disabled=not running, on_click=holder.stop)
+    with st.container(horizontal=True):
+        st.button("Start", key="train_start", type="primary", disabled=running or me.train_configs is None,
+                  on_click=_start)
+        st.button("Stop", key="train_stop", disabled=not running, on_click=holder.stop)
     if me.start_error:
         st.error(plain(me.start_error))
     if job is None:
-        st.info("Choose the data and settings, then Start." + _estimate())
+        st.info("Choose the data and settings, then Start. " + _estimate())
         _recorded()
         return
+    if job.finished and (estimate := _estimate()):
+        st.caption(f"For the next run: {estimate[0].lower()}{estimate[1:]}")
     me.polling = busy(job)
     st.fragment(run_every=0.5 if me.polling else None)(_live)()
     if job.finished:
