@@ -119,3 +119,29 @@ def test_the_path_is_drawn_by_the_browser_the_moment_b_is_clicked(page, server):
     wait_idle(page)
     assert page.locator(".instant-strip").count() == 0  # replaced by the server's, with the nearest images
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_at_800_px_the_sidebar_closes_and_a_long_strip_keeps_its_rows(page, server):
+    page.set_viewport_size({"width": 800, "height": 1000})
+    page.goto(f"{server.url}/?picks={ROWS[0]},{ROWS[500]}&steps=14")
+    wait_for_map(page)
+    page.wait_for_selector(".st-key-interp_nearest img")
+    wait_idle(page)
+    page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().width < 50")
+    steps = ".st-key-interp_strip [data-testid='stImage']"
+    page.wait_for_function("s => document.querySelectorAll(s).length === 16", arg=steps)
+    boxes = "els => els.map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top)]; })"
+    strip = page.locator(steps).evaluate_all(boxes)
+    nearest = page.locator(".st-key-interp_nearest [data-testid='stImage']").evaluate_all(boxes)
+    assert len({top for _, top in strip}) == 1 and len({top for _, top in nearest}) == 1  # one row each
+    assert all(abs(a[0] - b[0]) <= 2 for a, b in zip(strip[1:-1], nearest)), (strip, nearest)  # under its step
+    overflowing = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '[data-testid=stImageCaption], .st-key-interp_nearest [data-testid=stMarkdownContainer]'))
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+    assert overflowing == []  # every word fits its image's width: none is broken or cut
+    page.goto(f"{server.url}/train")  # the sidebar, with its links, is closed
+    page.wait_for_selector(".st-key-train_start")
+    wait_idle(page)
+    cut = page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stMain] button p'))
+        .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.innerText)""")
+    assert cut == []  # Start, Stop and the presets read in full
