@@ -348,6 +348,10 @@ def _browser_view(selection: Selection, latents: Latents, view: MapConfig, ident
     names, checkpoint = selection.condition_names, selection.checkpoint
     decoder = live_decode.decoder(checkpoint, 0 if names else None)  # free z are decoded as the first label
     blobs = [live_decode.images_blob(selection.dataset, selection.split, latents.index)]
+    if blobs[0] is None:  # too many to send: the browser asks for those in view once zoomed in
+        browser["rows_wanted"] = True
+        shown = np.intersect1d(me.rows_in_view, latents.index)
+        blobs[0] = live_decode.images_blob(selection.dataset, selection.split, shown) if len(shown) else None
     if decoder is not None and identity_2d:
         browser["basis"] = np.eye(2).tolist()
     if decoder is not None and len(me.picks) == 1 and not names:  # a conditional path is decoded as A's label
@@ -355,8 +359,11 @@ def _browser_view(selection: Selection, latents: Latents, view: MapConfig, ident
         browser["instant"] = {"a": me.picks[0], "steps": config.steps, "method": config.method,
                               "thumb": _thumb(config.steps)}
         blobs.append(live_decode.latents_blob(checkpoint, selection.split, latents))
-    live_decode.map_view(session.map_key(), browser, [decoder if ("basis" in browser or "instant" in browser)
-                                                     else None, *blobs])
+    wanted = live_decode.map_view(session.map_key(), browser, [decoder if ("basis" in browser or "instant" in browser)
+                                                              else None, *blobs])
+    if wanted and sorted(wanted) != me.rows_in_view:
+        me.rows_in_view = sorted(wanted)
+        st.rerun()  # with their images
     if identity_2d and decoder is not None:
         hover_slot.caption("Move the cursor over the map: the image decoded there follows it, between the clusters too"
                    + (f" (as the label {plain(names[0])})." if names else "."))

@@ -9,6 +9,7 @@ browser that lost them (a reload within the session) asks for them again."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from pathlib import Path
 
@@ -22,17 +23,22 @@ from explorer.ui import session
 from explorer.webdecoder import Blob, bundle, decoder_blob, rows_blob
 
 MAX_PAYLOAD_MB = 16  # a decoder larger than this is not sent to the browser: its images update on release
-MAX_IMAGES_MB = 8  # a split's images are sent (for images as points, and on hover) up to this size
+MAX_IMAGES_MB = 8  # a split's images are sent (for images as points, and on hover) up to this size; beyond it,
+ROWS_WANTED = 400  # the browser asks for the images of the points in view, at most this many
 _HERE = Path(__file__).parent
 _CSS = ".live-decode { image-rendering: pixelated; display: block; border-radius: 4px; }"
 
 
+def _limit_mb(variable: str, default: float) -> float:
+    try:
+        return float(os.environ.get(variable, default))
+    except ValueError:
+        return default
+
+
 def max_payload_mb() -> float:
     """MAX_PAYLOAD_MB, or $EXPLORER_BROWSER_DECODER_MB (0: never decode in the browser, as the bench's peer does)."""
-    try:
-        return float(os.environ.get("EXPLORER_BROWSER_DECODER_MB", MAX_PAYLOAD_MB))
-    except ValueError:
-        return MAX_PAYLOAD_MB
+    return _limit_mb("EXPLORER_BROWSER_DECODER_MB", MAX_PAYLOAD_MB)
 
 
 @functools.cache
@@ -57,10 +63,11 @@ def latents_blob(checkpoint: Checkpoint, split: str, latents: Latents) -> Blob:
 
 
 def images_blob(dataset: ImageDataset, split: str, rows: np.ndarray) -> Blob | None:
-    """A split's images as uint8, or None when they are too many to send."""
-    if len(rows) * int(np.prod(dataset.image_shape)) > MAX_IMAGES_MB * 2**20:
+    """These rows' images as uint8 (a split's, or those in view), or None when they are too many to send."""
+    if len(rows) * int(np.prod(dataset.image_shape)) > _limit_mb("EXPLORER_BROWSER_IMAGES_MB", MAX_IMAGES_MB) * 2**20:
         return None
-    return rows_blob("images", f"images-{dataset.fingerprint[:16]}-{split}", rows, dataset.images[rows])
+    which = hashlib.blake2b(np.asarray(rows, "<i4").tobytes(), digest_size=6).hexdigest()
+    return rows_blob("images", f"images-{dataset.fingerprint[:16]}-{split}-{which}", rows, dataset.images[rows])
 
 
 def _once(blobs: list[Blob | None]) -> list[Blob]:
@@ -73,16 +80,18 @@ def _once(blobs: list[Blob | None]) -> list[Blob]:
     return out
 
 
-def _mount(name: str, js: str, view: dict, blobs: list[Blob | None], key: str, isolate: bool = True) -> None:
+def _mount(name: str, js: str, view: dict, blobs: list[Blob | None], key: str, isolate: bool = True):
+    """The component, and what it asked for on this run (its trigger values)."""
     # Registered on every call: an identical definition is registered again silently, and each AppTest runtime
     # starts with an empty registry.
     component = st.components.v2.component(name, js=_js(js), css=_CSS, isolate_styles=isolate)
     result = component(data=bundle(view, _once(blobs)), key=key, width="stretch" if not isolate else "content",
-                       on_missing_change=lambda: None)
+                       on_missing_change=lambda: None, on_rows_change=lambda: None)
     missing = getattr(result, "missing", None)
     if missing:  # the browser lost what this session sent (a reload): send it again
         session.visitor().browser_keys.difference_update(str(k) for k in missing)
         st.rerun()
+    return result
 
 
 def slider_decoder(checkpoint: Checkpoint, label: int | None, size: int, key: str) -> bool:
@@ -106,11 +115,14 @@ def map_decoder(checkpoint: Checkpoint, chart_key: str, basis: np.ndarray, label
     return True
 
 
-def map_view(chart_key: str, view: dict, blobs: list[Blob | None], size: int = 112) -> None:
+def map_view(chart_key: str, view: dict, blobs: list[Blob | None], size: int = 112) -> list[int]:
     """The map component for the chart drawn with st.plotly_chart(key=chart_key): view holds what it draws (see
-    map_view.js: basis, marks, thumbs, instant), blobs what it draws it with."""
+    map_view.js: basis, marks, thumbs, instant, rows_wanted), blobs what it draws it with. Returns the rows whose
+    images it asked for on this run (zoomed in on data too large to send whole), else []."""
     view = {"mode": "map", "chart": f".st-key-{chart_key}", "size": size} | view
-    _mount("vae_map_view", "map_view.js", view, blobs, f"hover_{chart_key}", isolate=False)
+    result = _mount("vae_map_view", "map_view.js", view, blobs, f"hover_{chart_key}", isolate=False)
+    rows = getattr(result, "rows", None) or []
+    return [int(r) for r in rows[:ROWS_WANTED] if isinstance(r, (int, float))]
 
 
 def _plane(basis: np.ndarray) -> list[list[float]]:

@@ -57,15 +57,19 @@ function thumbOf(images, row) {
 
 function drawThumbs(ctx, state, points, place, size) {
   const images = state.blobs.images;
-  if (!images || state.view.thumbs === "never") return 0;
+  if (state.view.thumbs === "never" || (!images && !state.view.rows_wanted)) return 0;
   const shown = [];
   for (const [row, [x, y, , visible]] of points) {
     if (!visible) continue;
     const [px, py] = place(x, y);
     if (px >= 0 && py >= 0 && px <= size.w && py <= size.h) shown.push([row, px, py]);
   }
-  const limit = state.view.thumbs === "always" ? THUMB_MOST : THUMB_VISIBLE;
+  const limit = state.view.thumbs === "always" && !state.view.rows_wanted ? THUMB_MOST : THUMB_VISIBLE;
   if (!shown.length || shown.length > limit) return 0;
+  if (state.view.rows_wanted && shown.some(([row]) => !images || !images.index.has(row))) {
+    ask(state, shown.map(([row]) => row)); // data too large to send whole: the images in view, when it settles
+  }
+  if (!images) return 0;
   const side = Math.max(14, Math.min(56, 0.9 * Math.sqrt((size.w * size.h) / shown.length)));
   ctx.imageSmoothingEnabled = false;
   for (const [row, px, py] of shown) {
@@ -77,6 +81,18 @@ function drawThumbs(ctx, state, points, place, size) {
     ctx.strokeRect(px - side / 2, py - side / 2, side, side);
   }
   return shown.length;
+}
+
+function ask(state, rows) {
+  // Ask the page for these rows' images once the view stops moving (each ask is a run of the page).
+  clearTimeout(state.asking);
+  state.asking = setTimeout(() => {
+    const wanted = rows.slice().sort((a, b) => a - b).join(",");
+    if (wanted !== state.asked) {
+      state.asked = wanted;
+      state.setTriggerValue("rows", rows);
+    }
+  }, 400);
 }
 
 function star(ctx, x, y, r) {
@@ -368,13 +384,14 @@ export default function (component) {
   const root = document.createElement("div");
   root.className = "map-view-root";
   parentElement.appendChild(root);
-  const state = { view, blobs, root, gd: null, listeners: [] };
+  const state = { view, blobs, root, gd: null, listeners: [], setTriggerValue };
   const stops = [];
   if (view.basis && blobs.decoder) stops.push(followCursor(state));
   const timer = setInterval(() => attach(state), 250);
   attach(state);
   const unmount = () => {
     clearInterval(timer);
+    clearTimeout(state.asking);
     stops.forEach((stop) => stop());
     detach(state);
     root.remove();

@@ -87,6 +87,7 @@ class Visitor:
     memory_notice: str | None = None  # what was let go to keep within the budgets, shown once
     uploads_read: dict[str, int] = field(default_factory=dict)  # files read per upload widget (its key changes)
     browser_keys: set[str] = field(default_factory=set)  # what this session sent the browser (explorer.ui.live_decode)
+    rows_in_view: list[int] = field(default_factory=list)  # the zoomed map's rows whose images the browser asked for
     visits: int = 0  # connections of this session: a reconnect within the grace period keeps its uploads
 
 

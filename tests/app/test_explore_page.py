@@ -319,3 +319,15 @@ def test_a_visitor_keeps_at_most_twenty_groups(app):
     at.button(key="save_group").click().run()
     assert any("You keep 20 groups already" in e.value for e in at.error)
     assert len(kept) == MAX_GROUPS and len(at.session_state["visitor"].pending_group) == 5
+
+
+def test_images_too_large_to_send_whole_are_sent_for_the_rows_in_view(app, monkeypatch):
+    monkeypatch.setenv("EXPLORER_BROWSER_IMAGES_MB", "0.1")  # as 100k images would be
+    at = app()
+    header, sent = read_bundle(live_payloads(at)["hover_latent_map"])
+    assert header["view"]["rows_wanted"] is True and not [b for b in header["blobs"] if b["kind"] == "images"]
+    at.session_state["visitor"].rows_in_view = [int(r) for r in TEST_ROWS[:30]]  # what the browser asked for
+    at.run()
+    header, sent = read_bundle(live_payloads(at)["hover_latent_map"])
+    (images,) = [b for b in header["blobs"] if b["kind"] == "images"]
+    assert images["meta"] == {"n": 30, "shape": [1, 28, 28]} and images["key"] in sent

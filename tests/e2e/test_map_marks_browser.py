@@ -145,3 +145,27 @@ def test_at_800_px_the_sidebar_closes_and_a_long_strip_keeps_its_rows(page, serv
     cut = page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid=stMain] button p'))
         .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.innerText)""")
     assert cut == []  # Start, Stop and the presets read in full
+
+
+@pytest.fixture(scope="module")
+def small_images_server():
+    """A server that sends no split's images whole (as for 100k images): the browser asks for those in view."""
+    from tests.e2e.conftest import Server
+
+    srv = Server(env={"EXPLORER_BROWSER_IMAGES_MB": "0.1"})
+    yield srv
+    srv.stop()
+
+
+def test_on_data_too_large_to_send_the_images_in_view_are_asked_for(browser, small_images_server):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(small_images_server.url)
+        wait_for_map(page)
+        wait_idle(page)
+        page.wait_for_function(f"() => ({DRAWN_JS})() > 0")
+        _zoom_in(page, 3)
+        page.wait_for_function("() => Number(document.querySelector('canvas.vae-marks').dataset.thumbs) > 0",
+                               timeout=30_000)  # after the page's run that sent them
+    finally:
+        page.close()
