@@ -24,8 +24,8 @@ INSTRUMENT = """() => {
     document.addEventListener('pointermove', () => window.__moves.push(performance.now()), true);
     const note = () => window.__frames.push(performance.now());
     const timed = (records) => { note(); window.__ms.push(Number(records[0].target.dataset.ms)); };
-    const host = document.querySelector('[data-testid=stBidiComponentIsolated]');
-    const canvas = host && host.shadowRoot && host.shadowRoot.querySelector('canvas.live-decode');
+    const canvas = Array.from(document.querySelectorAll('[data-testid=stBidiComponentIsolated]'))
+        .map(h => h.shadowRoot && h.shadowRoot.querySelector('canvas.live-decode')).find(c => c) || null;
     if (canvas) new MutationObserver(timed).observe(canvas, {attributes: true, attributeFilter: ['data-frames']});
     const image = () => document.querySelector('.st-key-slider_decode img');
     let shown = (image() || {}).src;
