@@ -61,27 +61,8 @@ def prefetch_plotly():
     if not me.plotly_prefetched:
         me.plotly_prefetched = True
         invisible = {"visible": False, "fixedrange": True}
-        with slot.container():
-            st.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
-                             "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
-                                        "xaxis": invisible, "yaxis": invisible}},
-                            config={"staticPlot": True, "displayModeBar": False})
-            st.components.v2.component("vae_narrow_screen", js=_NARROW_JS)(data=NARROW_PX, key="narrow_screen",
-                                                                          width="content")
+        slot.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
+                           "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+                                      "xaxis": invisible, "yaxis": invisible}},
+                          config={"staticPlot": True, "displayModeBar": False})
     return slot
-
-
-NARROW_PX = 1000  # below this window width the sidebar starts closed, leaving the page its width
-# Streamlit closes the sidebar by itself only below 768 px; at 800 its 300 px squeezed every control.
-_NARROW_JS = """export default function (component) {
-  if (window.innerWidth >= component.data) return;
-  let tries = 0;  // the sidebar is drawn during the run: look for its close button for up to 10 s
-  const close = () => {
-    const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
-    const sidebar = document.querySelector('[data-testid="stSidebar"]');
-    if (button && sidebar && sidebar.getBoundingClientRect().width > 50) button.click();
-    else if (++tries < 50) setTimeout(close, 200);
-  };
-  close();
-}
-"""  # several lines: Streamlit takes a one-line string with a slash in it for a file's path

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import os
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -58,29 +59,42 @@ def decoder(checkpoint: Checkpoint, label: int | None) -> Blob | None:
     return blob if len(blob.data) <= max_payload_mb() * 2**20 else None
 
 
-def latents_blob(checkpoint: Checkpoint, split: str, latents: Latents) -> Blob:
-    return rows_blob("latents", f"latents-{checkpoint.fingerprint[:16]}-{split}", latents.index, latents.mu)
+class Lazy(NamedTuple):
+    """A blob made only when it is sent (most runs send its key alone)."""
+
+    kind: str
+    key: str
+    make: Callable[[], Blob]
 
 
-def images_blob(dataset: ImageDataset, split: str, rows: np.ndarray) -> Blob | None:
+def latents_blob(checkpoint: Checkpoint, split: str, latents: Latents) -> Lazy:
+    key = f"latents-{checkpoint.fingerprint[:16]}-{split}"
+    return Lazy("latents", key, lambda: rows_blob("latents", key, latents.index, latents.mu))
+
+
+def images_blob(dataset: ImageDataset, split: str, rows: np.ndarray) -> Lazy | None:
     """These rows' images as uint8 (a split's, or those in view), or None when they are too many to send."""
     if len(rows) * int(np.prod(dataset.image_shape)) > _limit_mb("EXPLORER_BROWSER_IMAGES_MB", MAX_IMAGES_MB) * 2**20:
         return None
     which = hashlib.blake2b(np.asarray(rows, "<i4").tobytes(), digest_size=6).hexdigest()
-    return rows_blob("images", f"images-{dataset.fingerprint[:16]}-{split}-{which}", rows, dataset.images[rows])
+    key = f"images-{dataset.fingerprint[:16]}-{split}-{which}"
+    return Lazy("images", key, lambda: rows_blob("images", key, rows, dataset.images[rows]))
 
 
-def _once(blobs: list[Blob | None]) -> list[Blob]:
+def _once(blobs: list[Blob | Lazy | None]) -> list[Blob]:
     """Each blob with its data the first time this session sends it, as a reference after."""
     sent = session.visitor().browser_keys
     out = []
     for blob in (b for b in blobs if b is not None):
-        out.append(blob._replace(data=None) if blob.key in sent else blob)
-        sent.add(blob.key)
+        if blob.key in sent:
+            out.append(Blob(blob.kind, blob.key, {}, None))
+        else:
+            out.append(blob.make() if isinstance(blob, Lazy) else blob)
+            sent.add(blob.key)
     return out
 
 
-def _mount(name: str, js: str, view: dict, blobs: list[Blob | None], key: str, isolate: bool = True):
+def _mount(name: str, js: str, view: dict, blobs: list[Blob | Lazy | None], key: str, isolate: bool = True):
     """The component, and what it asked for on this run (its trigger values)."""
     # Registered on every call: an identical definition is registered again silently, and each AppTest runtime
     # starts with an empty registry.
@@ -115,7 +129,7 @@ def map_decoder(checkpoint: Checkpoint, chart_key: str, basis: np.ndarray, label
     return True
 
 
-def map_view(chart_key: str, view: dict, blobs: list[Blob | None], size: int = 112) -> list[int]:
+def map_view(chart_key: str, view: dict, blobs: list[Blob | Lazy | None], size: int = 112) -> list[int]:
     """The map component for the chart drawn with st.plotly_chart(key=chart_key): view holds what it draws (see
     map_view.js: basis, marks, thumbs, instant, rows_wanted), blobs what it draws it with. Returns the rows whose
     images it asked for on this run (zoomed in on data too large to send whole), else []."""

@@ -14,19 +14,18 @@ function chartOf(selector) {
 }
 
 function pointsOf(gd) {
-  // row -> [x, y, colour, shown] from the chart's marker traces; cached per drawn data.
+  // row -> [x, y, colour, trace] from the chart's marker traces; cached per drawn data.
   const revision = gd._fullLayout && gd._fullLayout.datarevision;
   if (gd.__vaePoints && gd.__vaePoints.revision === revision && gd.__vaePoints.traces === gd._fullData.length) {
     return gd.__vaePoints.points;
   }
   const points = new Map();
-  for (const trace of gd._fullData || []) {
-    if (!trace.customdata || !trace.x || String(trace.mode) !== "markers") continue;
+  (gd._fullData || []).forEach((trace, t) => {
+    if (!trace.customdata || !trace.x || String(trace.mode) !== "markers") return;
     const colour = typeof trace.marker.color === "string" ? trace.marker.color : "#444444";
-    const shown = trace.visible === true;
     const n = Math.min(trace.x.length, trace.customdata.length);
-    for (let i = 0; i < n; i++) points.set(Number(trace.customdata[i]), [trace.x[i], trace.y[i], colour, shown]);
-  }
+    for (let i = 0; i < n; i++) points.set(Number(trace.customdata[i]), [trace.x[i], trace.y[i], colour, t]);
+  });
   gd.__vaePoints = { revision, traces: gd._fullData.length, points };
   return points;
 }
@@ -59,8 +58,9 @@ function drawThumbs(ctx, state, points, place, size) {
   const images = state.blobs.images;
   if (state.view.thumbs === "never" || (!images && !state.view.rows_wanted)) return 0;
   const shown = [];
-  for (const [row, [x, y, , visible]] of points) {
-    if (!visible) continue;
+  const hidden = new Set(state.gd._fullData.map((trace, t) => (trace.visible === true ? -1 : t)));
+  for (const [row, [x, y, , trace]] of points) {
+    if (hidden.has(trace)) continue; // a label the legend hid
     const [px, py] = place(x, y);
     if (px >= 0 && py >= 0 && px <= size.w && py <= size.h) shown.push([row, px, py]);
   }

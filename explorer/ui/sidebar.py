@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 
@@ -12,7 +10,7 @@ from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset
 from explorer.groups import groups_text
 from explorer.latent import Latents, slider_reach
-from explorer.ui import resources, scroll, session, uploads, url
+from explorer.ui import layout, resources, scroll, session, uploads, url
 from explorer.ui.markup import plain, quoted
 
 DEFAULT_MODEL = "mnist5k-z2"
@@ -119,17 +117,12 @@ def model_names() -> list[str]:
     return list(known_checkpoints()) + list(session.visitor().models)
 
 
-@functools.cache
-def _style() -> str:
-    return f"<style>{(Path(__file__).with_name('style.css')).read_text()}</style>"
-
-
 def page_start() -> dict | None:
     """What every page does first: the server's start-up, this visit's presence, the sidebar's model kept while a
     page does not draw it; returns the link's parameters on a visit's first run."""
     resources.start_up()
     session.presence()
-    st.html(_style())  # style tags alone: applied, taking no space on the page
+    layout.apply()
     me = session.visitor()
     me.notice_slot, me.notice_draws = None, 0  # the last run's place on the page is gone
     scroll.on_request()

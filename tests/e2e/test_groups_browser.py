@@ -9,7 +9,9 @@ import numpy as np
 from PIL import Image
 
 from explorer.data import load_dataset
-from tests.e2e.conftest import ARTIFACTS, bundled_lonely_pair, click_point, wait_for_map, wait_idle, wait_past_double_click
+from tests.e2e.conftest import (
+    ARTIFACTS, bundled_lonely_pair, click_point, map_points, wait_for_map, wait_idle, wait_past_double_click,
+)
 
 MAP = "[data-testid='stPlotlyChart']"
 DATA = load_dataset("mnist5k")
@@ -68,6 +70,9 @@ def test_lasso_and_box_groups_make_a_vector_applied_to_a_pick(page, server):
     page.wait_for_selector(".st-key-pick_A img")
     wait_idle(page)
     draw(page, "lasso", [(-1.5, -1.5), (-0.2, -1.5), (-0.2, -0.2), (-1.5, -0.2)])
+    page.wait_for_selector(".st-key-pending_group")
+    wait_idle(page)
+    _the_selection_is_bright_over_the_rest_greyed(page)
     heading = save_group(page, "lower left")
     assert heading.endswith("images selected") and int(heading.split()[0].replace(",", "")) > 20, heading
     # the map was drawn afresh without the selection, and still picks on a click
@@ -92,6 +97,22 @@ def test_lasso_and_box_groups_make_a_vector_applied_to_a_pick(page, server):
     page.screenshot(path=str(ARTIFACTS / "groups-vectors.png"), full_page=True)
     assert "vec_without=label%3A+7" in page.url and "groups=lower+left" in page.url
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def _the_selection_is_bright_over_the_rest_greyed(page) -> None:
+    """The browser's overlay (explorer/ui/map_view.js) veils the map in white and draws the selected points over it."""
+    pixel = """([x, y]) => { const g = document.querySelector('.js-plotly-plot'), L = g._fullLayout;
+        const c = g.querySelector('canvas.vae-marks'), r = c.width / L._size.w;
+        return Array.from(c.getContext('2d').getImageData(Math.round(L.xaxis.d2p(x) * r),
+                                                          Math.round(L.yaxis.d2p(y) * r), 1, 1).data); }"""
+    points = map_points(page)
+    inside = points[(points[:, 0] > -1.3) & (points[:, 0] < -0.4) & (points[:, 1] > -1.3) & (points[:, 1] < -0.4)]
+    empty = np.array([3.5, -3.5])  # a corner of the map with no point: only the veil is drawn there
+    page.wait_for_function(f"p => ({pixel})(p)[3] > 150", arg=empty.tolist())
+    veil = page.evaluate(pixel, empty.tolist())
+    assert min(veil[:3]) > 230, veil  # white, translucent: the points outside show greyed through it
+    selected = page.evaluate(pixel, inside[0].tolist())
+    assert selected[3] == 255 and min(selected[:3]) < 200, selected  # the point itself, drawn over the veil
 
 
 def selectbox_text(page, label: str) -> str:
@@ -149,5 +170,6 @@ def test_uploaded_images_are_scored_and_the_unlike_ones_flagged(page, server):
     colours = page.evaluate("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
         .flatMap(g => (g._fullData || []).filter(t => t.name === 'your images')).map(t => t.marker.color)[0]""")
     assert colours == ["#2ca02c", "#d62728"]  # the digit inside the band, the noise flagged
+    page.locator("[data-testid='stDataFrame']").first.wait_for()  # drawn after the flag's text, on a busy machine late
     assert page.locator("[data-testid='stDataFrame']").count() == 1
     page.screenshot(path=str(ARTIFACTS / "groups-upload.png"), full_page=True)

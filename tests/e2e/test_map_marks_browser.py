@@ -93,9 +93,13 @@ def test_points_become_images_when_zoomed_and_hover_shows_a_points_image(page, s
     box = page.evaluate("""([x, y]) => { const g = document.querySelector('.js-plotly-plot'), L = g._fullLayout,
         r = g.getBoundingClientRect(); return [r.left + L._size.l + L.xaxis.d2p(x), r.top + L._size.t + L.yaxis.d2p(y)]; }""",
                         first.tolist())
-    page.mouse.move(box[0] + 3, box[1] + 3)
-    page.mouse.move(*box)
     image = page.locator("canvas.hover-image")
+    for _ in range(20):  # the new chart's hover events are followed within 250 ms of it being drawn
+        page.mouse.move(box[0] + 30, box[1] + 30)
+        page.mouse.move(*box, steps=3)
+        if image.count() and image.first.is_visible():
+            break
+        page.wait_for_timeout(300)
     image.wait_for(state="visible")
     assert image.get_attribute("data-row") is not None and image.bounding_box()["width"] >= 100
 
