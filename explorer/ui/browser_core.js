@@ -6,6 +6,30 @@
 // referred to by key after (the components' modules may be loaded again; the window stays).
 const store = (window.__vaeExplorer = window.__vaeExplorer || { blobs: new Map() });
 
+const mounted = new WeakMap(); // component element -> how to take its current mount down
+
+function mount(component, className, start) {
+  // A component's default export: read its bundle, take the last mount on this element down (a rerun calls it
+  // again with new data), ask for what the browser lost, and start(bundle, root, setTriggerValue) -> stop.
+  const { data, parentElement, setTriggerValue } = component;
+  if (!data) return undefined;
+  const bundle = readBundle(data instanceof Uint8Array ? data : new Uint8Array(data));
+  const previous = mounted.get(parentElement);
+  if (previous) previous();
+  if (bundle.missing.length) setTriggerValue("missing", bundle.missing); // sent again on the run this starts
+  const root = document.createElement("div");
+  root.className = className;
+  parentElement.appendChild(root);
+  const stop = start(bundle, root, setTriggerValue);
+  const unmount = () => {
+    if (stop) stop();
+    root.remove();
+    mounted.delete(parentElement);
+  };
+  mounted.set(parentElement, unmount);
+  return unmount;
+}
+
 function readBundle(bytes) {
   // -> { view, blobs: { kind: object }, missing: [keys the browser does not hold] }
   const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

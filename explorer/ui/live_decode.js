@@ -1,8 +1,6 @@
 // The Generate page's image, redrawn in the browser while a latent slider is dragged (Streamlit sends a slider's
 // value only on release). browser_core.js comes first.
 
-const mounted = new WeakMap(); // component element -> how to take its current mount down
-
 function sliderValues(dim) {
   const z = new Float32Array(dim);
   for (let d = 0; d < dim; d++) {
@@ -44,24 +42,6 @@ function followSliders(root, decoder, view) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  if (!data) return undefined;
-  const { view, blobs, missing } = readBundle(data instanceof Uint8Array ? data : new Uint8Array(data));
-  const previous = mounted.get(parentElement); // called again with new data on the same element
-  if (previous) previous();
-  if (missing.length) {
-    setTriggerValue("missing", missing); // the page sends them again on the run this starts
-    return undefined;
-  }
-  const root = document.createElement("div");
-  root.className = "live-decode-root";
-  parentElement.appendChild(root);
-  const stop = followSliders(root, blobs.decoder, view);
-  const unmount = () => {
-    stop();
-    root.remove();
-    mounted.delete(parentElement);
-  };
-  mounted.set(parentElement, unmount);
-  return unmount;
+  return mount(component, "live-decode-root", ({ view, blobs }, root) =>
+    (blobs.decoder ? followSliders(root, blobs.decoder, view) : null)); // without it: drawn once it is sent again
 }

@@ -6,7 +6,6 @@
 const THUMB_VISIBLE = 400; // zoomed in until at most this many points show: each is drawn as its image
 const THUMB_MOST = 5000; // never more images than this on one redraw ("always" on a huge map)
 const GROUP_COLOURS = ["#111111", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
-const mounted = new WeakMap(); // component element -> how to take its current mount down
 const hiddenGroups = new Set(); // group names the visitor unticked, for the page's life
 
 function chartOf(selector) {
@@ -375,28 +374,17 @@ function detach(state) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
-  if (!data) return undefined;
-  const { view, blobs, missing } = readBundle(data instanceof Uint8Array ? data : new Uint8Array(data));
-  const previous = mounted.get(parentElement); // called again with new data on the same element
-  if (previous) previous();
-  if (missing.length) setTriggerValue("missing", missing); // the page sends them again on the run this starts
-  const root = document.createElement("div");
-  root.className = "map-view-root";
-  parentElement.appendChild(root);
-  const state = { view, blobs, root, gd: null, listeners: [], setTriggerValue };
-  const stops = [];
-  if (view.basis && blobs.decoder) stops.push(followCursor(state));
-  const timer = setInterval(() => attach(state), 250);
-  attach(state);
-  const unmount = () => {
-    clearInterval(timer);
-    clearTimeout(state.asking);
-    stops.forEach((stop) => stop());
-    detach(state);
-    root.remove();
-    mounted.delete(parentElement);
-  };
-  mounted.set(parentElement, unmount);
-  return unmount;
+  return mount(component, "map-view-root", ({ view, blobs }, root, setTriggerValue) => {
+    const state = { view, blobs, root, gd: null, listeners: [], setTriggerValue };
+    const stops = [];
+    if (view.basis && blobs.decoder) stops.push(followCursor(state));
+    const timer = setInterval(() => attach(state), 250);
+    attach(state);
+    return () => {
+      clearInterval(timer);
+      clearTimeout(state.asking);
+      stops.forEach((stop) => stop());
+      detach(state);
+    };
+  });
 }
