@@ -102,8 +102,9 @@ def _mount(name: str, js: str, view: dict, blobs: list[Blob | Lazy | None], key:
     result = component(data=bundle(view, _once(blobs)), key=key, width="stretch" if not isolate else "content",
                        on_missing_change=lambda: None, on_rows_change=lambda: None)
     missing = getattr(result, "missing", None)
-    if missing:  # the browser lost what this session sent (a reload): send it again
-        session.visitor().browser_keys.difference_update(str(k) for k in missing)
+    sent = session.visitor().browser_keys
+    if isinstance(missing, list) and sent.intersection(map(str, missing)):  # the browser lost them: send again
+        sent.difference_update(map(str, missing))
         st.rerun()
     return result
 
@@ -135,8 +136,14 @@ def map_view(chart_key: str, view: dict, blobs: list[Blob | Lazy | None], size: 
     images it asked for on this run (zoomed in on data too large to send whole), else []."""
     view = {"mode": "map", "chart": f".st-key-{chart_key}", "size": size} | view
     result = _mount("vae_map_view", "map_view.js", view, blobs, f"hover_{chart_key}", isolate=False)
-    rows = getattr(result, "rows", None) or []
-    return [int(r) for r in rows[:ROWS_WANTED] if isinstance(r, (int, float))]
+    return asked_rows(getattr(result, "rows", None))
+
+
+def asked_rows(value) -> list[int]:
+    """The rows a browser asked images for, as far as they are rows (a browser can send anything)."""
+    if not isinstance(value, list):
+        return []
+    return [r for r in value[:ROWS_WANTED] if isinstance(r, int) and not isinstance(r, bool) and 0 <= r < 2**31]
 
 
 def _plane(basis: np.ndarray) -> list[list[float]]:

@@ -331,3 +331,12 @@ def test_images_too_large_to_send_whole_are_sent_for_the_rows_in_view(app, monke
     header, sent = read_bundle(live_payloads(at)["hover_latent_map"])
     (images,) = [b for b in header["blobs"] if b["kind"] == "images"]
     assert images["meta"] == {"n": 30, "shape": [1, 28, 28]} and images["key"] in sent
+
+
+def test_what_a_browser_asks_for_is_read_as_rows_or_not_at_all():
+    from explorer.ui.live_decode import ROWS_WANTED, asked_rows
+
+    assert asked_rows([4, 12, 26]) == [4, 12, 26]
+    assert asked_rows([1.5, True, -3, 2**40, "7", None, 9]) == [9]
+    assert asked_rows({"rows": [1]}) == [] and asked_rows(7) == [] and asked_rows(None) == []
+    assert len(asked_rows(list(range(100_000)))) == ROWS_WANTED
