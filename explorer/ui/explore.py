@@ -116,22 +116,24 @@ def _map_controls(selection: Selection, latents: Latents, method: str) -> tuple[
     vae = latents.logvar is not None  # an autoencoder has no σ to draw, nor a likelihood to colour by
     factors = selection.dataset.factors
     colours = tuple(c for c in COLOURINGS if (vae or c not in SCORE_COLOURINGS) and (factors or c != "factor"))
-    cols = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
-    images = setting_widget(MapConfig, "images", cols[3])
+    bubbles = method == "identity" and vae  # the only map whose axes can carry a σ
+    cols = st.columns([3, 2, 2, 2] if bubbles else [2, 2, 2], vertical_alignment="bottom")
+    images = setting_widget(MapConfig, "images", cols[-1])
     if not vae and len(colours) == 1:
         return MapConfig(images=images), None, None
     _check_link(colours, factors)
-    marks = setting_widget(MapConfig, "marks", cols[0], prefix="map") if method == "identity" and vae else "points"
-    view = MapConfig(marks=marks, colour=setting_widget(MapConfig, "colour", cols[1], choices=colours), images=images)
+    marks = setting_widget(MapConfig, "marks", cols[0], prefix="map") if bubbles else "points"
+    cols = cols[1:] if bubbles else cols  # the colour, then what it needs: no gap where the marks are not offered
+    view = MapConfig(marks=marks, colour=setting_widget(MapConfig, "colour", cols[0], choices=colours), images=images)
     if view.colour == "factor":
-        name = cols[2].selectbox("Factor", [f.name for f in factors], key=FACTOR_KEY, bind="query-params",
+        name = cols[1].selectbox("Factor", [f.name for f in factors], key=FACTOR_KEY, bind="query-params",
                                  persist_state="session", help="A factor the data set was made from.")
         return view, None, selection.dataset.factor(name)
     if view.colour == "label":
         return view, None, None
     if view.colour != "log_px":
         return view, ScoreConfig(), None  # the ELBO and its terms do not depend on k
-    return view, ScoreConfig(k=setting_widget(ScoreConfig, "k", cols[2])), None
+    return view, ScoreConfig(k=setting_widget(ScoreConfig, "k", cols[1])), None
 
 
 def _bubble_of_bubbles(latents: Latents) -> None:
@@ -387,7 +389,8 @@ def _map_captions(selection: Selection, latents: Latents, method: str, marks: st
     st.caption(f"{len(latents.index):,} {what}, latent {'means' if latents.logvar is not None else 'codes'}, by "
                f"{METHOD_LABELS[method]}: each point is where the encoder puts one image. Click a point to "
                "pick it; click a second for the path between them. Draw a box or lasso (the map's toolbar) around "
-               "points to make a group of them; saved groups stay outlined (the legend shows or hides each).",
+               "points to make a group of them; saved groups stay ringed (the tick boxes at the map's lower left "
+               "show or hide each).",
                help=define("latent space", "μ", "posterior"))
     if factor is not None:
         st.caption(f"Coloured by {plain(factor.name)}, a factor the data set was made from, not read from the "

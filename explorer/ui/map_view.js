@@ -137,13 +137,15 @@ function drawMarks(ctx, state, points, place, size) {
     ctx.lineWidth = 1;
     ctx.stroke();
   }
-  if (marks.path && marks.path.length) {
-    ctx.strokeStyle = "#000";
+  if (marks.path && marks.path.length) { // black on a white halo: it reads over points and over images
+    for (const [colour, width] of [["#fff", 5], ["#000", 2]]) {
+      ctx.strokeStyle = colour;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      marks.path.forEach(([x, y]) => ctx.lineTo(...place(x, y)));
+      ctx.stroke();
+    }
     ctx.fillStyle = "#000";
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    marks.path.forEach(([x, y]) => ctx.lineTo(...place(x, y)));
-    ctx.stroke();
     marks.path.forEach(([x, y]) => { ring(place(x, y), 2.5); ctx.fill(); });
   }
   (marks.picks || []).forEach((row, i) => {
@@ -157,6 +159,10 @@ function drawMarks(ctx, state, points, place, size) {
     ctx.stroke();
     ctx.font = "bold 15px sans-serif";
     ctx.textAlign = "center";
+    ctx.strokeStyle = "#fff";
+    ctx.lineWidth = 3;
+    ctx.strokeText("AB"[i], p[0], p[1] - 13);
+    ctx.fillStyle = "crimson";
     ctx.fillText("AB"[i], p[0], p[1] - 13);
   });
 }
@@ -193,8 +199,9 @@ function groupLegend(state, size) {
   if (!legend) {
     legend = document.createElement("div");
     legend.className = "vae-groups";
-    Object.assign(legend.style, { position: "absolute", font: "12px sans-serif", background: "rgba(255,255,255,0.85)",
-                                  padding: "2px 6px", borderRadius: "4px", lineHeight: "1.5" });
+    Object.assign(legend.style, { position: "absolute", fontSize: "12px", background: "rgba(255,255,255,0.85)",
+                                  fontFamily: getComputedStyle(document.body).fontFamily, padding: "2px 6px",
+                                  borderRadius: "4px", lineHeight: "1.5" });
     container.appendChild(legend);
   }
   Object.assign(legend.style, { left: `${size.l + 4}px`, bottom: `${size.b + 4}px` });
@@ -364,7 +371,7 @@ function attach(state) {
 }
 
 function detach(state) {
-  if (state.gd) {
+  if (state.gd && typeof state.gd.removeListener === "function") { // a chart Plotly purged has no listeners left
     state.listeners.forEach(([name, fn]) => state.gd.removeListener(name, fn));
     const canvas = state.gd.querySelector("canvas.vae-marks");
     if (canvas) canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);

@@ -249,18 +249,19 @@ def render() -> None:
         _presets()
         _data_choice()
         me.train_configs = _settings()
-    with st.container(horizontal=True):
+    estimate = _estimate() if not running else ""
+    with st.container(horizontal=True, vertical_alignment="center"):
         st.button("Start", key="train_start", type="primary", disabled=running or me.train_configs is None,
                   on_click=_start)
         st.button("Stop", key="train_stop", disabled=not running, on_click=holder.stop)
+        if estimate:
+            st.caption(estimate)  # beside Start, where the decision is made
     if me.start_error:
         st.error(plain(me.start_error))
     if job is None:
-        st.info("Choose the data and settings, then Start. " + _estimate())
+        st.info("Choose the data and settings, then Start.")
         _recorded()
         return
-    if job.finished and (estimate := _estimate()):
-        st.caption(f"For the next run: {estimate[0].lower()}{estimate[1:]}")
     me.polling = busy(job)
     st.fragment(run_every=0.5 if me.polling else None)(_live)()
     if job.finished:

@@ -203,6 +203,6 @@ def share(link: dict[str, str], shareable: bool = True) -> None:
     with st.sidebar, st.popover("Share this view", icon=":material/link:"):
         base = (st.context.url or "").split("?")[0]
         st.code(f"{base}?{urlencode(link)}" if link else base, language=None, wrap_lines=True)
-        st.caption("Copy the link with the button at its right." + (
+        st.caption("Copy the link with the button that shows at its right when the pointer is over it." + (
             "" if shareable else " This model lives only in your session: the link opens the default model. "
             "Save it on the Train page to share it."))

@@ -89,6 +89,8 @@ def test_points_become_images_when_zoomed_and_hover_shows_a_points_image(page, s
     wait_for_map(page)
     wait_idle(page)
     page.wait_for_function("() => location.search.includes('mnist5k-z16')")
+    page.wait_for_function("() => document.querySelectorAll('.map-view-root').length === 1")  # mounted afresh
+    assert "Error" not in page.locator(".st-key-hover_latent_map").inner_text()  # (the old chart was purged)
     first = map_points(page)[0]
     box = page.evaluate("""([x, y]) => { const g = document.querySelector('.js-plotly-plot'), L = g._fullLayout,
         r = g.getBoundingClientRect(); return [r.left + L._size.l + L.xaxis.d2p(x), r.top + L._size.t + L.yaxis.d2p(y)]; }""",
