@@ -12,7 +12,7 @@ from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS
 from explorer.datafiles import load_dataset_file
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
 from explorer.settings import specs
-from explorer.ui import resources, session, sidebar, uploads
+from explorer.ui import resources, session, sidebar, uploads, url
 from explorer.ui.markup import plain
 from explorer.ui.lessons import data as lessons
 from explorer.ui.train_live import busy, live_view, recorded_view
@@ -241,6 +241,7 @@ def _estimate() -> str:
 def render() -> None:
     sidebar.publish(sidebar.model_sidebar(), {})  # the share box: after a save, a link to the saved model
     st.title("Train a VAE (or a plain autoencoder)")
+    url.show_notices()
     holder = session.job_holder()
     job = holder.job
     running = job is not None and not job.finished

@@ -28,6 +28,7 @@ from explorer.ui.markup import plain, quoted
 LINKED = (ProjectionConfig, PathConfig, SamplingConfig, MapConfig, ScoreConfig)
 SPLITS = ("test", "train", "all")
 PAGE_CHECKED = ("vec_", "arith_", "factor", "colour")  # parameters only their page can check (against its data)
+PAGE_PREFIXES = ("vec_", "arith_")  # ... the Vectors page's, by their prefix; the others by name
 OWN = ("model", "picks", "groups")  # the parameters this module writes itself
 STREAMLIT_OWN = ("embed", "embed_options")  # Streamlit's own: never ours to drop
 
@@ -59,7 +60,7 @@ def first_visit() -> dict[str, Any] | None:
         return None
     me.link_read = True
     params = st.query_params.to_dict()
-    me.link_unchecked = {key: one(value) for key, value in params.items() if key.startswith(PAGE_CHECKED)}
+    me.link_unchecked = {key: one(value) for key, value in params.items() if _page_checked(key)}
     _unknown(params)
     return params
 
@@ -115,7 +116,7 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
         reject(session.LABEL, "label= only chooses what a conditional model draws, and this model is not one")
     if "picks" in params:
         try:
-            picks = [int(p) for p in one(params["picks"]).split(",") if p != ""][:2]
+            picks = list(dict.fromkeys(int(p) for p in one(params["picks"]).split(",") if p != ""))[:2]  # A != B
             if rows is None or not all(np.isin(picks, rows)):
                 raise ValueError
             session.visitor().picks = picks
@@ -127,7 +128,11 @@ def known_parameter(key: str) -> bool:
     """Whether any page of the app reads this link parameter."""
     linked = {spec.link for c in LINKED for _, spec in specs(c).values() if spec.link}
     named = {*linked, *OWN, *STREAMLIT_OWN, *session.COMPARE_MODELS, session.SPLIT, session.LABEL, session.LESSON}
-    return key in named or key.startswith(PAGE_CHECKED) or re.fullmatch(r"z\d{1,6}", key) is not None
+    return key in named or _page_checked(key) or re.fullmatch(r"z\d{1,6}", key) is not None
+
+
+def _page_checked(key: str) -> bool:
+    return key in PAGE_CHECKED or key.startswith(PAGE_PREFIXES)
 
 
 def _unknown(params: dict[str, Any]) -> None:

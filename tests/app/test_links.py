@@ -148,3 +148,17 @@ def test_every_page_offers_its_link(app, page):
     no_exception(at)
     boxes = [p for p in at.sidebar.get("popover") if p.proto.popover.label == "Share this view"]
     assert len(boxes) == 1 and boxes[0].code  # the link (AppTest has no host: a page at its defaults is empty)
+
+
+def test_the_train_page_names_what_its_link_could_not_use(models_dir, monkeypatch):
+    at = open_link(models_dir, monkeypatch, page="explorer/ui/pages/train.py", model="[x](javascript:alert(1))",
+                   colourful="1", picks="12,12")
+    (warning,) = [w.value for w in at.warning]
+    assert "is not one of this server's models" in warning and "colourful" in warning  # a known prefix, not a key
+    assert "colourful" not in at.query_params
+
+
+def test_a_link_picking_one_point_twice_picks_it_once(models_dir, monkeypatch):
+    row = int(TEST_ROWS[3])
+    at = open_link(models_dir, monkeypatch, picks=f"{row},{row}")
+    assert at.session_state["visitor"].picks == [row] and not at.warning
