@@ -35,11 +35,22 @@ def _csv_label(latents: Latents | ImageScores, label_names: tuple[str, ...], i: 
 def scores_csv(scores: ImageScores, label_names: tuple[str, ...] = ()) -> str:
     """One row per image: data set row, label and its name, then the IWAE bound, ELBO, reconstruction and KL (nats)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out)  # rows end in \r\n (RFC 4180), so a cell holding \r or \n is quoted
     writer.writerow(["index", "label", "label_name", f"log_px_iwae_k{scores.k}", "elbo", "reconstruction", "kl"])
     for i, row in enumerate(scores.index):
         values = (scores.log_px[i], scores.elbo[i], scores.recon[i], scores.kl[i])
         writer.writerow([int(row), *_csv_label(scores, label_names, i), *(f"{v:.4f}" for v in values)])
+    return out.getvalue()
+
+
+def named_scores_csv(names: list[str] | tuple[str, ...], scores: ImageScores) -> str:
+    """One row per uploaded image, named by its file (as text a spreadsheet will not run), then its scores."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["file", f"log_px_iwae_k{scores.k}", "elbo", "reconstruction", "kl"])
+    for i, name in enumerate(names):
+        values = (scores.log_px[i], scores.elbo[i], scores.recon[i], scores.kl[i])
+        writer.writerow([text_cell(name), *(f"{v:.4f}" for v in values)])
     return out.getvalue()
 
 
@@ -48,7 +59,7 @@ def latents_csv(latents: Latents, label_names: tuple[str, ...], with_logvar: boo
     dims = range(latents.mu.shape[1])
     with_logvar = with_logvar and latents.logvar is not None
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out)  # rows end in \r\n (RFC 4180), so a cell holding \r or \n is quoted
     writer.writerow(["index", "label", "label_name", *(f"mu_{d}" for d in dims),
                      *((f"logvar_{d}" for d in dims) if with_logvar else ())])
     for i, row in enumerate(latents.index):
@@ -63,8 +74,14 @@ def projector_tsv(latents: Latents, label_names: tuple[str, ...]) -> tuple[str, 
     lines = ["index\tlabel"]
     for i, row in enumerate(latents.index):
         name = _label_text(latents, label_names, i)[1] or "none"
-        lines.append(f"{int(row)}\t{name.replace(chr(9), ' ')}")
+        lines.append(f"{int(row)}\t{_one_cell(name)}")
     return vectors, "\n".join(lines) + "\n"
+
+
+def _one_cell(text: str) -> str:
+    """A TSV cell (the projector reads no quoting): its tabs and line breaks become spaces, so it stays one cell of
+    one row."""
+    return " ".join(str(text).replace("\t", " ").splitlines()) if text else text
 
 
 def projector_zip(latents: Latents, label_names: tuple[str, ...]) -> bytes:

@@ -4,8 +4,6 @@ and new images scored against the data's range, with a flag where they fall outs
 from __future__ import annotations
 
 import base64
-import csv
-import io
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +13,7 @@ from explorer.checkpoint import Checkpoint
 from explorer.data import to_floats
 from explorer.config import FlagConfig, ScoreConfig
 from explorer.datafiles import MAX_SCORED_IMAGES, images_for_model
-from explorer.export import scores_csv, text_cell
+from explorer.export import named_scores_csv, scores_csv
 from explorer.glossary import define
 from explorer.imaging import enlarge, png_bytes, to_uint8
 from explorer.plots import score_histogram
@@ -139,7 +137,7 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
                    "unlike the data.")
         return
     _scored_table(upload, reference, flags)
-    st.download_button("Your images' scores (CSV)", lambda: _upload_csv(upload),
+    st.download_button("Your images' scores (CSV)", lambda: named_scores_csv(upload.names, upload.scores),
                        file_name=f"{selection.file_stem}-uploads.csv", mime="text/csv", key="upload_scores_csv",
                        on_click="ignore")
 
@@ -171,17 +169,6 @@ def _rescored(upload: ScoredUpload | None, checkpoint: Checkpoint, config: Score
                                      score_array(checkpoint.model, upload.images, k=config.k, seed=config.seed),
                                      checkpoint.fingerprint)
     return me.scored_uploads
-
-
-def _upload_csv(upload: ScoredUpload) -> str:
-    """The uploads' scores, one row per image, named by file (as text a spreadsheet will not run)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["file", f"log_px_iwae_k{upload.scores.k}", "elbo", "reconstruction", "kl"])
-    for i, name in enumerate(upload.names):
-        scores = upload.scores
-        writer.writerow([text_cell(name), *(f"{v[i]:.4f}" for v in (scores.log_px, scores.elbo, scores.recon, scores.kl))])
-    return out.getvalue()
 
 
 def render() -> None:

@@ -35,6 +35,7 @@ def test_a_readme_link_opens_as_written(link):
     at.switch_page(PAGES[parts.path.strip("/")]).run()  # the link's page is the visit's first
     no_exception(at)
     assert not at.warning, [w.value for w in at.warning]  # nothing in it was refused
-    assert dict(parse_qsl(parts.query)).items() <= {k: v for k, v in at.query_params.items()}.items()  # and all of it is kept
+    kept = {k: v for k, v in at.query_params.items()}
+    assert dict(parse_qsl(parts.query)).items() <= kept.items()  # and all of it is kept
     if "picks" in link:  # the path between the picks is decoded
         assert len(at.session_state["visitor"].picks) == 2 and at.get_by_key("interp_strip")

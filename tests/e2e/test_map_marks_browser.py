@@ -93,8 +93,8 @@ def test_points_become_images_when_zoomed_and_hover_shows_a_points_image(page, s
     assert "Error" not in page.locator(".st-key-hover_latent_map").inner_text()  # (the old chart was purged)
     first = map_points(page)[0]
     box = page.evaluate("""([x, y]) => { const g = document.querySelector('.js-plotly-plot'), L = g._fullLayout,
-        r = g.getBoundingClientRect(); return [r.left + L._size.l + L.xaxis.d2p(x), r.top + L._size.t + L.yaxis.d2p(y)]; }""",
-                        first.tolist())
+        r = g.getBoundingClientRect();
+        return [r.left + L._size.l + L.xaxis.d2p(x), r.top + L._size.t + L.yaxis.d2p(y)]; }""", first.tolist())
     image = page.locator("canvas.hover-image")
     for _ in range(20):  # the new chart's hover events are followed within 250 ms of it being drawn
         page.mouse.move(box[0] + 30, box[1] + 30)
@@ -136,7 +136,8 @@ def test_at_800_px_the_sidebar_closes_and_a_long_strip_keeps_its_rows(page, serv
     page.wait_for_function("() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().width < 50")
     steps = ".st-key-interp_strip [data-testid='stImage']"
     page.wait_for_function("s => document.querySelectorAll(s).length === 16", arg=steps)
-    boxes = "els => els.map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top)]; })"
+    boxes = ("els => els.map(e => { const r = e.getBoundingClientRect(); "
+             "return [Math.round(r.left), Math.round(r.top)]; })")
     strip = page.locator(steps).evaluate_all(boxes)
     nearest = page.locator(".st-key-interp_nearest [data-testid='stImage']").evaluate_all(boxes)
     assert len({top for _, top in strip}) == 1 and len({top for _, top in nearest}) == 1  # one row each

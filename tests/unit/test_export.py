@@ -8,8 +8,9 @@ import zipfile
 
 import numpy as np
 
-from explorer.export import latents_csv, projector_tsv, projector_zip
+from explorer.export import latents_csv, named_scores_csv, projector_tsv, projector_zip, scores_csv
 from explorer.latent import Latents
+from explorer.scoring import ImageScores
 
 
 def sample(labels=True) -> Latents:
@@ -50,3 +51,17 @@ def test_a_label_that_reads_as_a_formula_is_text_in_csv_and_as_it_is_for_the_pro
     rows = list(csv.reader(io.StringIO(latents_csv(latents, names))))
     assert rows[1][2] == "'" + names[0] and rows[2][2] == "plain"
     assert projector_tsv(latents, names)[1].splitlines()[1] == f"4\t{names[0]}"
+
+
+def test_a_line_break_in_a_label_never_starts_a_row():
+    """A label holding \\r or \\n (then a formula) stays inside its one quoted cell, and a TSV row stays one row."""
+    latents = Latents(np.zeros((3, 2), np.float32), None, np.array([0, 1, 2]), np.array([4, 9, 12]))
+    names = ("x\r=cmd|' /C calc'!A0", "y\n@SUM(1+1)", "z\r\n+1")
+    scores = ImageScores(np.array([4, 9, 12]), np.array([0, 1, 2]), *np.zeros((4, 3)), k=5)
+    for text, column in ((latents_csv(latents, names), 2), (scores_csv(scores, names), 2),
+                         (named_scores_csv(names, scores), 0)):  # file names of uploads: the same care
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        assert len(rows) == 4 and [r[column] for r in rows[1:]] == list(names)  # one row each, the label whole
+        assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row[:3])
+    metadata = projector_tsv(latents, names)[1].split("\n")
+    assert metadata[1:4] == ["4\tx =cmd|' /C calc'!A0", "9\ty @SUM(1+1)", "12\tz +1"] and metadata[4] == ""
