@@ -27,8 +27,8 @@ from explorer.ui.markup import plain, quoted
 
 LINKED = (ProjectionConfig, PathConfig, SamplingConfig, MapConfig, ScoreConfig)
 SPLITS = ("test", "train", "all")
-PAGE_CHECKED = ("vec_", "arith_", "factor", "colour")  # parameters only their page can check (against its data)
-PAGE_PREFIXES = ("vec_", "arith_")  # ... the Vectors page's, by their prefix; the others by name
+PAGE_CHECKED = ("factor", "colour")  # parameters only their page can check (against its data), by name ...
+PAGE_PREFIXES = ("vec_", "arith_")  # ... and the Vectors page's, by their prefix
 OWN = ("model", "picks", "groups")  # the parameters this module writes itself
 STREAMLIT_OWN = ("embed", "embed_options")  # Streamlit's own: never ours to drop
 

@@ -249,3 +249,15 @@ def click_point(tab, x: float, y: float, chart: str = "[data-testid='stPlotlyCha
             print(f"click {attempt}/{tries} at data ({x:.3f}, {y:.3f}), page ({box['x']:.0f}, {box['y']:.0f}) "
                   f"on {there}: Plotly selected nothing")
     raise AssertionError(f"Plotly selected no point at data ({x:.3f}, {y:.3f}) in {tries} clicks")
+
+
+def open_and_pick_a(tab, url: str) -> tuple[np.ndarray, np.ndarray]:
+    """Open the explorer at url and pick the first of bundled_lonely_pair as A; returns the pair."""
+    tab.goto(url)
+    wait_for_map(tab)
+    wait_idle(tab)
+    first, second = bundled_lonely_pair()
+    click_point(tab, *map(float, first))
+    tab.wait_for_selector(".st-key-pick_A img")
+    wait_idle(tab)
+    return first, second

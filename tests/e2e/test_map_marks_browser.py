@@ -9,7 +9,7 @@ import pytest
 
 from explorer.data import load_dataset
 from tests.e2e.conftest import (
-    bundled_lonely_pair, click_point, map_points, wait_for_map, wait_idle, wait_past_double_click,
+    click_point, map_points, open_and_pick_a, wait_for_map, wait_idle, wait_past_double_click,
 )
 
 CHART = ".st-key-latent_map"
@@ -107,13 +107,7 @@ def test_points_become_images_when_zoomed_and_hover_shows_a_points_image(page, s
 
 
 def test_the_path_is_drawn_by_the_browser_the_moment_b_is_clicked(page, server):
-    page.goto(server.url)
-    wait_for_map(page)
-    wait_idle(page)
-    first, second = bundled_lonely_pair()
-    click_point(page, *map(float, first))
-    page.wait_for_selector(".st-key-pick_A img")
-    wait_idle(page)
+    _, second = open_and_pick_a(page, server.url)
     page.evaluate("() => { window.__instant = null; new MutationObserver((_, o) => { "
                   "if (document.querySelectorAll('.instant-strip canvas.instant-step').length === 10) { "
                   "window.__instant = performance.now(); o.disconnect(); } }).observe(document.body, "

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import bundled_lonely_pair, click_point, settled_count, wait_for_map, wait_idle
+from tests.e2e.conftest import click_point, open_and_pick_a, settled_count, wait_for_map, wait_idle
 
 STRIP = ".st-key-interp_strip [data-testid='stImage']"
 
 
 def test_a_shared_link_opens_the_same_picks_and_path_in_a_fresh_browser(browser, server, page):
-    page.goto(server.url)
-    wait_for_map(page)
-    wait_idle(page)
-    first, second = bundled_lonely_pair()
-    click_point(page, *map(float, first))
-    page.wait_for_selector(".st-key-pick_A img")
-    wait_idle(page)
+    _, second = open_and_pick_a(page, server.url)
     click_point(page, *map(float, second))
     page.wait_for_selector(STRIP)
     wait_idle(page)
