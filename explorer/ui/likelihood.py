@@ -20,7 +20,7 @@ from explorer.plots import score_histogram
 from explorer.scoring import ImageScores, outside, percentile_of, score_array
 from explorer.ui import session, sidebar, uploads, url
 from explorer.ui.markup import plain
-from explorer.ui.scores import image_scores
+from explorer.ui.scores import affordable, image_scores
 from explorer.ui.sidebar import Selection
 from explorer.ui.widgets import setting_widget
 
@@ -50,6 +50,7 @@ def _on_upload(key: str, checkpoint: Checkpoint, config: ScoreConfig) -> None:
             raise ValueError(f"That is {len(files)} files; score at most {MAX_SCORE_FILES} at once (an .npz of up to "
                              f"{MAX_SCORED_IMAGES} images counts as one), or all of them with 'python -m explorer score'.")
         names, images = images_for_model([(f.name, f) for f in files], checkpoint.image_shape)
+        config = affordable(config, len(images))  # a link's k 5000 on 500 images is past the page's budget
         scores = score_array(checkpoint.model, images, k=config.k, seed=config.seed)
         me.scored_uploads, me.scoring_error = ScoredUpload(tuple(names), images, scores, checkpoint.fingerprint), None
     except ValueError as error:
@@ -136,6 +137,9 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
         st.caption("MNIST-like models expect a light digit on a dark background; a dark digit on white is, rightly, "
                    "unlike the data.")
         return
+    if upload.scores.k != config.k:
+        st.info(f"Your {len(upload.images):,} images were scored at k = {upload.scores.k}: k = {config.k} on them is "
+                "more than this shared server computes for a page. 'python -m explorer score' scores any k.")
     _scored_table(upload, reference, flags)
     st.download_button("Your images' scores (CSV)", lambda: named_scores_csv(upload.names, upload.scores),
                        file_name=f"{selection.file_stem}-uploads.csv", mime="text/csv", key="upload_scores_csv",
@@ -158,6 +162,8 @@ def _blank_caveat(checkpoint: Checkpoint, reference: ImageScores, config: ScoreC
 def _rescored(upload: ScoredUpload | None, checkpoint: Checkpoint, config: ScoreConfig) -> ScoredUpload | None:
     """The visitor's scored images, scored again when the model or k changed (a second or less); None if there are
     none, or they do not fit this model (said on the page)."""
+    if upload is not None:
+        config = affordable(config, len(upload.images))
     if upload is None or (upload.model == checkpoint.fingerprint and upload.scores.k == config.k):
         return upload
     if upload.images.shape[1:] != tuple(checkpoint.image_shape) or checkpoint.model_config.conditional:
@@ -180,7 +186,7 @@ def render() -> None:
                 "gives no likelihood p(x). Choose a VAE in the sidebar.")
         sidebar.publish(selection, {})
         return
-    config = ScoreConfig(k=setting_widget(ScoreConfig, "k", st.columns(2)[0]))
+    config = ScoreConfig(k=setting_widget(ScoreConfig, "k", st.columns(2)[0], choices=url.offered(ScoreConfig, "k")))
     scores = image_scores(selection, config)
     st.plotly_chart(score_histogram(scores.log_px, "log p(x)"), key="likelihood_histogram")
     st.caption(f"log p(x) of each of the {len(scores.log_px):,} images of the {selection.split} split, as the "

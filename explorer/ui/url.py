@@ -24,6 +24,7 @@ from explorer.projection import methods_for
 from explorer.settings import Spec, describe, from_link, is_valid, link_text, specs
 from explorer.ui import session
 from explorer.ui.markup import plain, quoted
+from explorer.ui.widgets import setting_key
 
 LINKED = (ProjectionConfig, PathConfig, SamplingConfig, MapConfig, ScoreConfig)
 SPLITS = ("test", "train", "all")
@@ -122,6 +123,21 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
             session.visitor().picks = picks
         except (ValueError, OverflowError):
             reject("picks", "the picked points are not in this model's data split")
+
+
+def offered(config_type, name: str) -> tuple:
+    """A ticked setting's options: its ticks, and the value the link or the visitor chose when it lies between them.
+    The declaration allows any value within its bounds; the ticks are only the slider's stops, and a select-slider
+    drops a value that is not one of its options."""
+    field, spec = specs(config_type)[name]
+    key = setting_key(config_type, name)
+    chosen = [session.widget_value(key)]
+    if key in st.query_params:
+        try:
+            chosen.append(from_link(field, spec, one(st.query_params.get_all(key))))
+        except (ValueError, OverflowError):
+            pass  # check_view says so
+    return tuple(sorted({*spec.ticks, *(v for v in chosen if v is not None and is_valid(field, spec, v))}))
 
 
 def known_parameter(key: str) -> bool:

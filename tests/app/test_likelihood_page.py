@@ -142,3 +142,21 @@ def test_the_blank_image_caveat_is_measured_on_the_model_in_use_and_in_plain_sig
     [warning] = at.warning
     assert re.match(r"On this model a blank image scores -\d+\.\d nats, higher than 100\.0% of the split's images\. ",
                     warning.value)
+
+
+def test_a_linked_k_past_the_pages_budget_scores_uploads_at_a_lower_k_and_says_so(models_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(models_dir))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["k"] = "5000"  # the declaration allows it; on 1,000 images it is past the page's budget
+    at.switch_page(PAGE).run()
+    assert at.select_slider(key="k").value == 5000
+    payload = io.BytesIO()
+    np.savez(payload, images=DATA.images[DATA.test_index[:300]])
+    at = upload(at, ("many.npz", payload.getvalue()))
+    no_exception(at)
+    assert at.session_state["visitor"].scored_uploads.scores.k == 500
+    assert any("Your 300 images were scored at k = 500: k = 5000" in i.value for i in at.info)

@@ -162,3 +162,13 @@ def test_a_link_picking_one_point_twice_picks_it_once(models_dir, monkeypatch):
     row = int(TEST_ROWS[3])
     at = open_link(models_dir, monkeypatch, picks=f"{row},{row}")
     assert at.session_state["visitor"].picks == [row] and not at.warning
+
+
+@pytest.mark.parametrize("k, used", [(300, 300), (5000, 5000), (10, 10)])
+def test_a_likelihood_link_keeps_any_k_its_declaration_allows(models_dir, monkeypatch, k, used):
+    at = open_link(models_dir, monkeypatch, page="explorer/ui/pages/likelihood.py", k=k)
+    no_exception(at)
+    assert at.select_slider(key="k").value == used and at.query_params["k"] == str(used)
+    assert not any("This link had settings" in w.value for w in at.warning)  # nothing in the link was refused
+    if k > 500:  # more than the page computes on a shared server: said, and the CLI named
+        assert any(f"k = {k} on 1,000 images" in i.value for i in at.info)
