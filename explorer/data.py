@@ -256,7 +256,7 @@ def to_labels(
         raise ValueError(f"There are {labels.shape[0]:,} labels for {n:,} images; give exactly one label per image.")
     if labels.dtype.kind in "US":
         names, labels = np.unique(labels.astype(str), return_inverse=True)
-        return labels.astype(np.int64), tuple(str(s) for s in names)
+        return labels.astype(np.int64), _within_cap(tuple(str(s) for s in names))
     if labels.dtype.kind not in "uifb":
         raise ValueError(f"Labels must be integers or strings, not {labels.dtype}.")
     if labels.dtype.kind == "f" and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()):
@@ -266,13 +266,21 @@ def to_labels(
         raise ValueError("Labels must be class numbers from 0 up; these contain negative numbers.")
     k = int(labels.max()) + 1
     if k > MAX_CLASSES:
-        raise ValueError(f"Labels go up to {k - 1}; at most {MAX_CLASSES} classes are supported.")
+        raise ValueError(f"Labels go up to {k - 1}; at most {MAX_CLASSES:,} classes are supported.")
     if label_names is None or len(label_names) == 0:
         return labels, tuple(str(i) for i in range(k))
     names = tuple(str(s) for s in np.asarray(label_names).reshape(-1))
     if len(names) < k:
         raise ValueError(f"There are {len(names)} label names but labels go up to {k - 1}; give one name per class.")
-    return labels, names
+    return labels, _within_cap(names)  # each name is a class, used or not
+
+
+def _within_cap(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The class names, refused here when there are more than MAX_CLASSES (else a model fails on them at Start)."""
+    if len(names) > MAX_CLASSES:
+        raise ValueError(f"There are {len(names):,} classes; at most {MAX_CLASSES:,} are supported. Group the labels "
+                         "into fewer classes, or leave them out.")
+    return names
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -143,6 +143,18 @@ def test_npz_string_labels_become_classes():
     assert ds.label_names == ("a", "b") and ds.labels.tolist() == [1, 0, 1]
 
 
+@pytest.mark.parametrize("labels, names", [
+    (np.array([f"class {i}" for i in range(1001)]), None),  # text labels: one class per distinct text
+    (np.arange(1001) % 3, [f"class {i}" for i in range(1001)]),  # numbers, but names for more classes
+])
+def test_the_class_cap_holds_when_the_file_is_read(labels, names):
+    arrays = dict(images=np.zeros((1001, 8, 8), np.uint8), labels=labels)
+    if names is not None:
+        arrays["label_names"] = np.array(names)
+    with pytest.raises(ValueError, match=r"^There are 1,001 classes; at most 1,000 are supported\. Group"):
+        load_dataset_file(npz_bytes(**arrays), "many.npz")
+
+
 def test_npz_positional_arrays():
     ds = load_dataset_file(npz_bytes(arr_0=np.zeros((3, 8, 8)), arr_1=np.array([2, 0, 1])), "p.npz")
     assert ds.num_classes == 3
