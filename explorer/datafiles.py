@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -121,9 +122,11 @@ def _npz_array(archive: zipfile.ZipFile, key: str) -> np.ndarray:
 
 
 def _safe_member(name: str, filename: str) -> PurePosixPath:
-    """A zip entry's path, refused if it could escape the archive's folder (zip slip)."""
+    """A zip entry's path, refused if it could escape the archive's folder (zip slip): absolute, through '..', or
+    from a drive ('C:/'). Entries are never written to disk, and a folder's name is only a label, so a ':' inside
+    one ('a:b/0/1.png') is kept."""
     path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+    if path.is_absolute() or ".." in path.parts or (path.parts and re.fullmatch(r"[A-Za-z]:", path.parts[0])):
         raise ValueError(
             f"{filename!r} has an entry {name!r} that points outside the archive's folder; "
             "re-create the zip from a folder of label folders."

@@ -254,6 +254,8 @@ BAD_ZIPS = [
     ({"../evil/x.png": b"x"}, r"entry '../evil/x.png' that points outside the archive"),
     ({"/etc/x/y.png": b"x"}, r"points outside the archive"),
     ({"a/..\\..\\x.png": b"x"}, r"points outside the archive"),
+    ({"C:/x/y.png": b"x"}, r"entry 'C:/x/y.png' that points outside the archive"),  # a Windows drive
+    ({"d:\\x\\y.png": b"x"}, r"points outside the archive"),
     ({"cats/broken.png": b"\x89PNG not really"}, r"'cats/broken.png' in 'bad.zip' could not be read"),
     ({"loose.png": b"x"}, r"outside any folder; put each image in a folder named after its label"),
     ({"notes/readme.txt": b"x"}, r"holds no PNG or JPEG images"),
@@ -264,6 +266,12 @@ BAD_ZIPS = [
 def test_bad_zip_gets_one_clear_message(entries, message):
     with pytest.raises(ValueError, match=message):
         load_dataset_file(zip_bytes(entries), "bad.zip")
+
+
+def test_a_colon_inside_a_folder_name_is_only_part_of_a_label():
+    grey = png_bytes(np.zeros((8, 8), np.uint8))
+    ds = load_dataset_file(zip_bytes({"a:b/0/1.png": grey, "a:b/1/2.png": grey, "x:y/3.png": grey}), "colons.zip")
+    assert ds.label_names == ("0", "1", "x:y")
 
 
 def test_zip_that_is_not_a_zip():
