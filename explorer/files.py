@@ -6,6 +6,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import tempfile
 import time
 import zipfile
@@ -20,9 +21,11 @@ TEMP_SUFFIX = ".tmp"
 
 
 def _written_temp(path: Path, payload: bytes) -> str:
-    """The payload in a hidden temp file beside `path`, flushed to disk (the caller moves or links it into place)."""
+    """The payload in a hidden temp file beside `path`, flushed to disk (the caller moves or links it into place).
+    Its name, .NAME.PID.RANDOM.tmp, carries the writer's process id, so a killed writer's file is known at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX, delete=False)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX,
+                                         delete=False)
     try:
         with handle:
             handle.write(payload)
@@ -63,16 +66,31 @@ def write_new(path: str | os.PathLike, payload: bytes) -> Path:
 
 
 def remove_stale_temps(folder: str | os.PathLike, older_than_s: float = 600.0) -> int:
-    """Delete the temp files a crash mid-write left in a folder (not ones a live writer may still be filling)."""
+    """Delete the temp files a crash mid-write left in a folder: those whose writer has ended, and any older than
+    older_than_s (a writer's process id can be reused); a live writer's newer ones are kept."""
     count, now = 0, time.time()
     for temp in Path(folder).glob(f".*{TEMP_SUFFIX}"):
         try:
-            if now - temp.stat().st_mtime > older_than_s:
+            if _writer_ended(temp) or now - temp.stat().st_mtime > older_than_s:
                 temp.unlink()
                 count += 1
         except OSError:
             pass  # gone already, or not ours to delete
     return count
+
+
+def _writer_ended(temp: Path) -> bool:
+    """Whether the process named in a temp file's name (.NAME.PID.RANDOM.tmp) is gone; False when none is named."""
+    parts = temp.name.split(".")
+    if os.name != "posix" or len(parts) < 5 or not re.fullmatch(r"[0-9]{1,9}", parts[-3]):
+        return False  # (on Windows, os.kill(pid, 0) would end that process: only the age counts there)
+    try:
+        os.kill(int(parts[-3]), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:
+        pass  # it exists, as another user's process
+    return False
 
 
 def npz_bytes(**arrays: np.ndarray) -> bytes:
