@@ -255,24 +255,29 @@ def to_labels(
     if labels.shape[0] != n:
         raise ValueError(f"There are {labels.shape[0]:,} labels for {n:,} images; give exactly one label per image.")
     if labels.dtype.kind in "US":
-        names, labels = np.unique(labels.astype(str), return_inverse=True)
+        names, labels = np.unique(_as_text(labels), return_inverse=True)
         return labels.astype(np.int64), _within_cap(tuple(str(s) for s in names))
     if labels.dtype.kind not in "uifb":
         raise ValueError(f"Labels must be integers or strings, not {labels.dtype}.")
     if labels.dtype.kind == "f" and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()):
         raise ValueError("Labels must be whole class numbers (0, 1, 2, ...); these contain fractions, NaN or Inf.")
-    labels = labels.astype(np.int64)
     if labels.min() < 0:
         raise ValueError("Labels must be class numbers from 0 up; these contain negative numbers.")
+    if labels.max() >= MAX_CLASSES:  # checked before the cast to int64, which would wrap 2**64 - 1 round to -1
+        raise ValueError(f"Labels go up to {int(labels.max())}; at most {MAX_CLASSES:,} classes are supported.")
+    labels = labels.astype(np.int64)
     k = int(labels.max()) + 1
-    if k > MAX_CLASSES:
-        raise ValueError(f"Labels go up to {k - 1}; at most {MAX_CLASSES:,} classes are supported.")
-    if label_names is None or len(label_names) == 0:
+    if label_names is None or np.asarray(label_names).size == 0:
         return labels, tuple(str(i) for i in range(k))
-    names = tuple(str(s) for s in np.asarray(label_names).reshape(-1))
+    names = tuple(str(s) for s in _as_text(np.asarray(label_names)).reshape(-1))
     if len(names) < k:
         raise ValueError(f"There are {len(names)} label names but labels go up to {k - 1}; give one name per class.")
     return labels, _within_cap(names)  # each name is a class, used or not
+
+
+def _as_text(array: np.ndarray) -> np.ndarray:
+    """Strings as str: bytes read as UTF-8, a byte that is not becoming U+FFFD (never "b'cat'", nor a codec's error)."""
+    return np.char.decode(array, "utf-8", errors="replace") if array.dtype.kind == "S" else array.astype(str)
 
 
 def _within_cap(names: tuple[str, ...]) -> tuple[str, ...]:

@@ -67,9 +67,21 @@ def _open_zip(source: BinaryIO, filename: str, limits: DataLimits, kind: str) ->
 # .npz
 
 
-def _npy_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
+@contextlib.contextmanager
+def _array_of(filename: str, key: str):
+    """Around numpy reading one array of an .npz: its complaints about a damaged or hostile header (which quote the
+    header, or advise trusting the file with allow_pickle) become one message in our words."""
+    try:
+        yield
+    except (ValueError, SyntaxError):
+        raise ValueError(f"{filename!r} holds an array {key[:60]!r} that is not a plain numpy array: its header is "
+                         "damaged or holds something else. Save plain numeric arrays with "
+                         "numpy.savez(file, images=..., labels=...).") from None
+
+
+def _npy_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> tuple[tuple[int, ...], np.dtype]:
     """An .npz member's shape and dtype, read from its header without reading its data."""
-    with archive.open(info) as member:
+    with archive.open(info) as member, _array_of(filename, info.filename[:-4]):
         version = np.lib.format.read_magic(member)
         read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, _, dtype = read(member, max_header_size=_MAX_NPY_HEADER)
@@ -84,7 +96,7 @@ def _check_npz(archive: zipfile.ZipFile, filename: str) -> dict[str, tuple]:
         raise ValueError(f"{filename!r} holds {len(members):,} arrays; save the images (and labels) alone, with "
                          "numpy.savez(file, images=..., labels=...).")
     for info in members:
-        shape, dtype = _npy_header(archive, info)
+        shape, dtype = _npy_header(archive, info, filename)
         if dtype.hasobject:
             raise ValueError(
                 f"{filename!r} contains Python objects, which are never loaded (they could run code); "
@@ -106,14 +118,14 @@ def _load_npz(archive: zipfile.ZipFile, filename: str, limits: DataLimits) -> Im
                          "'labels').")
     limits.check_stored(headers[image_key][0], filename)
     label_key = next((k for k in _LABEL_KEYS if k in keys and k != image_key), None)
-    images = _npz_array(archive, image_key)
-    labels = _npz_array(archive, label_key) if label_key else None
-    names = _npz_array(archive, "label_names") if "label_names" in keys else None
+    images = _npz_array(archive, image_key, filename)
+    labels = _npz_array(archive, label_key, filename) if label_key else None
+    names = _npz_array(archive, "label_names", filename) if "label_names" in keys else None
     return make_dataset(Path(filename).stem, images, labels, names, limits=limits)
 
 
-def _npz_array(archive: zipfile.ZipFile, key: str) -> np.ndarray:
-    with archive.open(key + ".npy") as member:
+def _npz_array(archive: zipfile.ZipFile, key: str, filename: str) -> np.ndarray:
+    with archive.open(key + ".npy") as member, _array_of(filename, key):
         return np.lib.format.read_array(member, allow_pickle=False, max_header_size=_MAX_NPY_HEADER)
 
 
@@ -160,7 +172,7 @@ def _image_of(info: zipfile.ZipInfo, filename: str):
 
     try:
         yield
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ValueError(f"The image {info.filename!r} in {filename!r} could not be read; replace or remove it.") from None
 
 
@@ -267,7 +279,7 @@ def _npz_images(source: BinaryIO, filename: str, image_shape, limits: DataLimits
     if key is None:
         raise ValueError(f"{filename!r} holds no arrays; save the images with numpy.savez(file, images=...).")
     limits.check_stored(headers[key][0], filename)
-    images = to_image_array(_npz_array(archive, key))
+    images = to_image_array(_npz_array(archive, key, filename))
     if images.shape[1:] != tuple(image_shape):
         raise ValueError(f"{filename!r} holds images shaped {images.shape[1:]} (C, H, W), but the model takes "
                          f"{tuple(image_shape)}; save them at that size, or upload them as PNG files to be resized.")

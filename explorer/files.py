@@ -115,16 +115,28 @@ def _why(error: BaseException) -> str:
     return "it is damaged or of another format"
 
 
+def _raised_here(error: BaseException) -> bool:
+    """Whether the innermost Python frame of the error's traceback is this package's (a message we wrote)."""
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and frame.tb_frame.f_globals.get("__name__", "").partition(".")[0] == __package__
+
+
 @contextlib.contextmanager
 def reading(what: str, error: type[ValueError] = ValueError):
     """The boundary around reading a user's file: any failure leaves as one `error` saying what is wrong.
 
-    A ValueError from the reader already says what is wrong and what to do, and passes unchanged; anything else
-    (a library's own exception about a damaged file) is put in words here, and logged for the server's operator.
+    A ValueError this app raised already says what is wrong and what to do, and passes unchanged; anything else
+    (a library's own exception about a damaged file, ValueErrors included: their text quotes the file's innards or
+    advises trusting it) is put in words here, and logged for the server's operator.
     """
     try:
         yield
-    except ValueError:
+    except ValueError as failure:
+        if not _raised_here(failure):
+            _log.info("could not read %s: %r", what, failure)
+            raise error(f"{what} could not be read: {_why(failure)}.") from None
         raise
     except Exception as failure:  # noqa: BLE001 - the point of the boundary: no other exception reaches a visitor
         _log.info("could not read %s: %r", what, failure)
