@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from explorer.budget import batches_of
 from explorer.data import ImageDataset
 from explorer.latent import batches, count_active_units
 from explorer.model import VAE, evaluating
@@ -43,7 +44,7 @@ def evaluate(
     iwae_generator = torch.Generator(device=device).manual_seed(seed + 1)
     recon = kl = iwae = 0.0
     mus = []
-    with evaluating(model):
+    with evaluating(model), batches_of(model, batch_size, "both") as batch_size:
         for x, y in batches(dataset, index, batch_size, device):
             y = y if model.config.conditional else None
             terms = elbo_terms(model, x, y, generator=generator)

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from explorer.budget import batches_of
 from explorer.config import Z_LIMIT
 from explorer.data import ImageDataset
 from explorer.model import VAE, evaluating
@@ -46,7 +47,7 @@ def encode_rows(model: VAE, dataset: ImageDataset, index: np.ndarray, batch_size
     """Posterior parameters for the given dataset rows, in order."""
     device = next(model.parameters()).device
     mus, logvars = [], []
-    with evaluating(model):
+    with evaluating(model), batches_of(model, batch_size, "encode") as batch_size:
         for x, y in batches(dataset, index, batch_size, device):
             mu, logvar = model.encode(x, y if model.config.conditional else None)
             mus.append(mu.cpu())
@@ -199,7 +200,7 @@ def reconstruct(model: VAE, dataset: ImageDataset, rows: np.ndarray) -> np.ndarr
     """Decoded posterior means of the given rows (K, C, H, W) in [0, 1]; conditional models use each row's label."""
     x = torch.from_numpy(dataset.pixels(rows)).to(next(model.parameters()).device)
     labels = torch.from_numpy(dataset.labels[rows]).to(x.device) if model.config.conditional else None
-    with evaluating(model):
+    with evaluating(model), batches_of(model, len(rows), "both"):  # a handful of rows: one batch
         return model.decode(model.encode(x, labels)[0], labels).cpu().numpy()
 
 
@@ -208,7 +209,7 @@ def decode_latents(model: VAE, z: np.ndarray, label: int | None = None, batch_si
     """(N, D) latents -> (N, C, H, W) float32 images in [0, 1]; conditional models take one label for all."""
     device = next(model.parameters()).device
     out = []
-    with evaluating(model):
+    with evaluating(model), batches_of(model, batch_size) as batch_size:
         for start in range(0, len(z), batch_size):
             chunk = torch.as_tensor(np.asarray(z[start : start + batch_size], np.float32), device=device)
             labels = None

@@ -8,6 +8,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
+from explorer.budget import batches_of
 from explorer.data import ImageDataset
 from explorer.latent import batches
 from explorer.model import VAE, evaluating
@@ -37,7 +38,7 @@ def score_images(model: VAE, dataset: ImageDataset, index: np.ndarray, k: int = 
     generator = torch.Generator(device=device).manual_seed(seed)
     iwae_generator = torch.Generator(device=device).manual_seed(seed + 1)
     columns: dict[str, list[torch.Tensor]] = {"log_px": [], "recon": [], "kl": []}
-    with evaluating(model):
+    with evaluating(model), batches_of(model, batch_size, "both") as batch_size:
         for x, y in batches(dataset, index, batch_size, device):
             y = y if model.config.conditional else None
             out = model(x, y, generator)
