@@ -16,8 +16,9 @@ import struct
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
@@ -25,13 +26,17 @@ from safetensors.torch import save as save_tensors
 
 from explorer import __version__
 from explorer.config import ModelConfig, TrainConfig
+from explorer.cost import ModelCost, model_cost
 from explorer.files import reading, write_atomically, write_new
+from explorer.data import MAX_CLASSES
 from explorer.model import VAE
 
 FORMAT_NAME = "vae-latent-explorer"
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 512 * 2**20  # ours are a few MB; refuse to read anything absurd
-MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit on the JSON header
+MAX_HEADER_BYTES = 8 * 2**20  # ours hold at most ~3 MB (2,000 history rows of a 128-D model's KL per dimension)
+MAX_PARSED_METADATA_BYTES = 48 * 2**20  # the metadata's JSON once parsed, as bounded by `_parsed_size`
+MAX_METADATA_DEPTH = 6  # ours nest 4 deep (history -> steps -> column -> a row's KL per dimension)
 MAX_HISTORY_ROWS = 2000  # per-step history is thinned to this many rows to keep the header small
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # names of saved models: safe as file names
@@ -58,6 +63,7 @@ class Checkpoint:
     fingerprint: str = ""  # sha256 of the file: identifies the weights for caches
     world_size: int = 1  # processes that trained it (torchrun); 1 for the CLI's and the app's own runs
     payload: bytes = field(default=b"", repr=False)  # the file's bytes, for downloads
+    metadata_bytes: int = 0  # what its parsed metadata (history, label names) holds in memory, at most
 
 
 def _thin(steps: list[dict[str, Any]]) -> dict[str, list]:
@@ -124,8 +130,10 @@ def save_checkpoint(path: str | os.PathLike, model: VAE, **kwargs) -> Path:
     return write_atomically(path, checkpoint_bytes(model, **kwargs))
 
 
-def load_checkpoint(source: str | os.PathLike | bytes, name: str | None = None) -> Checkpoint:
-    """Load a checkpoint from a path or from bytes (an upload); anything else raises CheckpointError."""
+def load_checkpoint(source: str | os.PathLike | bytes, name: str | None = None,
+                    limit: Callable[[ModelCost], str | None] | None = None) -> Checkpoint:
+    """Load a checkpoint from a path or from bytes (an upload); anything else raises CheckpointError, as does a
+    model whose cost `limit` objects to (in its words), before its weights are read."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         payload, name = bytes(source), name or "the uploaded file"
     else:
@@ -137,7 +145,7 @@ def load_checkpoint(source: str | os.PathLike | bytes, name: str | None = None) 
             raise CheckpointError(f"{name} is larger than any checkpoint of this app; it is not loaded.")
         payload = path.read_bytes()
     with reading(name, CheckpointError):
-        return _parse(payload, name)
+        return _parse(payload, name, limit)
 
 
 def _header(payload: bytes, name: str) -> dict[str, Any]:
@@ -152,6 +160,9 @@ def _header(payload: bytes, name: str) -> dict[str, Any]:
     (size,) = struct.unpack("<Q", payload[:8])
     if size > len(payload) - 8:
         raise CheckpointError(f"{name} is not a complete .safetensors file; it may be truncated or of another format.")
+    if size > MAX_HEADER_BYTES:
+        raise CheckpointError(f"{name}'s description is {size / 2**20:,.0f} MB, more than any checkpoint of this app "
+                              f"holds ({MAX_HEADER_BYTES // 2**20} MB at most); it is not loaded.")
     try:
         header = json.loads(payload[8 : 8 + size])
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -161,7 +172,7 @@ def _header(payload: bytes, name: str) -> dict[str, Any]:
     return header
 
 
-def _parse(payload: bytes, name: str) -> Checkpoint:
+def _parse(payload: bytes, name: str, limit: Callable[[ModelCost], str | None] | None = None) -> Checkpoint:
     header = _header(payload, name)
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
@@ -178,6 +189,7 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
             f"{name} was written by a newer VAE Latent Explorer (format {version}; this one reads up to "
             f"{FORMAT_VERSION}); update the app to load it."
         )
+    metadata_bytes = _parsed_size(meta, name)
     try:
         model_config = ModelConfig.from_dict(json.loads(meta["model_config"]))
         train_values = json.loads(meta.get("train_config") or "null")
@@ -185,6 +197,8 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
         image_shape = tuple(int(s) for s in json.loads(meta["image_shape"]))
         num_classes = int(meta.get("num_classes", "0"))
         label_names = tuple(str(s) for s in json.loads(meta.get("label_names") or "[]"))
+        if len(label_names) > MAX_CLASSES:
+            raise ValueError(f"{len(label_names):,} label names, more than the {MAX_CLASSES:,} classes a model has")
         history = json.loads(meta.get("history") or "{}")
         world_size = int(meta.get("world_size", "1"))  # absent from files written before distributed training
         if world_size < 1:
@@ -198,6 +212,9 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
         raise CheckpointError(f"{name} has damaged or inconsistent metadata ({_short_reason(error)}); it cannot be "
                               "loaded.") from None
 
+    reason = limit(model_cost(model_config, image_shape, num_classes)) if limit else None
+    if reason:
+        raise CheckpointError(f"{name} cannot be used on this server: {reason}")
     expected = {k: list(t.shape) for k, t in skeleton.state_dict().items()}
     found = {k: v.get("shape") for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
     wrong = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
@@ -230,7 +247,33 @@ def _parse(payload: bytes, name: str) -> Checkpoint:
         fingerprint=hashlib.sha256(payload).hexdigest(),
         payload=payload,
         world_size=world_size,
+        metadata_bytes=metadata_bytes,
     )
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _parsed_size(meta: dict[str, Any], name: str) -> int:
+    """An upper bound on what the metadata's JSON values hold once parsed, read before any is parsed: a file can
+    pack millions of tiny values (`[[],[],...]`, 56 bytes each parsed from 3 characters) into a small header.
+    Each value costs at most 64 bytes and a pointer, plus its characters; a file past the bound, or nested
+    deeper than ours ever are, is refused."""
+    total = 0
+    for value in meta.values():
+        text = str(value).encode()
+        values = 1 + text.count(b",") + text.count(b"[") + text.count(b"{")
+        total += 72 * values + len(text)
+        brackets = np.frombuffer(_STRING.sub(b"", text), np.uint8)
+        steps = (np.isin(brackets, (ord("["), ord("{"))).astype(np.int32)
+                 - np.isin(brackets, (ord("]"), ord("}"))).astype(np.int32))
+        if steps.size and np.cumsum(steps).max() > MAX_METADATA_DEPTH:
+            raise CheckpointError(f"{name} has damaged metadata (nested too deeply); it cannot be loaded.")
+    if total > MAX_PARSED_METADATA_BYTES:
+        raise CheckpointError(f"{name}'s metadata (its history or label names) would take {total / 2**20:,.0f} MB "
+                              f"of memory once read, more than any checkpoint of this app ("
+                              f"{MAX_PARSED_METADATA_BYTES // 2**20} MB at most); it is not loaded.")
+    return total
 
 
 def _short_reason(error: Exception) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.attributes import MEASURES
-from explorer.budget import Ledger
+from explorer.budget import Ledger, refusal
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
 from explorer.compare import PriorFit, prior_fit
 from explorer.config import ProjectionConfig, ScoreConfig
@@ -72,7 +72,7 @@ def server_model(name: str, modified: float) -> Checkpoint:
 
     The file's modification time is part of the key, so a model saved again under the same name is reloaded.
     """
-    return load_checkpoint(known_checkpoints()[name])
+    return load_checkpoint(known_checkpoints()[name], limit=refusal)
 
 
 @st.cache_resource(show_spinner="Loading the data ...", max_entries=4)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from explorer.budget import refusal
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset
 from explorer.groups import groups_text
@@ -64,7 +65,7 @@ def dataset_named(name: str) -> ImageDataset:
 def _on_upload(key: str) -> None:
     """Callback: load an uploaded checkpoint; on failure keep the current model and remember the message."""
     session.visitor().upload_error = uploads.read(key, session.CHECKPOINT_UPLOAD, lambda upload: session.add_model(
-        UPLOAD_PREFIX + upload.name, load_checkpoint(upload.getvalue(), name=upload.name)))
+        UPLOAD_PREFIX + upload.name, load_checkpoint(upload.getvalue(), name=upload.name, limit=refusal)))
 
 
 def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:

@@ -269,3 +269,48 @@ def test_stale_temp_files_are_removed_and_fresh_ones_kept(tmp_path):
     (tmp_path / "kept.safetensors").write_bytes(b"x")
     assert remove_stale_temps(tmp_path, older_than_s=600) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "kept.safetensors"]
+
+
+# A metadata bomb: a small header whose JSON parses into many times its size (the hostile pass: 60 MB of
+# label_names held 620 MB once parsed).
+@pytest.mark.parametrize("text", [
+    json.dumps([0.12345] * 50_000), json.dumps([[]] * 50_000), json.dumps([{}] * 50_000),
+    json.dumps(["a"] * 50_000), json.dumps({"steps": {"kl": [[0.5] * 16] * 2000}}), json.dumps([10**80] * 5000),
+])
+def test_the_metadata_is_counted_at_least_at_its_parsed_size(text):
+    import tracemalloc
+
+    tracemalloc.start()
+    parsed = json.loads(text)
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert parsed and ckpt._parsed_size({"history": text}, "x") >= held
+
+
+def test_a_metadata_bomb_is_refused_before_it_is_parsed(trained):
+    model = trained[0]
+    with pytest.raises(CheckpointError, match=r"more than any checkpoint of this app holds \(8 MB"):
+        load_checkpoint(_with_metadata(model, label_names=json.dumps(["a"] * 3_000_000)))
+    with pytest.raises(CheckpointError, match=r"would take [\d,]+ MB of memory once read"):
+        load_checkpoint(_with_metadata(model, history=json.dumps({"steps": {"kl": [[]] * 1_500_000}})))
+    with pytest.raises(CheckpointError, match=r"nested too deeply"):
+        load_checkpoint(_with_metadata(model, history="[" * 50 + "]" * 50))
+    with pytest.raises(CheckpointError, match=r"2,000 label names"):
+        load_checkpoint(_with_metadata(model, label_names=json.dumps(["a"] * 2000)))
+    assert load_checkpoint(_with_metadata(model, label_names=json.dumps(["[[[[[[[[[["] * 10)))  # brackets in names
+
+
+def test_a_checkpoint_is_counted_with_its_parsed_metadata():
+    from explorer.budget import nbytes
+
+    checkpoint = load_checkpoint(ckpt.BUNDLED_DIR / "mnist5k-z16.safetensors")
+    weights = sum(t.numel() * 4 for t in checkpoint.model.state_dict().values())
+    assert checkpoint.metadata_bytes > 1_000_000  # its history: 2,000 rows of 16 KL values
+    assert nbytes(checkpoint) == len(checkpoint.payload) + weights + checkpoint.metadata_bytes
+
+
+def test_a_model_past_the_servers_budget_is_refused_before_its_weights_are_read(trained):
+    seen = []
+    with pytest.raises(CheckpointError, match=r"cannot be used on this server: too big"):
+        load_checkpoint(checkpoint_bytes(trained[0], dataset="x"), limit=lambda cost: seen.append(cost) or "too big")
+    assert seen[0].parameters == sum(p.numel() for p in trained[0].parameters())
