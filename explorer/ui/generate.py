@@ -114,8 +114,8 @@ def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray,
         else:
             image = to_uint8(decode_latents(model, z, label))[0]
             st.image(enlarge(image, SLIDER_IMAGE), caption="decoded z", width=SLIDER_IMAGE, output_format="PNG")
-            st.caption(f"This model's decoder is larger than {live_decode.max_payload_mb():g} MB, too large to send to "
-                       "your browser: the image is decoded here when you release a slider.")
+            reason = live_decode.browser_refusal(selection.checkpoint, label) or "Your browser is not sent this decoder"
+            st.caption(f"{reason}: the image is decoded here when you release a slider.")
     return z[0]
 
 

@@ -18,12 +18,15 @@ import numpy as np
 import streamlit as st
 
 from explorer.checkpoint import Checkpoint
+from explorer.cost import cost_of
 from explorer.data import ImageDataset
 from explorer.latent import Latents
 from explorer.ui import session
 from explorer.webdecoder import Blob, bundle, decoder_blob, rows_blob
 
 MAX_PAYLOAD_MB = 16  # a decoder larger than this is not sent to the browser: its images update on release
+MAX_DECODE_MACS = 20_000_000  # ... nor one whose decode takes more multiply-adds (~0.1 s in a browser's JS)
+DECODER_TTL_S = 300  # decoders made for browsers are let go once unused this long
 MAX_IMAGES_MB = 8  # a split's images are sent (for images as points, and on hover) up to this size; beyond it,
 ROWS_WANTED = 400  # the browser asks for the images of the points in view, at most this many
 _HERE = Path(__file__).parent
@@ -48,15 +51,25 @@ def _js(name: str) -> str:
     return (_HERE / "browser_core.js").read_text() + "\n" + (_HERE / name).read_text()
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=8, ttl=DECODER_TTL_S, show_spinner=False)
 def _decoder(weights: str, label: int | None, _checkpoint: Checkpoint) -> Blob:
     return decoder_blob(_checkpoint.model, label, key=f"decoder-{weights[:16]}-{label}")
 
 
+def browser_refusal(checkpoint: Checkpoint, label: int | None = None) -> str | None:
+    """Why this model's decoder is not sent to browsers (too much work per decode, or too large), else None."""
+    macs = cost_of(checkpoint.model).decode_macs
+    if macs > MAX_DECODE_MACS:
+        return (f"One decode of this model takes {macs / 1e6:,.0f} million multiply-adds, more than a browser does "
+                f"smoothly ({MAX_DECODE_MACS / 1e6:,.0f} million)")
+    if len(_decoder(checkpoint.fingerprint, label, checkpoint).data) > max_payload_mb() * 2**20:
+        return f"This model's decoder is larger than {max_payload_mb():g} MB, too large to send to your browser"
+    return None
+
+
 def decoder(checkpoint: Checkpoint, label: int | None) -> Blob | None:
-    """The decoder for the browser (folded for a label), or None when it is too large to send."""
-    blob = _decoder(checkpoint.fingerprint, label, checkpoint)
-    return blob if len(blob.data) <= max_payload_mb() * 2**20 else None
+    """The decoder for the browser (folded for a label), or None when it is not sent (see `browser_refusal`)."""
+    return None if browser_refusal(checkpoint, label) else _decoder(checkpoint.fingerprint, label, checkpoint)
 
 
 class Lazy(NamedTuple):

@@ -89,6 +89,7 @@ class Visitor:
     browser_keys: set[str] = field(default_factory=set)  # what this session sent the browser (explorer.ui.live_decode)
     rows_in_view: list[int] = field(default_factory=list)  # the zoomed map's rows whose images the browser asked for
     visits: int = 0  # connections of this session: a reconnect within the grace period keeps its uploads
+    run_bytes: int = 0  # what the current training run holds, counted in the ledger beside `holdings`
 
 
 def visitor() -> Visitor:
@@ -133,7 +134,7 @@ def hold(kind: str, name: str, item: Checkpoint | ImageDataset) -> str | None:
     me = visitor()
     held = [(what, size) for what, size in me.holdings if what != (kind, name)]  # the same name is replaced
     size = nbytes(item)
-    dropped = ledger().admit(me.key, held, size, PER_VISITOR_BYTES)
+    dropped = ledger().admit(me.key, held, size, PER_VISITOR_BYTES, fixed=me.run_bytes)
     me.models = {n: m for n, m in me.models.items() if ("models", n) not in dropped}
     me.datasets = {n: d for n, d in me.datasets.items() if ("datasets", n) not in dropped}
     me.holdings = [(what, s) for what, s in held if what not in dropped] + [((kind, name), size)]
@@ -143,6 +144,23 @@ def hold(kind: str, name: str, item: Checkpoint | ImageDataset) -> str | None:
     names = ", ".join(repr(n) for _, n in dropped)
     return (f"To make room, this session let go of {names} (each visitor keeps up to "
             f"{PER_VISITOR_BYTES // 2**20} MB of uploads and models in the server's memory).")
+
+
+def reserve_run(nbytes: int) -> None:
+    """Count a training run's memory (its model, gradients, optimiser and batch) as this visitor's, in place of the
+    last run's; a ValueError when it does not fit beside what the visitor keeps (nothing is let go for a run:
+    it may be training on it)."""
+    from explorer.budget import PER_VISITOR_BYTES
+    from explorer.ui.resources import ledger
+
+    me = visitor()
+    held = list(me.holdings)
+    if ledger().admit(me.key, held, 0, PER_VISITOR_BYTES, fixed=nbytes) != []:
+        ledger().admit(me.key, held, 0, PER_VISITOR_BYTES, fixed=me.run_bytes)  # back as it was
+        raise ValueError(f"This run needs {nbytes / 2**20:,.0f} MB, and with the uploads and models this session "
+                         f"keeps it would pass the {PER_VISITOR_BYTES // 2**20} MB each visitor may use; train a "
+                         "smaller model, or a smaller batch.")
+    me.run_bytes = nbytes
 
 
 def add_model(name: str, checkpoint: Checkpoint) -> None:
@@ -214,7 +232,7 @@ class _Presence:
             return  # the visitor came back: their session goes on
         from explorer.ui.resources import ledger
 
-        me.models, me.datasets, me.holdings, me.snapshot_maps = {}, {}, [], {}
+        me.models, me.datasets, me.holdings, me.snapshot_maps, me.run_bytes = {}, {}, [], {}, 0
         me.groups, me.scored_uploads, me.pending_group = {}, None, ()
         if me.alignment is not None:
             me.alignment.cancel()

@@ -6,8 +6,10 @@ import datetime
 
 import streamlit as st
 
+from explorer.budget import refusal, run_refusal
 from explorer.checkpoint import checkpoint_bytes, load_checkpoint, save_new_model
 from explorer.config import PRESETS, ModelConfig, TrainConfig
+from explorer.cost import model_cost
 from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS
 from explorer.datafiles import load_dataset_file
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
@@ -120,6 +122,11 @@ def _start() -> None:
     model_config, train_config = me.train_configs
     try:
         dataset = sidebar.dataset_named(name)
+        cost = model_cost(model_config, dataset.image_shape, dataset.num_classes)
+        reason = refusal(cost) or run_refusal(cost, train_config.batch_size)
+        if reason:
+            raise ValueError(f"This model cannot train on this server: {reason}")
+        session.reserve_run(cost.run_bytes(train_config.batch_size))
         job = TrainingJob(dataset, model_config, train_config, queue=resources.run_queue())
     except ValueError as error:
         me.start_error = str(error)
