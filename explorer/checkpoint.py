@@ -5,9 +5,11 @@ A checkpoint is data, never code: nothing here unpickles, and every field is che
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
+import io
 import json
 import logging
 import os
@@ -16,13 +18,12 @@ import struct
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_tensors
-from safetensors.torch import save as save_tensors
 
 from explorer import __version__
 from explorer.config import ModelConfig, TrainConfig
@@ -37,6 +38,7 @@ MAX_CHECKPOINT_BYTES = 512 * 2**20  # ours are a few MB; refuse to read anything
 MAX_HEADER_BYTES = 8 * 2**20  # ours hold at most ~3 MB (2,000 history rows of a 128-D model's KL per dimension)
 MAX_PARSED_METADATA_BYTES = 48 * 2**20  # the metadata's JSON once parsed, as bounded by `_parsed_size`
 MAX_METADATA_DEPTH = 6  # ours nest 4 deep (history -> steps -> column -> a row's KL per dimension)
+SAVED_QUOTA_MB = 512  # disk for the models visitors save, all together ($EXPLORER_MODELS_QUOTA_MB overrides)
 MAX_HISTORY_ROWS = 2000  # per-step history is thinned to this many rows to keep the header small
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # names of saved models: safe as file names
@@ -64,6 +66,7 @@ class Checkpoint:
     world_size: int = 1  # processes that trained it (torchrun); 1 for the CLI's and the app's own runs
     payload: bytes = field(default=b"", repr=False)  # the file's bytes, for downloads
     metadata_bytes: int = 0  # what its parsed metadata (history, label names) holds in memory, at most
+    data_fingerprint: str = ""  # the fingerprint of the data it was trained on ("" in files from before it was kept)
 
 
 def _thin(steps: list[dict[str, Any]]) -> dict[str, list]:
@@ -85,23 +88,16 @@ def _short(value):
     return value
 
 
-def checkpoint_bytes(
-    model: VAE,
-    *,
-    dataset: str,
-    label_names: tuple[str, ...] | list[str] = (),
-    train_config: TrainConfig | None = None,
-    step_history: list[dict[str, Any]] | None = None,
-    world_size: int = 1,
-) -> bytes:
-    """Serialise a model to the bytes of a .safetensors checkpoint (for a file or a download)."""
+def _metadata(model: VAE, *, dataset: str, label_names: tuple[str, ...] | list[str] = (),
+              train_config: TrainConfig | None = None, step_history: list[dict[str, Any]] | None = None,
+              world_size: int = 1, data_fingerprint: str = "") -> dict[str, str]:
     steps = step_history or []
     epochs = [
         {k: row[k] for k in ("epoch", "step", "test_elbo", "test_recon", "test_kl")}
         for row in steps
         if row.get("test_recon") is not None
     ]
-    metadata = {
+    return {
         "format": FORMAT_NAME,
         "format_version": str(FORMAT_VERSION),
         "explorer_version": __version__,
@@ -109,14 +105,38 @@ def checkpoint_bytes(
         "model_config": json.dumps(model.config.to_dict()),
         "train_config": json.dumps(train_config.to_dict() if train_config else None),
         "dataset": dataset,
+        "data_fingerprint": data_fingerprint,  # which data exactly: names of uploads are not unique
         "image_shape": json.dumps(list(model.image_shape)),
         "num_classes": str(model.num_classes),
         "label_names": json.dumps(list(label_names)),
         "history": json.dumps({"steps": _thin(steps), "epochs": epochs}),
         "world_size": str(world_size),
     }
-    tensors = {name: t.detach().cpu().contiguous() for name, t in model.state_dict().items()}
-    return save_tensors(tensors, metadata=metadata)
+
+
+def write_checkpoint(handle: BinaryIO, model: VAE, **kwargs) -> None:
+    """Write a model as a .safetensors checkpoint to an open file, tensor by tensor: no second copy of the weights
+    is made in memory (safetensors' own writer makes one). kwargs: dataset (its name), label_names, train_config,
+    step_history, world_size, data_fingerprint."""
+    tensors = {name: t.detach().cpu().float().contiguous() for name, t in model.state_dict().items()}
+    header: dict[str, Any] = {"__metadata__": _metadata(model, **kwargs)}
+    offset = 0
+    for name, tensor in tensors.items():
+        size = tensor.numel() * tensor.element_size()
+        header[name] = {"dtype": "F32", "shape": list(tensor.shape), "data_offsets": [offset, offset + size]}
+        offset += size
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the format aligns the data to 8 bytes
+    handle.write(struct.pack("<Q", len(text)) + text)
+    for tensor in tensors.values():
+        handle.write(memoryview(tensor.numpy()).cast("B"))
+
+
+def checkpoint_bytes(model: VAE, **kwargs) -> bytes:
+    """A model as the bytes of a .safetensors checkpoint (for a download); kwargs as `write_checkpoint`."""
+    buffer = io.BytesIO()
+    write_checkpoint(buffer, model, **kwargs)
+    return buffer.getvalue()
 
 
 def save_checkpoint(path: str | os.PathLike, model: VAE, **kwargs) -> Path:
@@ -127,7 +147,7 @@ def save_checkpoint(path: str | os.PathLike, model: VAE, **kwargs) -> Path:
     path = Path(path)
     if path.suffix != ".safetensors":
         raise ValueError(f"Checkpoints are .safetensors files; name it {path.with_suffix('.safetensors').name!r}.")
-    return write_atomically(path, checkpoint_bytes(model, **kwargs))
+    return write_atomically(path, lambda handle: write_checkpoint(handle, model, **kwargs))
 
 
 def load_checkpoint(source: str | os.PathLike | bytes, name: str | None = None,
@@ -245,6 +265,7 @@ def _parse(payload: bytes, name: str, limit: Callable[[ModelCost], str | None] |
         history=history if isinstance(history, dict) else {},
         created=str(meta.get("created", "")),
         fingerprint=hashlib.sha256(payload).hexdigest(),
+        data_fingerprint=str(meta.get("data_fingerprint", ""))[:64],
         payload=payload,
         world_size=world_size,
         metadata_bytes=metadata_bytes,
@@ -313,16 +334,28 @@ def known_checkpoints() -> dict[str, Path]:
     visitor is offered a model that cannot load.
     """
     known = bundled_checkpoints()
+    taken = {name.lower() for name in known}
     folder = saved_models_dir()
     if folder.is_dir():
         for path in sorted(folder.glob("*.safetensors")):
+            if not NAME_PATTERN.fullmatch(path.stem) or path.stem.lower() in taken:
+                _unlisted(str(path))
+                continue
             try:
                 stat = path.stat()
             except OSError:
                 continue
-            if path.stem not in known and _listable(str(path), stat.st_mtime_ns, stat.st_size):
+            if _listable(str(path), stat.st_mtime_ns, stat.st_size):
                 known[path.stem] = path
+                taken.add(path.stem.lower())
     return known
+
+
+@functools.lru_cache(maxsize=1024)
+def _unlisted(path: str) -> None:
+    """One log line per file left out of the list for its name."""
+    _log.warning("not listing %s: not a name a save makes (hidden, or other characters), or a second file of a "
+                 "listed name in another case", path)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -346,8 +379,26 @@ def _listable(path: str, modified_ns: int, size: int) -> bool:
         return False
 
 
-def save_new_model(name: str, payload: bytes) -> Path:
-    """Save checkpoint bytes in the saved-models folder under a new name; a ValueError says why not.
+def saved_quota_bytes() -> int:
+    """The disk space saved models may take together: $EXPLORER_MODELS_QUOTA_MB, else SAVED_QUOTA_MB."""
+    try:
+        return int(float(os.environ.get("EXPLORER_MODELS_QUOTA_MB", SAVED_QUOTA_MB)) * 2**20)
+    except ValueError:
+        return SAVED_QUOTA_MB * 2**20
+
+
+def saved_bytes(folder: Path) -> int:
+    """What the files in the saved-models folder take on disk (models, and temp files of saves under way)."""
+    total = 0
+    for path in folder.iterdir() if folder.is_dir() else ():
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size if path.is_file() else 0
+    return total
+
+
+def save_new_model(name: str, model: VAE, **kwargs) -> Path:
+    """Save a model in the saved-models folder under a new name, within the folder's disk quota, written straight
+    from its weights; a ValueError says why not. kwargs as `write_checkpoint`.
 
     Names are unique regardless of case (a case-insensitive disk would mix them up, and so would people), and the
     file is created exclusively, so two visitors saving one name at once cannot both succeed.
@@ -356,13 +407,19 @@ def save_new_model(name: str, payload: bytes) -> Path:
         raise ValueError(f"{name!r} is not a usable name. Use 1 to 64 letters, digits, '-', '_' or '.', starting "
                          "with a letter or digit.")
     folder = saved_models_dir()
+    size = sum(t.numel() * 4 for t in model.state_dict().values()) + MAX_HEADER_BYTES // 8  # header: ~1 MB at most
     with _SAVING:
         names = [*bundled_checkpoints(), *(p.stem for p in folder.glob("*.safetensors"))]
         existing = {n.lower(): n for n in names}.get(name.lower())
         if existing is not None:
             case = " (names count as the same in any case)" if existing != name else ""
             raise ValueError(f"A model named {existing!r} already exists{case}; choose another name.")
+        used, quota = saved_bytes(folder), saved_quota_bytes()
+        if used + size > quota:
+            raise ValueError(f"The server's space for saved models is full ({used / 2**20:,.0f} of "
+                             f"{quota / 2**20:,.0f} MB used, and this model needs {size / 2**20:,.1f} MB); download "
+                             "the model instead, and load it from the sidebar when you need it.")
         try:
-            return write_new(folder / f"{name}.safetensors", payload)
+            return write_new(folder / f"{name}.safetensors", lambda handle: write_checkpoint(handle, model, **kwargs))
         except FileExistsError:
             raise ValueError(f"A model named {name!r} already exists; choose another name.") from None

@@ -11,6 +11,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 import numpy as np
 
@@ -20,15 +21,16 @@ _log = logging.getLogger(__name__)
 TEMP_SUFFIX = ".tmp"
 
 
-def _written_temp(path: Path, payload: bytes) -> str:
-    """The payload in a hidden temp file beside `path`, flushed to disk (the caller moves or links it into place).
+def _written_temp(path: Path, payload: bytes | Callable[[BinaryIO], None]) -> str:
+    """The payload (bytes, or a function that writes it to a file) in a hidden temp file beside `path`, flushed to
+    disk (the caller moves or links it into place).
     Its name, .NAME.PID.RANDOM.tmp, carries the writer's process id, so a killed writer's file is known at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX,
                                          delete=False)
     try:
         with handle:
-            handle.write(payload)
+            payload(handle) if callable(payload) else handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(handle.name, 0o644)  # temp files are private (0600); these are ordinary files
@@ -38,7 +40,7 @@ def _written_temp(path: Path, payload: bytes) -> str:
     return handle.name
 
 
-def write_atomically(path: str | os.PathLike, payload: bytes) -> Path:
+def write_atomically(path: str | os.PathLike, payload: bytes | Callable[[BinaryIO], None]) -> Path:
     """Write to a temp file in the same folder, flush it to disk, then rename it into place.
 
     A crash mid-write leaves the old file (or none) under the real name, never half a file.
@@ -53,7 +55,7 @@ def write_atomically(path: str | os.PathLike, payload: bytes) -> Path:
     return path
 
 
-def write_new(path: str | os.PathLike, payload: bytes) -> Path:
+def write_new(path: str | os.PathLike, payload: bytes | Callable[[BinaryIO], None]) -> Path:
     """Like write_atomically, but only if nothing has that name: a hard link fails if the name exists, so two
     writers racing for one name cannot both succeed (FileExistsError for the second)."""
     path = Path(path)

@@ -197,13 +197,12 @@ def models_dir(tmp_path, monkeypatch):
 def test_two_saves_of_one_new_name_at_once_one_wins(trained, models_dir):
     import threading
 
-    payloads = [checkpoint_bytes(trained[0], dataset=who) for who in ("first", "second")]
     start, results = threading.Barrier(2), {}
 
     def save(i):
         start.wait()
         try:
-            results[i] = ckpt.save_new_model("shared", payloads[i])
+            results[i] = ckpt.save_new_model("shared", trained[0], dataset=("first", "second")[i])
         except ValueError as error:
             results[i] = error
 
@@ -218,19 +217,17 @@ def test_two_saves_of_one_new_name_at_once_one_wins(trained, models_dir):
 
 
 def test_a_name_that_differs_only_in_case_is_taken(trained, models_dir):
-    payload = checkpoint_bytes(trained[0], dataset="x")
-    ckpt.save_new_model("Shared-A", payload)
+    ckpt.save_new_model("Shared-A", trained[0], dataset="x")
     for name, existing in (("shared-a", "Shared-A"), ("SHARED-A", "Shared-A"), ("MNIST5K-Z2", "mnist5k-z2")):
         with pytest.raises(ValueError, match=rf"named '{existing}' already exists \(names count as the same in any case\)"):
-            ckpt.save_new_model(name, payload)
+            ckpt.save_new_model(name, trained[0], dataset="x")
     with pytest.raises(ValueError, match=r"not a usable name"):
-        ckpt.save_new_model("../escape", payload)
+        ckpt.save_new_model("../escape", trained[0], dataset="x")
     assert sorted(p.name for p in models_dir.iterdir()) == ["Shared-A.safetensors"]
 
 
 def test_the_link_never_overwrites_even_past_the_name_check(trained, models_dir, monkeypatch):
     """Another server process can create the name after this one's check: the hard link still refuses."""
-    payload = checkpoint_bytes(trained[0], dataset="mine")
     models_dir.mkdir()
     original = ckpt.write_new
 
@@ -240,7 +237,7 @@ def test_the_link_never_overwrites_even_past_the_name_check(trained, models_dir,
 
     monkeypatch.setattr(ckpt, "write_new", sneak_in)
     with pytest.raises(ValueError, match="already exists"):
-        ckpt.save_new_model("late", payload)
+        ckpt.save_new_model("late", trained[0], dataset="mine")
     assert (models_dir / "late.safetensors").read_bytes() == b"another process's model"
     assert [p.name for p in models_dir.iterdir()] == ["late.safetensors"]  # no temp file left
 
@@ -314,3 +311,35 @@ def test_a_model_past_the_servers_budget_is_refused_before_its_weights_are_read(
     with pytest.raises(CheckpointError, match=r"cannot be used on this server: too big"):
         load_checkpoint(checkpoint_bytes(trained[0], dataset="x"), limit=lambda cost: seen.append(cost) or "too big")
     assert seen[0].parameters == sum(p.numel() for p in trained[0].parameters())
+
+
+def test_a_save_is_written_from_the_weights_and_reads_back_the_same(trained):
+    import io
+
+    model, ds, train_config, history = trained
+    buffer = io.BytesIO()
+    ckpt.write_checkpoint(buffer, model, dataset="d", label_names=ds.label_names, train_config=train_config,
+                          step_history=history, data_fingerprint="f" * 64)
+    loaded = load_checkpoint(buffer.getvalue())
+    assert all(torch.equal(loaded.model.state_dict()[k], v) for k, v in model.state_dict().items())
+    assert loaded.data_fingerprint == "f" * 64 and loaded.label_names == ds.label_names
+    from safetensors.torch import load as reference
+    assert set(reference(buffer.getvalue())) == set(model.state_dict())  # safetensors' own reader agrees
+
+
+def test_saves_stop_at_the_disk_quota_and_say_so(trained, models_dir, monkeypatch):
+    ckpt.save_new_model("first", trained[0], dataset="x")
+    used = ckpt.saved_bytes(models_dir)
+    monkeypatch.setenv("EXPLORER_MODELS_QUOTA_MB", str((used + 2**20) / 2**20))  # room for ~1 MB more
+    with pytest.raises(ValueError, match=r"space for saved models is full \([\d,]+ of [\d,]+ MB used.*download"):
+        ckpt.save_new_model("second", trained[0], dataset="x")
+    assert sorted(p.name for p in models_dir.iterdir()) == ["first.safetensors"]
+
+
+def test_the_models_folder_lists_only_names_a_save_makes_once_per_name(trained, models_dir):
+    models_dir.mkdir()
+    good = checkpoint_bytes(trained[0], dataset="x")
+    for name in ("mine", "MINE", ".hidden", "with space", "Mnist5k-Z2"):
+        (models_dir / f"{name}.safetensors").write_bytes(good)
+    saved = [name for name, path in ckpt.known_checkpoints().items() if path.parent == models_dir]
+    assert saved == ["MINE"]  # the first of the case variants in sorted order; the bundled name is not shadowed
