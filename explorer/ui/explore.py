@@ -419,6 +419,6 @@ def _exports(selection: Selection, latents: Latents) -> None:
         cols[1].download_button("For the Embedding Projector (zip)", projector,
                                 file_name=f"{stem}-projector.zip", mime="application/zip", key="export_projector",
                                 help="vectors.tsv and metadata.tsv: load both at projector.tensorflow.org.")
-        cols[2].download_button("This model (.safetensors)", selection.checkpoint.payload,
+        cols[2].download_button("This model (.safetensors)", lambda: selection.checkpoint.payload, on_click="ignore",
                                 file_name=f"{model}.safetensors",
                                 mime="application/octet-stream", key="export_checkpoint")

@@ -90,6 +90,7 @@ class Visitor:
     rows_in_view: list[int] = field(default_factory=list)  # the zoomed map's rows whose images the browser asked for
     visits: int = 0  # connections of this session: a reconnect within the grace period keeps its uploads
     run_bytes: int = 0  # what the current training run holds, counted in the ledger beside `holdings`
+    saved_run: tuple[int, str] | None = None  # (id of its job, name): the run last saved, which is saved once
 
 
 def visitor() -> Visitor:

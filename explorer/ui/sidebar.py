@@ -94,6 +94,20 @@ def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | N
     return data, None
 
 
+def data_note(checkpoint: Checkpoint, data: ImageDataset | None) -> str | None:
+    """Whether the visitor's upload shown under a model is the very file it was trained on, when that is not
+    certain: upload names are the visitor's own, so another visitor's saved model can name a different file."""
+    if data is None or checkpoint.dataset not in session.visitor().datasets:
+        return None
+    if checkpoint.data_fingerprint == data.fingerprint:
+        return None
+    if checkpoint.data_fingerprint:
+        return ("Shown on your upload of that name, which is not the file this model was trained on: the map and "
+                "scores are its view of your images.")
+    return ("Shown on your upload of that name. This model does not record which file it was trained on, so your "
+            "upload may not be its training data.")
+
+
 def model_named(name: str) -> Checkpoint:
     """One of the visitor's models, or a server-side one; a server model that fails to load (damaged on disk after it
     was listed) gets one message, and the visitor chooses another."""
@@ -166,6 +180,8 @@ def model_sidebar() -> Selection:
             f"{model_kind(config)} · {config.latent_dim}-D latent · {config.likelihood}"
             f"{' · conditional' if config.conditional else ''} · trained on {plain(checkpoint.dataset)}"
         )
+        if note := data_note(checkpoint, data):
+            st.warning(note)
     selection = Selection(name, checkpoint, data, split, problem)
     if link is not None:
         latents = selection.latents() if data is not None else None

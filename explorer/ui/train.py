@@ -140,10 +140,15 @@ def _start() -> None:
 # After a run
 
 
+def _recorded_with(job: TrainingJob) -> dict:
+    """What a checkpoint of the run records besides its weights (see explorer.checkpoint.write_checkpoint)."""
+    return {"dataset": session.visitor().job_data_name or job.dataset.name, "label_names": job.dataset.label_names,
+            "train_config": job.train_config, "step_history": job.step_history(),
+            "data_fingerprint": job.dataset.fingerprint}
+
+
 def _trained_bytes(job: TrainingJob) -> bytes:
-    name = session.visitor().job_data_name or job.dataset.name
-    return checkpoint_bytes(job.model, dataset=name, label_names=job.dataset.label_names,
-                            train_config=job.train_config, step_history=job.step_history())
+    return checkpoint_bytes(job.model, **_recorded_with(job))
 
 
 def _use_trained() -> None:
@@ -170,14 +175,18 @@ def _save_trained() -> None:
     me.save_result = None
     if job is None or not job.finished:
         return
+    if me.saved_run is not None and me.saved_run[0] == id(job):
+        me.save_result = ("error", f"This run is saved already, as {me.saved_run[1]!r}; train again to save another.")
+        return
     try:
-        save_new_model(name, _trained_bytes(job))
+        save_new_model(name, job.model, **_recorded_with(job))
     except ValueError as error:
         me.save_result = ("error", str(error))
         return
     except OSError as error:
         me.save_result = ("error", f"Could not save ({error.strerror or 'the disk refused'}); try again later.")
         return
+    me.saved_run = (id(job), name)
     session.show(name)  # the saved model is the one in use, so the pages' links name it
     me.save_result = ("success", f"Saved as {name!r} and now in use: it is in the model list for everyone, and "
                                  "\"Share this view\" gives a link that opens it in any browser.")
@@ -201,7 +210,9 @@ def _after_run(job: TrainingJob) -> None:
     result = session.visitor().save_result
     if result:
         (st.error if result[0] == "error" else st.success)(plain(result[1]))
-    cols[2].download_button("Download (.safetensors)", _trained_bytes(job), key="train_download",
+    # Made when clicked, not on every run of the page: a large model's checkpoint is megabytes of work and memory.
+    cols[2].download_button("Download (.safetensors)", lambda: _trained_bytes(job), key="train_download",
+                            on_click="ignore",
                             file_name=f"{job.model_config.kind}-{job.dataset.name.replace(' ', '_')}-z{job.model_config.latent_dim}.safetensors",
                             mime="application/octet-stream")
 

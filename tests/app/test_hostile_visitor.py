@@ -176,3 +176,16 @@ def test_a_saved_model_trained_on_an_upload_never_makes_the_server_open_that_nam
     at = visit(model="theirs")
     no_exception(at)
     assert any("which is not available here, so there is no map to show" in t for t in texts(at))
+
+
+def test_a_model_too_heavy_for_the_server_is_refused_at_upload(app, monkeypatch):
+    import explorer.budget
+
+    monkeypatch.setattr(explorer.budget, "MAX_DECODE_MACS", 1000)  # stands in for the 13-billion 256x256 conv model
+    model = create_model(ModelConfig(latent_dim=2, hidden_dims=(64,)), (1, 8, 8), 0)
+    at = upload_model(app(), model, "heavy.safetensors")
+    no_exception(at)
+    assert at.selectbox(key="model_name").value != "uploaded: heavy.safetensors"
+    (message,) = [e.value for e in at.sidebar.error]
+    assert message.startswith("heavy.safetensors cannot be used on this server: one image's decode takes")
+    assert message.endswith("The current model stays in use.")

@@ -50,9 +50,25 @@ def test_two_visitors_with_same_named_uploads_see_their_own_latents(tmp_path, mo
         select_points(at, row)
         shown[who] = mean_shown(at)
     assert shown["a"] != shown["b"]
+    assert any("does not record which file it was trained on" in w.value for w in at.sidebar.warning)
     # Each sees the means of their own images under the shared model, row for row.
     checkpoint = load_checkpoint(tmp_path / "shared.safetensors")
     for who in ("a", "b"):
         own = encode_dataset(checkpoint.model, load_dataset_file(io.BytesIO(uploads[who]), "data.npz"))
         mu = own.mu[int(np.searchsorted(own.index, row))]
         assert shown[who].startswith("mean μ = [" + ", ".join(f"{x:+.2f}" for x in mu) + "]")
+
+
+def test_a_saved_model_says_whether_the_upload_shown_is_its_training_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPLORER_MODELS_DIR", str(tmp_path))
+    uploads = {}
+    for who, seed in (("a", 1), ("b", 2)):
+        images, labels = synthetic_images(60, (1, 8, 8), seed=seed)
+        uploads[who] = npz_payload(images=(images[:, 0] * 255).astype(np.uint8), labels=labels)
+    first = load_dataset_file(io.BytesIO(uploads["a"]), "data.npz")
+    model = create_model(ModelConfig(latent_dim=2, hidden_dims=(16,)), first.image_shape, seed=0)
+    save_checkpoint(tmp_path / "shared.safetensors", model, dataset="upload: data.npz", label_names=first.label_names,
+                    data_fingerprint=first.fingerprint)
+    notes = {who: [w.value for w in visit_with_upload(uploads[who]).sidebar.warning] for who in ("a", "b")}
+    assert not any("Shown on your upload" in n for n in notes["a"])  # A's own file: nothing to say
+    assert any("which is not the file this model was trained on" in n for n in notes["b"])

@@ -88,9 +88,23 @@ def test_a_finished_run_can_be_saved_and_downloaded(app, models_dir):
     assert at.query_params["model"] == "digits-from-test"
     (link,) = [c.value for c in at.sidebar.code]  # the share box names it, with nothing about a session's copy
     assert "model=digits-from-test" in link and not any("lives only in your session" in c.value for c in at.caption)
-    at.button(key="train_save").click().run()  # the same name again: refused, the file stays
-    assert any("already exists" in e.value for e in at.error)
+    at.text_input(key="train_save_name").set_value("digits-again").run()
+    at.button(key="train_save").click().run()  # the same run again: saved once, whatever the name
+    assert any("saved already, as 'digits-from-test'" in e.value for e in at.error)
+    assert not (models_dir / "digits-again.safetensors").exists()
     saved.unlink()
+
+
+def test_a_run_past_the_memory_budget_is_refused_before_it_starts(app, monkeypatch):
+    import explorer.budget
+
+    at = open_train(app, epochs=1, train_batch_size=512)
+    monkeypatch.setattr(explorer.budget, "PER_VISITOR_BYTES", 12 * 2**20)  # digits: 5 MB of state, 14 MB of batch
+    at.button(key="train_start").click().run()
+    no_exception(at)
+    (message,) = [e.value for e in at.error]
+    assert message.startswith("This model cannot train on this server: A batch of 512 needs") and "or less" in message
+    assert not at.button(key="train_start").proto.disabled  # no run began
 
 
 def test_a_diverging_run_says_so_and_keeps_a_usable_model(app):
