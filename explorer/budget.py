@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Hashable, Iterator
 
 import numpy as np
 
@@ -144,3 +146,50 @@ def batches_of(model, largest: int, what: str = "decode") -> Iterator[int]:
     size = max(1, min(largest, WORK_BYTES // max(1, per_image)))
     with POOL.use(size * per_image):
         yield size
+
+
+class SizedCache:
+    """Items shared by every visitor (server-side models), least recently used first out, bounded in bytes (the
+    newest item stays even past the bound), and let go once nobody has used them for `idle_s`: a sweep runs while
+    the cache holds anything."""
+
+    def __init__(self, limit: int, idle_s: float, on_empty: Callable[[], None] | None = None):
+        self.limit, self.idle_s, self.on_empty = limit, idle_s, on_empty
+        self._items: OrderedDict[Hashable, tuple[Any, int, float]] = OrderedDict()  # key -> (item, bytes, last used)
+        self._lock = threading.Lock()
+        self._sweeping = False
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                item, size, _ = self._items.pop(key)
+                self._items[key] = (item, size, time.monotonic())
+                return item
+        item = make()  # outside the lock: loading one model does not hold up the others
+        with self._lock:
+            self._items[key] = (item, nbytes(item), time.monotonic())
+            while len(self._items) > 1 and self.held() > self.limit:
+                self._items.popitem(last=False)
+            self._schedule()
+        return item
+
+    def held(self) -> int:
+        return sum(size for _, size, _ in self._items.values())
+
+    def _schedule(self) -> None:
+        if not self._sweeping and self._items:
+            self._sweeping = True
+            timer = threading.Timer(self.idle_s / 4, self._sweep)
+            timer.daemon = True
+            timer.start()
+
+    def _sweep(self) -> None:
+        with self._lock:
+            self._sweeping = False
+            stale = time.monotonic() - self.idle_s
+            for key in [k for k, (_, _, used) in self._items.items() if used < stale]:
+                del self._items[key]
+            emptied = not self._items
+            self._schedule()
+        if emptied and self.on_empty is not None:
+            self.on_empty()

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.attributes import MEASURES
-from explorer.budget import Ledger, refusal
+from explorer.budget import MB, Ledger, SizedCache, refusal
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
 from explorer.compare import PriorFit, prior_fit
 from explorer.config import ProjectionConfig, ScoreConfig
@@ -28,13 +28,14 @@ from explorer.files import remove_stale_temps
 from explorer.latent import Latents, encode_dataset
 from explorer.projection import Projection, project, warm_up_projections
 from explorer.runqueue import RunQueue
-from explorer.runtime import configure_threads
+from explorer.runtime import configure_threads, trim_heap
 from explorer.reader import Reader, reader_for
 from explorer.scoring import ImageScores, score_images
 from explorer.train import measure_speed
 from explorer.traversal import DimensionFactor, dimension_factors
 from explorer.vectors import (EXAMPLES, Strip, VectorScore, best_strip, class_reader, measure_for, read_once, scored,
                               typical)
+from explorer.ui import uploads
 
 WARM_UP_DELAY_S = 8.0
 WARM_UP_DONE = "VAE Latent Explorer: background warm-up done"  # the server log's line when it has finished
@@ -53,6 +54,7 @@ def start_up() -> int:
 
     # Delayed a little: the first visitor's first map should not share the CPU with numba's compiler.
     remove_stale_temps(saved_models_dir())  # what a crash mid-save left behind
+    uploads.guard_store()
     timer = threading.Timer(WARM_UP_DELAY_S, _warm_up)
     timer.daemon = True  # never holds up the server's shutdown
     timer.start()
@@ -66,13 +68,25 @@ def _warm_up() -> None:
     print(f"{WARM_UP_DONE} in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
 
 
-@st.cache_resource(show_spinner="Loading the model ...", max_entries=8)
+SERVER_MODELS_BYTES = 160 * MB  # server-side models in memory at once (the bundled ones take ~15 MB each)
+SERVER_MODELS_IDLE_S = 90.0  # ... each let go once no page has used it this long
+
+
+@st.cache_resource
+def _server_models() -> SizedCache:
+    return SizedCache(SERVER_MODELS_BYTES, SERVER_MODELS_IDLE_S, on_empty=trim_heap)
+
+
 def server_model(name: str, modified: float) -> Checkpoint:
     """A server-side checkpoint (bundled or saved), shared by every visitor: inference only, never trained in place.
 
     The file's modification time is part of the key, so a model saved again under the same name is reloaded.
     """
-    return load_checkpoint(known_checkpoints()[name], limit=refusal)
+    def load() -> Checkpoint:
+        with st.spinner("Loading the model ..."):
+            return load_checkpoint(known_checkpoints()[name], limit=refusal)
+
+    return _server_models().get((name, modified), load)
 
 
 @st.cache_resource(show_spinner="Loading the data ...", max_entries=4)

@@ -7,7 +7,6 @@ places that must read or preset a widget's value before it renders go through `w
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import threading
 import uuid
@@ -231,6 +230,7 @@ class _Presence:
         me = self.visitor
         if me.visits != self.visit:
             return  # the visitor came back: their session goes on
+        from explorer.runtime import trim_heap
         from explorer.ui.resources import ledger
 
         me.models, me.datasets, me.holdings, me.snapshot_maps, me.run_bytes = {}, {}, [], {}, 0
@@ -240,16 +240,7 @@ class _Presence:
         ledger().release(me.key)
         me.memory_notice = "This session was idle after its page closed, so its uploads and trained models were let go."
         gc.collect()
-        _trim_heap()
-
-
-def _trim_heap() -> None:
-    """Hand freed heap memory back to the system: glibc keeps what a training run's threads freed in their own
-    arenas, so without this the server's RSS stays up by tens of MB after every run (measured: +62 to +82 MB)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: nothing to trim
+        trim_heap()
 
 
 @st.cache_resource(scope="session", on_release=_Presence.leave, show_spinner=False)

@@ -65,3 +65,24 @@ def test_two_visitors_cannot_both_take_the_last_room():
     for thread in threads:
         thread.join()
     assert len(refused) == 5 and ledger.held() == 90
+
+
+def test_the_shared_cache_is_bounded_in_bytes_and_empties_when_unused():
+    import time
+
+    from explorer.budget import SizedCache
+
+    emptied = threading.Event()
+    cache = SizedCache(limit=250_000, idle_s=0.4, on_empty=emptied.set)
+    data = {name: make_dataset(name, np.zeros((1000, 10, 10), np.uint8)) for name in "abc"}  # ~100 KB each
+    made = []
+    get = lambda name: cache.get(name, lambda: made.append(name) or data[name])
+    get("a"), get("b"), get("a"), get("c")  # c pushes out the least recently used: b
+    assert made == ["a", "b", "c"] and cache.held() <= 250_000
+    get("a")
+    assert made == ["a", "b", "c"]  # still there
+    get("b")
+    assert made[-1] == "b"
+    assert emptied.wait(3) and cache.held() == 0  # nobody used them for idle_s: all let go, the heap trimmed
+    get("a")
+    assert made[-1] == "a"
