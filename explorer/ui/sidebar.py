@@ -142,6 +142,8 @@ def page_start() -> dict | None:
     me.notice_slot, me.notice_draws = None, 0  # the last run's place on the page is gone
     scroll.on_request()
     session.keep_widget(session.MODEL)
+    if note := uploads.refused_note():
+        st.warning(plain(note))
     return url.first_visit()
 
 

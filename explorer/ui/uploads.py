@@ -6,12 +6,68 @@ the file too, goes with the old key)."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Callable
 
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from explorer.budget import MB
 from explorer.ui import session
+
+# What Streamlit's upload store may hold at once, checked as each file arrives (Streamlit itself only caps one
+# file, at server.maxUploadSize): per visitor, the largest real need (one 64 MB data file, or a hundred
+# pictures to score); for all visitors together, room for a few such visitors.
+SESSION_FILES = 100
+SESSION_BYTES = 64 * MB
+STORE_BYTES = 256 * MB
+_refused: dict[str, str] = {}  # session id -> why its last file was not taken (shown on its next page run)
+_guard = threading.Lock()
+_log = logging.getLogger(__name__)
+
+
+def _why_not(storage: dict, session_id: str, size: int) -> str | None:
+    mine = storage.get(session_id, {}).values()
+    if len(mine) >= SESSION_FILES:
+        return f"each visitor can upload {SESSION_FILES} files at once"
+    if sum(len(f.data) for f in mine) + size > SESSION_BYTES:
+        return f"each visitor's uploads waiting to be read can take {SESSION_BYTES // MB} MB"
+    if sum(len(f.data) for files in storage.values() for f in files.values()) + size > STORE_BYTES:
+        return "the server is holding as many uploads as it can right now; try again in a minute"
+    return None
+
+
+def guard_store() -> None:
+    """Refuse a file that would take a visitor's (or the server's) uploads past the caps above, as it arrives:
+    the browser shows that file as failed, and the visitor's next page run says why (`refused_note`). Once per
+    process; a store other than Streamlit's in-memory one is left as it is."""
+    if not runtime.exists():
+        return
+    manager = runtime.get_instance().uploaded_file_mgr
+    storage = getattr(manager, "file_storage", None)
+    if not isinstance(storage, dict) or getattr(manager, "_explorer_guarded", False):
+        return
+    add_file = manager.add_file
+
+    def guarded(session_id, file) -> None:
+        from starlette.exceptions import HTTPException
+
+        with _guard:
+            why = _why_not(storage, session_id, len(file.data))
+            if why is None:
+                return add_file(session_id=session_id, file=file)
+            _refused[session_id] = f"{file.name!r} was not taken: {why}."
+        _log.warning("upload refused for session %s: %s", session_id, why)
+        raise HTTPException(status_code=413, detail=why)
+
+    manager.add_file, manager._explorer_guarded = guarded, True
+
+
+def refused_note() -> str | None:
+    """Why this visitor's last upload was refused at the door, once."""
+    context = get_script_run_ctx()
+    return _refused.pop(context.session_id, None) if context is not None else None
 
 
 def key(base: str) -> str:

@@ -189,3 +189,39 @@ def test_a_model_too_heavy_for_the_server_is_refused_at_upload(app, monkeypatch)
     (message,) = [e.value for e in at.sidebar.error]
     assert message.startswith("heavy.safetensors cannot be used on this server: one image's decode takes")
     assert message.endswith("The current model stays in use.")
+
+
+def test_uploads_past_a_visitors_caps_are_refused_as_they_arrive(monkeypatch):
+    """Streamlit itself caps one file (server.maxUploadSize); the store's guard caps what a visitor holds at once,
+    before the file is kept: the hostile pass sent 250 pictures of 3.9 MB (+0.8 GB) and 20 files of 60 MB."""
+    from starlette.exceptions import HTTPException
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    from explorer.ui import uploads
+
+    manager = MemoryUploadedFileManager("/upload")
+    monkeypatch.setattr(uploads.runtime, "exists", lambda: True)
+    monkeypatch.setattr(uploads.runtime, "get_instance", lambda: type("R", (), {"uploaded_file_mgr": manager})())
+    uploads.guard_store()
+    uploads.guard_store()  # once: not wrapped twice
+    add = lambda session, i, size: manager.add_file(session, UploadedFileRec(f"f{i}", f"p{i}.png", "image/png",
+                                                                             b"x" * size))
+    for i in range(uploads.SESSION_FILES):
+        add("a", i, 1000)
+    with pytest.raises(HTTPException, match=f"{uploads.SESSION_FILES} files at once"):
+        add("a", "one-more", 1000)
+    add("b", 0, 60 * 2**20)  # one data file: fine
+    with pytest.raises(HTTPException, match="64 MB"):
+        add("b", 1, 60 * 2**20)
+    assert manager._total_bytes == uploads.SESSION_FILES * 1000 + 60 * 2**20  # the refused were never kept
+    assert uploads._refused.pop("b") == "'p1.png' was not taken: each visitor's uploads waiting to be read can take 64 MB."
+    for session in "cdef":
+        try:
+            add(session, 0, 60 * 2**20)
+        except HTTPException as error:
+            assert "server is holding as many uploads" in error.detail
+            break
+    else:
+        pytest.fail("the server-wide cap never refused")
+    assert manager._total_bytes <= uploads.STORE_BYTES
