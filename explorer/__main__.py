@@ -197,6 +197,7 @@ def _train_in(args, group) -> int:
         train_config=train_config,
         step_history=history,
         world_size=group.world_size if group else 1,
+        data_fingerprint=dataset.fingerprint,
     )
     test = encode_dataset(model, dataset, "test")
     print(f"{_summary(last, test)} | {metrics.samples_per_s:,.0f} samples/s | saved {out}")
