@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from explorer.export import latents_csv, named_scores_csv, projector_tsv, projector_zip, scores_csv
 from explorer.latent import Latents
@@ -45,23 +48,56 @@ def test_embedding_projector_files():
         assert archive.read("vectors.tsv").decode() == projector_tsv(latents, ("a", "b", "c"))[0]
 
 
-def test_a_label_that_reads_as_a_formula_is_text_in_csv_and_as_it_is_for_the_projector():
+def test_a_label_that_reads_as_a_formula_is_text_in_csv_and_tsv():
     latents = Latents(np.zeros((2, 2), np.float32), None, np.array([0, 1]), np.array([4, 9]))
     names = ("=HYPERLINK(\"http://e.vil\")", "plain")
     rows = list(csv.reader(io.StringIO(latents_csv(latents, names))))
     assert rows[1][2] == "'" + names[0] and rows[2][2] == "plain"
-    assert projector_tsv(latents, names)[1].splitlines()[1] == f"4\t{names[0]}"
+    assert projector_tsv(latents, names)[1].splitlines()[1] == f"4\t'{names[0]}"
 
 
 def test_a_line_break_in_a_label_never_starts_a_row():
-    """A label holding \\r or \\n (then a formula) stays inside its one quoted cell, and a TSV row stays one row."""
+    """A label holding \\r or \\n (then a formula) stays one cell of one row, its breaks made spaces."""
     latents = Latents(np.zeros((3, 2), np.float32), None, np.array([0, 1, 2]), np.array([4, 9, 12]))
     names = ("x\r=cmd|' /C calc'!A0", "y\n@SUM(1+1)", "z\r\n+1")
+    cleaned = ["x =cmd|' /C calc'!A0", "y @SUM(1+1)", "z +1"]
     scores = ImageScores(np.array([4, 9, 12]), np.array([0, 1, 2]), *np.zeros((4, 3)), k=5)
     for text, column in ((latents_csv(latents, names), 2), (scores_csv(scores, names), 2),
                          (named_scores_csv(names, scores), 0)):  # file names of uploads: the same care
         rows = list(csv.reader(io.StringIO(text, newline="")))
-        assert len(rows) == 4 and [r[column] for r in rows[1:]] == list(names)  # one row each, the label whole
-        assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row[:3])
+        assert len(rows) == 4 and [r[column] for r in rows[1:]] == cleaned
     metadata = projector_tsv(latents, names)[1].split("\n")
-    assert metadata[1:4] == ["4\tx =cmd|' /C calc'!A0", "9\ty @SUM(1+1)", "12\tz +1"] and metadata[4] == ""
+    assert metadata[1:4] == [f"{i}\t{name}" for i, name in zip((4, 9, 12), cleaned)] and metadata[4] == ""
+
+
+FORMULA = ("=", "+", "-", "@")
+
+
+@settings(max_examples=150, deadline=None)
+@given(names=st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=6))
+def test_every_export_keeps_generated_names_as_one_data_cell_each(names):
+    """Any text as label and file names: each export parses back to one row per image, the name in its one cell,
+    with no control character and no cell a spreadsheet would run."""
+    n = len(names)
+    latents = Latents(np.zeros((n, 2), np.float32), np.zeros((n, 2), np.float32), np.arange(n), np.arange(n) + 100)
+    scores = ImageScores(np.arange(n) + 100, np.arange(n), *np.zeros((4, n)), k=5)
+    tables = [(latents_csv(latents, tuple(names)), 2), (scores_csv(scores, tuple(names)), 2),
+              (named_scores_csv(names, scores), 0)]
+    for text, column in tables:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        assert len(rows) == n + 1
+        _only_data([r[column] for r in rows[1:]], names)
+    lines = projector_tsv(latents, tuple(names))[1].split("\n")
+    assert len(lines) == n + 2 and lines[-1] == ""
+    cells = [line.split("\t") for line in lines[1:-1]]
+    assert all(len(row) == 2 for row in cells)
+    _only_data([row[1] for row in cells], [name or "none" for name in names])
+
+
+def _only_data(cells: list[str], names: list[str]) -> None:
+    for cell, name in zip(cells, names):
+        assert not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", cell)
+        assert not cell.lstrip().startswith(FORMULA)
+        visible = re.sub(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+", "", name)
+        kept = cell[1:] if cell.startswith("'") and visible[:1] in FORMULA else cell
+        assert re.sub(r"\s+", "", kept) == visible  # the name, nothing else lost

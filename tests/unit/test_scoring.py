@@ -142,6 +142,6 @@ def test_a_decompression_bomb_and_an_npz_of_thousands_of_arrays_get_their_own_me
 def test_text_from_a_users_file_never_starts_a_spreadsheet_formula():
     from explorer.export import text_cell
 
-    for name in ("=cmd|' /C calc'!A0.png", "+SUM(1,2)", "-2+3", "@x", "\tx"):
+    for name in ("=cmd|' /C calc'!A0.png", "+SUM(1,2)", "-2+3", "@x", "\t=x", " =x"):
         assert text_cell(name).startswith("'")
-    assert text_cell("seven") == "seven" and text_cell("") == ""
+    assert text_cell("seven") == "seven" and text_cell("") == "" and text_cell("\tx") == " x"
