@@ -153,8 +153,9 @@ class SizedCache:
     newest item stays even past the bound), and let go once nobody has used them for `idle_s`: a sweep runs while
     the cache holds anything."""
 
-    def __init__(self, limit: int, idle_s: float, on_empty: Callable[[], None] | None = None):
-        self.limit, self.idle_s, self.on_empty = limit, idle_s, on_empty
+    def __init__(self, limit: int, idle_s: float, on_empty: Callable[[], None] | None = None,
+                 size: Callable[[Any], int] = nbytes):
+        self.limit, self.idle_s, self.on_empty, self.size = limit, idle_s, on_empty, size
         self._items: OrderedDict[Hashable, tuple[Any, int, float]] = OrderedDict()  # key -> (item, bytes, last used)
         self._lock = threading.Lock()
         self._sweeping = False
@@ -167,7 +168,7 @@ class SizedCache:
                 return item
         item = make()  # outside the lock: loading one model does not hold up the others
         with self._lock:
-            self._items[key] = (item, nbytes(item), time.monotonic())
+            self._items[key] = (item, self.size(item), time.monotonic())
             while len(self._items) > 1 and self.held() > self.limit:
                 self._items.popitem(last=False)
             self._schedule()

@@ -17,6 +17,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import streamlit as st
 
+from explorer.budget import SizedCache
 from explorer.checkpoint import Checkpoint
 from explorer.cost import cost_of
 from explorer.data import ImageDataset
@@ -26,7 +27,8 @@ from explorer.webdecoder import Blob, bundle, decoder_blob, rows_blob
 
 MAX_PAYLOAD_MB = 16  # a decoder larger than this is not sent to the browser: its images update on release
 MAX_DECODE_MACS = 20_000_000  # ... nor one whose decode takes more multiply-adds (~0.1 s in a browser's JS)
-DECODER_TTL_S = 300  # decoders made for browsers are let go once unused this long
+DECODERS_BYTES = 64 * 2**20  # decoders made for browsers, kept at once
+DECODER_IDLE_S = 120.0  # ... each let go once unused this long
 MAX_IMAGES_MB = 8  # a split's images are sent (for images as points, and on hover) up to this size; beyond it,
 ROWS_WANTED = 400  # the browser asks for the images of the points in view, at most this many
 _HERE = Path(__file__).parent
@@ -51,9 +53,14 @@ def _js(name: str) -> str:
     return (_HERE / "browser_core.js").read_text() + "\n" + (_HERE / name).read_text()
 
 
-@st.cache_resource(max_entries=8, ttl=DECODER_TTL_S, show_spinner=False)
-def _decoder(weights: str, label: int | None, _checkpoint: Checkpoint) -> Blob:
-    return decoder_blob(_checkpoint.model, label, key=f"decoder-{weights[:16]}-{label}")
+@st.cache_resource
+def _decoders() -> SizedCache:
+    return SizedCache(DECODERS_BYTES, DECODER_IDLE_S, size=lambda blob: len(blob.data))
+
+
+def _decoder(weights: str, label: int | None, checkpoint: Checkpoint) -> Blob:
+    return _decoders().get((weights, label), lambda: decoder_blob(checkpoint.model, label,
+                                                                  key=f"decoder-{weights[:16]}-{label}"))
 
 
 def browser_refusal(checkpoint: Checkpoint, label: int | None = None) -> str | None:

@@ -82,11 +82,7 @@ def server_model(name: str, modified: float) -> Checkpoint:
 
     The file's modification time is part of the key, so a model saved again under the same name is reloaded.
     """
-    def load() -> Checkpoint:
-        with st.spinner("Loading the model ..."):
-            return load_checkpoint(known_checkpoints()[name], limit=refusal)
-
-    return _server_models().get((name, modified), load)
+    return _server_models().get((name, modified), lambda: load_checkpoint(known_checkpoints()[name], limit=refusal))
 
 
 @st.cache_resource(show_spinner="Loading the data ...", max_entries=4)

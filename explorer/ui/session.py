@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -230,7 +231,6 @@ class _Presence:
         me = self.visitor
         if me.visits != self.visit:
             return  # the visitor came back: their session goes on
-        from explorer.runtime import trim_heap
         from explorer.ui.resources import ledger
 
         me.models, me.datasets, me.holdings, me.snapshot_maps, me.run_bytes = {}, {}, [], {}, 0
@@ -239,11 +239,54 @@ class _Presence:
             me.alignment.cancel()
         ledger().release(me.key)
         me.memory_notice = "This session was idle after its page closed, so its uploads and trained models were let go."
-        gc.collect()
-        trim_heap()
+        _tidy_after_leaving()
+
+
+TIDY_EVERY_S = 20.0
+TIDY_FOR_S = 200.0  # past Streamlit's own clean-up of a closed session (server.disconnectedSessionTTL, 120 s)
+_tidying = {"until": 0.0, "running": False}
+_tidy_lock = threading.Lock()
+
+
+def _tidy_after_leaving() -> None:
+    """Collect and hand freed memory back to the system every TIDY_EVERY_S for TIDY_FOR_S after a visitor's
+    things are let go: what Streamlit, the caches' expiry and the collector free later is handed back too (the
+    server skips the full collection after script runs, for speed)."""
+    with _tidy_lock:
+        _tidying["until"] = time.monotonic() + TIDY_FOR_S
+        if _tidying["running"]:
+            return
+        _tidying["running"] = True
+
+    def tidy() -> None:
+        from explorer.runtime import trim_heap
+
+        while True:
+            _reap_closed_sessions()
+            gc.collect()
+            trim_heap()
+            with _tidy_lock:
+                if time.monotonic() > _tidying["until"]:
+                    _tidying["running"] = False
+                    return
+            time.sleep(TIDY_EVERY_S)
+
+    threading.Thread(target=tidy, name="tidy-after-leaving", daemon=True).start()
 
 
 @st.cache_resource(scope="session", on_release=_Presence.leave, show_spinner=False)
 def presence() -> _Presence:
     """Call on every run: registers this visit, so its memory is handed back once the visitor leaves."""
     return _Presence(visitor())
+
+
+def _reap_closed_sessions() -> None:
+    """Streamlit keeps a closed tab's session server.disconnectedSessionTTL (120 s) for a reconnect, then removes
+    it only when its session store is next written or counted: with nobody arriving, never. Listing the sessions
+    counts the store (there is no public call for it; without one, nothing happens)."""
+    from streamlit import runtime
+
+    if runtime.exists():
+        listing = getattr(getattr(runtime.get_instance(), "_session_mgr", None), "list_sessions", None)
+        if callable(listing):
+            listing()

@@ -61,6 +61,17 @@ def test_a_decoder_too_large_for_the_browser_is_decoded_on_release(app, monkeypa
     assert slider_values(at, 2) == [0.0, 0.0] and image_urls(at, "slider_decode") == before
 
 
+def test_a_decoder_too_much_work_for_the_browser_is_decoded_on_release(app, monkeypatch):
+    from explorer.ui import live_decode
+
+    monkeypatch.setattr(live_decode, "MAX_DECODE_MACS", 100_000)  # the bundled model's decode: 533,000
+    at = open_generate(app)
+    assert "live_slider_decode" not in live_payloads(at)
+    assert any(c.value.startswith("One decode of this model takes 1 million multiply-adds, more than a browser does "
+                                  "smoothly (0 million): the image is decoded here") for c in at.caption)
+    assert len(image_urls(at, "slider_decode")) == 1
+
+
 def test_start_from_a_picked_point(app):
     at = app()
     select_points(at, TEST_ROWS[7])
