@@ -17,8 +17,8 @@ PER_VISITOR_BYTES = 192 * MB  # one data set at its largest (128 MB of pixels) a
 SERVER_BYTES = 512 * MB  # all visitors together: with a warm server (~0.7 GB) and uploads being read, under 1.5 GB
 WORK_BYTES = 128 * MB  # the most one computation (a batch of encodes, decodes or scores) holds at once
 WORK_POOL_BYTES = 384 * MB  # all computations at once, server-wide: the rest wait their turn
-MAX_DECODE_MACS = 200_000_000  # multiply-adds of one image's decode: a 225-image grid is then seconds of CPU
 WORK_WAIT_S = 60.0  # ... for this long at most
+MAX_DECODE_MACS = 200_000_000  # multiply-adds of one image's decode: a 225-image grid is then seconds of CPU
 
 
 def nbytes(item: Any) -> int:
@@ -137,9 +137,8 @@ POOL = WorkPool()
 @contextmanager
 def batches_of(model, largest: int, what: str = "decode") -> Iterator[int]:
     """Images per batch for one of the model's computations ("decode", "encode", or "both": an encode, then decodes
-    of its code, as scoring does): at most `largest`, within WORK_BYTES,
-    at least one (a model past the budget is refused before it gets here: see `refusal`). Its working memory is
-    held in the server's pool meanwhile."""
+    of its code, as scoring does): at most `largest`, within WORK_BYTES, at least one (a model past the budget is
+    refused before it gets here: see `refusal`). Its working memory is held in the server's pool meanwhile."""
     cost = cost_of(model)
     per_image = {"decode": cost.decode_bytes, "encode": cost.encode_bytes,
                  "both": max(cost.encode_bytes, cost.decode_bytes)}[what]

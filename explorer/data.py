@@ -414,10 +414,10 @@ def _idx_dataset(name: str) -> ImageDataset:
         if not (folder / filename).exists():
             try:
                 _fetch(base_url + filename, folder / filename, md5)
-            except (OSError, urllib.error.URLError) as error:
+            except (OSError, urllib.error.URLError):
                 raise ValueError(
-                    f"Could not download the {name} data set ({error}). It needs the internet once; "
-                    f"offline, choose {OFFLINE_CHOICES}."
+                    f"Could not download the {name} data set: this server cannot reach its source. It needs the "
+                    f"internet once; offline, choose {OFFLINE_CHOICES}."
                 ) from None
     arrays = [_read_idx(folder / filename) for filename in files]  # train images, train labels, test ...
     images = np.concatenate([arrays[0], arrays[2]])

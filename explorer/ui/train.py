@@ -131,7 +131,7 @@ def _start() -> None:
     except ValueError as error:
         me.start_error = str(error)
         return
-    me.start_error = None
+    me.start_error, me.save_result = None, None  # the last run's save said nothing about this one
     session.job_holder().replace(job.start())
     me.job_data_name = name
 

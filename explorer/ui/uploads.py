@@ -22,7 +22,7 @@ from explorer.ui import session
 SESSION_FILES = 100
 SESSION_BYTES = 64 * MB
 STORE_BYTES = 256 * MB
-_refused: dict[str, str] = {}  # session id -> why its last file was not taken (shown on its next page run)
+_refused: dict[str, tuple[str, int, str]] = {}  # session id -> (first file refused, how many, why): for its next run
 _guard = threading.Lock()
 _log = logging.getLogger(__name__)
 
@@ -57,7 +57,8 @@ def guard_store() -> None:
             why = _why_not(storage, session_id, len(file.data))
             if why is None:
                 return add_file(session_id=session_id, file=file)
-            _refused[session_id] = f"{file.name!r} was not taken: {why}."
+            first, count, _ = _refused.get(session_id, (file.name, 0, why))
+            _refused[session_id] = (first, count + 1, why)
         _log.warning("upload refused for session %s: %s", session_id, why)
         raise HTTPException(status_code=413, detail=why)
 
@@ -65,9 +66,14 @@ def guard_store() -> None:
 
 
 def refused_note() -> str | None:
-    """Why this visitor's last upload was refused at the door, once."""
+    """Which of this visitor's files were refused at the door since the last run, and why; once."""
     context = get_script_run_ctx()
-    return _refused.pop(context.session_id, None) if context is not None else None
+    refused = _refused.pop(context.session_id, None) if context is not None else None
+    if refused is None:
+        return None
+    first, count, why = refused
+    files = repr(first) if count == 1 else f"{first!r} and {count - 1:,} more files"
+    return f"{files} were not taken: {why}." if count > 1 else f"{files} was not taken: {why}."
 
 
 def key(base: str) -> str:

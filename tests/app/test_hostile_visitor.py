@@ -215,7 +215,12 @@ def test_uploads_past_a_visitors_caps_are_refused_as_they_arrive(monkeypatch):
     with pytest.raises(HTTPException, match="64 MB"):
         add("b", 1, 60 * 2**20)
     assert manager._total_bytes == uploads.SESSION_FILES * 1000 + 60 * 2**20  # the refused were never kept
-    assert uploads._refused.pop("b") == "'p1.png' was not taken: each visitor's uploads waiting to be read can take 64 MB."
+    with pytest.raises(HTTPException):
+        add("a", "two-more", 1000)
+    assert uploads._refused.pop("a")[:2] == ("p" + "one-more" + ".png", 2)  # the first refused, and how many
+    monkeypatch.setattr(uploads, "get_script_run_ctx", lambda: type("C", (), {"session_id": "b"})())
+    assert uploads.refused_note() == "'p1.png' was not taken: each visitor's uploads waiting to be read can take 64 MB."
+    assert uploads.refused_note() is None  # said once
     for session in "cdef":
         try:
             add(session, 0, 60 * 2**20)

@@ -28,16 +28,22 @@ def visit_with_upload(payload: bytes) -> AppTest:
     return at
 
 
+def two_uploads() -> dict[str, bytes]:
+    """Visitors a and b's data.npz: the same name, different images."""
+    uploads = {}
+    for who, seed in (("a", 1), ("b", 2)):
+        images, labels = synthetic_images(60, (1, 8, 8), seed=seed)
+        uploads[who] = npz_payload(images=(images[:, 0] * 255).astype(np.uint8), labels=labels)
+    return uploads
+
+
 def mean_shown(at: AppTest) -> str:
     return next(c.value for c in at.caption if c.value.startswith("mean μ"))
 
 
 def test_two_visitors_with_same_named_uploads_see_their_own_latents(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLORER_MODELS_DIR", str(tmp_path))
-    uploads = {}
-    for who, seed in (("a", 1), ("b", 2)):
-        images, labels = synthetic_images(60, (1, 8, 8), seed=seed)
-        uploads[who] = npz_payload(images=(images[:, 0] * 255).astype(np.uint8), labels=labels)
+    uploads = two_uploads()
     # A's model, saved on the server: it records only the display name of the data it was trained on.
     first = load_dataset_file(io.BytesIO(uploads["a"]), "data.npz")
     model = create_model(ModelConfig(latent_dim=2, hidden_dims=(16,)), first.image_shape, seed=0)
@@ -61,10 +67,7 @@ def test_two_visitors_with_same_named_uploads_see_their_own_latents(tmp_path, mo
 
 def test_a_saved_model_says_whether_the_upload_shown_is_its_training_data(tmp_path, monkeypatch):
     monkeypatch.setenv("EXPLORER_MODELS_DIR", str(tmp_path))
-    uploads = {}
-    for who, seed in (("a", 1), ("b", 2)):
-        images, labels = synthetic_images(60, (1, 8, 8), seed=seed)
-        uploads[who] = npz_payload(images=(images[:, 0] * 255).astype(np.uint8), labels=labels)
+    uploads = two_uploads()
     first = load_dataset_file(io.BytesIO(uploads["a"]), "data.npz")
     model = create_model(ModelConfig(latent_dim=2, hidden_dims=(16,)), first.image_shape, seed=0)
     save_checkpoint(tmp_path / "shared.safetensors", model, dataset="upload: data.npz", label_names=first.label_names,

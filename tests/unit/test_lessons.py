@@ -169,3 +169,17 @@ def test_the_glossarys_prior_ball_radii_are_the_priors():
     from explorer.glossary import TERMS
 
     assert f"{prior_radius(2):.1f} in 2-D, {prior_radius(16):.1f} in 16-D" in TERMS["99% ball"]
+
+
+def test_a_split_of_a_few_images_gets_a_stage_with_fewer_neighbours():
+    """A visitor's tiny upload (2 test images) trained on the Train page: its live maps are captioned, not crashed
+    (the hostile pass: IndexError in agreement, asking 5 neighbours of 2 means)."""
+    from explorer.latent import Latents
+    from explorer.lessons.forming import stage, stage_caption
+
+    two = Latents(np.array([[0.0, 0.0], [1.0, 1.0]], np.float32), np.zeros((2, 2), np.float32), np.array([0, 1]),
+                  np.array([3, 4]))
+    caption = stage_caption(stage(1, two))
+    assert "0% of images share their label with most of their nearest mean" in caption
+    one = Latents(two.mu[:1], two.logvar[:1], two.labels[:1], two.index[:1])
+    assert stage_caption(stage(1, one)).endswith("mean σ 1.00.")
