@@ -31,11 +31,7 @@ class ModelCost:
 
     def run_bytes(self, batch_size: int) -> int:
         """What a training run holds at once: weights with gradients and optimiser state, and one batch's work."""
-        return self.parameters * FLOAT * ADAM_COPIES + batch_size * self.step_bytes
-
-    def batch(self, work_bytes: int, largest: int, per_image: int | None = None) -> int:
-        """Images per decode batch that fit `work_bytes` (at most `largest`; 0 when not even one does)."""
-        return min(largest, work_bytes // max(1, self.decode_bytes if per_image is None else per_image))
+        return self.weight_bytes * ADAM_COPIES + batch_size * self.step_bytes
 
 
 class _Tally:
@@ -58,6 +54,11 @@ class _Tally:
         self.outputs += output.numel() * FLOAT
         self.peak = max(self.peak, (x.numel() + output.numel() + unfolded) * FLOAT)
 
+    def take(self) -> tuple[int, int]:
+        """(sum of outputs, peak) of the passes since the last take."""
+        seen, self.outputs, self.peak = (self.outputs, self.peak), 0, 0
+        return seen
+
     def close(self) -> None:
         for hook in self.hooks:
             hook.remove()
@@ -75,13 +76,12 @@ def model_cost(config: ModelConfig, image_shape: tuple[int, int, int], num_class
         tally = _Tally(model)
         with FlopCounterMode(display=False) as flops:
             model.decode(z, labels)
-        decode = tally.outputs + tally.peak
-        tally.outputs = tally.peak = 0
+        decode = sum(tally.take())
         model.encode(torch.zeros(1, *image_shape), labels)
-        encode = tally.outputs + tally.peak
-        tally.outputs = tally.peak = 0
+        encode = sum(tally.take())
         model(torch.zeros(1, *image_shape), labels)
-        step = 2 * tally.outputs + tally.peak  # the activations kept for backward, and their gradients
+        outputs, peak = tally.take()
+        step = 2 * outputs + peak  # the activations kept for backward, and their gradients
         tally.close()
     return ModelCost(parameters=sum(p.numel() for p in model.parameters()), decode_macs=flops.get_total_flops() // 2,
                      decode_bytes=decode, encode_bytes=encode, step_bytes=step)
