@@ -135,11 +135,8 @@ def reading(what: str, error: type[ValueError] = ValueError):
     """
     try:
         yield
-    except ValueError as failure:
-        if not _raised_here(failure):
-            _log.info("could not read %s: %r", what, failure)
-            raise error(f"{what} could not be read: {_why(failure)}.") from None
-        raise
     except Exception as failure:  # noqa: BLE001 - the point of the boundary: no other exception reaches a visitor
+        if isinstance(failure, ValueError) and _raised_here(failure):
+            raise
         _log.info("could not read %s: %r", what, failure)
         raise error(f"{what} could not be read: {_why(failure)}.") from None
