@@ -50,6 +50,10 @@ def evictions(held: list[tuple[str, int]], incoming: int, per_visitor: int, room
     return dropped
 
 
+class NeedsRoom(ValueError):
+    """What is asked fits only if some of the visitor's items are let go, and letting go was not allowed."""
+
+
 class Ledger:
     """Bytes held per visitor, under one server-wide budget (thread-safe: visitors' callbacks run concurrently)."""
 
@@ -59,13 +63,16 @@ class Ledger:
         self._lock = threading.Lock()
 
     def admit(self, visitor: str, held: list[tuple[str, int]], incoming: int, per_visitor: int,
-              fixed: int = 0) -> list[str]:
+              fixed: int = 0, evict: bool = True) -> list[str]:
         """Make room for `incoming` bytes of this visitor's (see `evictions`) and count them, in one step, so two
         visitors cannot both take the last room; returns the names to let go. `fixed` bytes (a training run's)
-        are the visitor's too but cannot be let go."""
+        are the visitor's too but cannot be let go. With evict=False, NeedsRoom (nothing counted) where some
+        would have to go."""
         with self._lock:
             room = self.total - sum(size for key, size in self._held.items() if key != visitor)
             dropped = evictions(held, incoming + fixed, per_visitor, room)
+            if dropped and not evict:
+                raise NeedsRoom(f"{len(dropped)} of this visitor's items would have to be let go")
             self._held[visitor] = sum(size for name, size in held if name not in dropped) + incoming + fixed
             return dropped
 

@@ -151,16 +151,16 @@ def reserve_run(nbytes: int) -> None:
     """Count a training run's memory (its model, gradients, optimiser and batch) as this visitor's, in place of the
     last run's; a ValueError when it does not fit beside what the visitor keeps (nothing is let go for a run:
     it may be training on it)."""
-    from explorer.budget import PER_VISITOR_BYTES
+    from explorer.budget import PER_VISITOR_BYTES, NeedsRoom
     from explorer.ui.resources import ledger
 
     me = visitor()
-    held = list(me.holdings)
-    if ledger().admit(me.key, held, 0, PER_VISITOR_BYTES, fixed=nbytes) != []:
-        ledger().admit(me.key, held, 0, PER_VISITOR_BYTES, fixed=me.run_bytes)  # back as it was
+    try:
+        ledger().admit(me.key, list(me.holdings), 0, PER_VISITOR_BYTES, fixed=nbytes, evict=False)
+    except NeedsRoom:
         raise ValueError(f"This run needs {nbytes / 2**20:,.0f} MB, and with the uploads and models this session "
                          f"keeps it would pass the {PER_VISITOR_BYTES // 2**20} MB each visitor may use; train a "
-                         "smaller model, or a smaller batch.")
+                         "smaller model, or a smaller batch.") from None
     me.run_bytes = nbytes
 
 

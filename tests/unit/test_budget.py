@@ -86,3 +86,16 @@ def test_the_shared_cache_is_bounded_in_bytes_and_empties_when_unused():
     assert emptied.wait(3) and cache.held() == 0  # nobody used them for idle_s: all let go, the heap trimmed
     get("a")
     assert made[-1] == "a"
+
+
+def test_what_may_not_let_go_is_refused_and_leaves_the_ledger_as_it_was():
+    from explorer.budget import NeedsRoom
+
+    ledger = Ledger(total=1000 * MB)
+    held = [("upload", 100 * MB)]
+    ledger.admit("v", held, 0, per_visitor=150 * MB)
+    with pytest.raises(NeedsRoom):  # a run of 80 MB fits only if the upload goes, and a run lets nothing go
+        ledger.admit("v", held, 0, per_visitor=150 * MB, fixed=80 * MB, evict=False)
+    assert ledger.held() == 100 * MB
+    assert ledger.admit("v", held, 0, per_visitor=150 * MB, fixed=40 * MB, evict=False) == []
+    assert ledger.held() == 140 * MB
