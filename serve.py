@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
+from explorer import heap
 from explorer.ui import boot
 
 
@@ -20,6 +21,7 @@ async def lifespan(_app):
     yield
 
 
+heap.configure()  # before the server's threads start: they take their arenas as they first allocate
 if hasattr(signal, "SIGUSR1"):  # not on Windows
     faulthandler.register(signal.SIGUSR1, all_threads=True)
 app = st.App("streamlit_app.py", lifespan=lifespan)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import random
 
@@ -51,12 +50,3 @@ def use_bf16(precision: str, device: torch.device) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
-def trim_heap() -> None:
-    """Hand freed heap memory back to the system: glibc keeps what a training run's threads freed in their own
-    arenas, so without this the server's RSS stays up by tens of MB after every run (measured: +62 to +82 MB)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: nothing to trim

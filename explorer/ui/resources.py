@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
+from explorer import heap
 from explorer.attributes import MEASURES
 from explorer.budget import MB, Ledger, SizedCache, refusal
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
@@ -28,7 +29,7 @@ from explorer.files import remove_stale_temps
 from explorer.latent import Latents, encode_dataset
 from explorer.projection import Projection, project, warm_up_projections
 from explorer.runqueue import RunQueue
-from explorer.runtime import configure_threads, trim_heap
+from explorer.runtime import configure_threads
 from explorer.reader import Reader, reader_for
 from explorer.scoring import ImageScores, score_images
 from explorer.train import measure_speed
@@ -74,7 +75,7 @@ SERVER_MODELS_IDLE_S = 90.0  # ... each let go once no page has used it this lon
 
 @st.cache_resource
 def _server_models() -> SizedCache:
-    return SizedCache(SERVER_MODELS_BYTES, SERVER_MODELS_IDLE_S, on_empty=trim_heap)
+    return SizedCache(SERVER_MODELS_BYTES, SERVER_MODELS_IDLE_S, on_empty=heap.trim)
 
 
 def server_model(name: str, modified: float) -> Checkpoint:

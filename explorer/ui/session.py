@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from explorer import heap
+
 if TYPE_CHECKING:  # only names: streamlit_app.py imports this (through boot) before torch is loaded
     from explorer.checkpoint import Checkpoint
     from explorer.data import ImageDataset
@@ -259,12 +261,10 @@ def _tidy_after_leaving() -> None:
         _tidying["running"] = True
 
     def tidy() -> None:
-        from explorer.runtime import trim_heap
-
         while True:
             _reap_closed_sessions()
             gc.collect()
-            trim_heap()
+            heap.trim()
             with _tidy_lock:
                 if time.monotonic() > _tidying["until"]:
                     _tidying["running"] = False
