@@ -11,6 +11,7 @@ app: $(VENV)/.installed-app
 
 test: $(VENV)/.installed-test
 	sh scripts/ensure-chromium.sh
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 $(VENV)/.installed-app: requirements.txt

@@ -21,7 +21,7 @@ from sklearn.manifold import trustworthiness
 
 from explorer.alignment import align_snapshots
 from explorer.config import ModelConfig, TrainConfig
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.job import SNAPSHOT_POINTS
 from explorer.latent import encode_rows
 from explorer.model import create_model

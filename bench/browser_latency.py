@@ -56,15 +56,18 @@ def slider(browser, server, tries: int) -> list[float]:
     live = page.evaluate(LIVE_FRAMES_JS) is not None
     times = []
     for i in range(tries):
-        before = page.evaluate(LIVE_FRAMES_JS) if live else page.locator(".st-key-slider_decode img").get_attribute("src")
+        before = (page.evaluate(LIVE_FRAMES_JS) if live
+                  else page.locator(".st-key-slider_decode img").get_attribute("src"))
         page.locator("[data-testid='stSlider'] input[type='range']").first.focus()
         started = time.perf_counter()
-        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")  # a keyboard step sends at once, like a release
+        # a keyboard step sends at once, like a release
+        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         if live:
             page.wait_for_function(f"b => ({LIVE_FRAMES_JS})() !== b", arg=before)
         else:
             page.wait_for_function(
-                "b => { const i = document.querySelector('.st-key-slider_decode img'); return i && i.src !== b && i.complete; }",
+                "b => { const i = document.querySelector('.st-key-slider_decode img'); "
+                "return i && i.src !== b && i.complete; }",
                 arg=before)
         times.append(time.perf_counter() - started)
         wait_idle(page)

@@ -78,7 +78,7 @@ def main() -> None:
               f"{', '.join(f'{s:,.0f} in {w:.1f} s' for s, w, _ in runs)}; test ELBO {runs[-1][2]})")
     for name in list(sides)[:-1]:
         print(f"  ratio {group} / {name}: {best[group] / best[name]:.2f}x")
-    print(f"  mean wall time per run: " + ", ".join(
+    print("  mean wall time per run: " + ", ".join(
         f"{name} {statistics.mean(w for _, w, _ in runs):.1f} s" for name, runs in results.items()))
 
 

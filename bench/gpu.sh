@@ -52,7 +52,7 @@ $py -m torch.distributed.run --standalone --nproc_per_node 2 -m explorer train -
 echo "== the app's TrainingJob (device auto)"
 $py - <<'EOF'
 from explorer.config import ModelConfig, TrainConfig
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.job import TrainingJob
 
 job = TrainingJob(load_dataset("mnist5k"), ModelConfig(latent_dim=16), TrainConfig(epochs=5))

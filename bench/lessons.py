@@ -1,5 +1,6 @@
 """The Lessons page on a just-started server, in real Chromium: server healthy -> its first picture drawn, its first
-chart, and the whole first lesson (the one tab drawn on opening); against the plain single-file peer's first map (bench/peer_app.py) on a server started the same way.
+chart, and the whole first lesson (the one tab drawn on opening); against the plain single-file peer's first map
+(bench/peer_app.py) on a server started the same way.
 
     python -m bench.lessons [--tries 5]
 

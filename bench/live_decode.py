@@ -102,7 +102,8 @@ def main() -> None:
     ours, peer = results["in the browser"], results["on release (server)"]
     print(f"ratio: pointer-to-image latency on release / in the browser = "
           f"{np.median(peer['latency_ms']) / np.median(ours['latency_ms']):.1f}x; images while dragging "
-          f"{ours['frames']} vs {peer['frames']}; frames one decode allows: {1000 / np.median(ours['decode_ms']):.0f}/s")
+          f"{ours['frames']} vs {peer['frames']}; frames one decode allows: "
+          f"{1000 / np.median(ours['decode_ms']):.0f}/s")
 
 
 if __name__ == "__main__":

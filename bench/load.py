@@ -6,8 +6,8 @@ Every visitor waits for the Explore map; K of them then start a short run on the
 another (each once the last one's page shows it in line or running, so the order of presses is known).
 Prints visitors served, time to map, the most runs seen training at once against the cap, whether waiting
 runs started in the order pressed, and the server's RSS (its process and children): before, at peak, and for
---linger seconds (60) after every tab has closed. Unless --cold, one visitor comes and goes first and the server's background
-warm-up finishes, so the baseline holds the shared caches a running server keeps.
+--linger seconds (60) after every tab has closed. Unless --cold, one visitor comes and goes first and the server's
+background warm-up finishes, so the baseline holds the shared caches a running server keeps.
 """
 
 from __future__ import annotations
@@ -185,7 +185,8 @@ def report(visitors: list[Visitor], args, wall: float, baseline: float, peak: fl
     if maps:
         print(f"time to map: median {statistics.median(maps):.1f} s, max {max(maps):.1f} s")
     held, raw = most_running(trainers, PAGE_LAG_S), most_running(trainers, 0.0)
-    print(f"runs training at once: at most {held} (cap {args.max_runs}: {'held' if held <= args.max_runs else 'BROKEN'})"
+    print(f"runs training at once: at most {held} "
+          f"(cap {args.max_runs}: {'held' if held <= args.max_runs else 'BROKEN'})"
           + (f"; {raw} counting overlaps under {PAGE_LAG_S:.0f} s (the pages' polling lag)" if raw != held else ""))
     done = [v for v in trainers if v.finished and not v.problems]
     print(f"runs finished: {len(done)} of {len(trainers)}; waited in line: {sum(v.waited for v in trainers)}")
@@ -210,7 +211,8 @@ def report(visitors: list[Visitor], args, wall: float, baseline: float, peak: fl
 
 def server_problems(log_path: Path) -> list[str]:
     lines = log_path.read_text(errors="replace").splitlines()
-    return [line for line in lines if any(word in line.lower() for word in ("traceback", "error", "exception", "warning"))]
+    return [line for line in lines
+            if any(word in line.lower() for word in ("traceback", "error", "exception", "warning"))]
 
 
 def main() -> None:

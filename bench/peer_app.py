@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.latent import encode_dataset, interpolate
 
 st.set_page_config(layout="wide")

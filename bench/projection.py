@@ -20,7 +20,8 @@ import numpy as np
 from sklearn.manifold import trustworthiness
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset, make_dataset
+from explorer.data import make_dataset
+from explorer.datafiles import load_dataset
 from explorer.latent import encode_dataset
 
 RUNNERS = {
@@ -38,7 +39,8 @@ def latent_means(n: int) -> np.ndarray:
     parts, rng, copy = [encode_dataset(model, data, "all").mu], np.random.default_rng(0), 0
     while sum(len(p) for p in parts) < n:
         copy += 1
-        images = np.roll(data.pixels(slice(None)), shift=(copy % 3) - 1, axis=3) + rng.normal(0, 0.05, data.images.shape)
+        images = (np.roll(data.pixels(slice(None)), shift=(copy % 3) - 1, axis=3)
+                  + rng.normal(0, 0.05, data.images.shape))
         extra = make_dataset(f"copy{copy}", np.clip(images, 0, 1).astype(np.float32), data.labels)
         parts.append(encode_dataset(model, extra, "all").mu)
     return np.concatenate(parts)[:n].astype(np.float32)

@@ -17,7 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint, save_checkpoint
-from explorer.data import load_dataset, make_dataset
+from explorer.data import make_dataset
+from explorer.datafiles import load_dataset
 from explorer.latent import encode_dataset
 from explorer.ui.resources import WARM_UP_DONE
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, MAP_DRAWN_JS, Server, click_point, wait_idle
@@ -82,7 +83,8 @@ def main() -> None:
                     wait_idle(page, timeout=300_000)
                     drawn = time.perf_counter() - started
                     server.wait_for_log(WARM_UP_DONE)  # the click is timed on a running server, not its first minute
-                    far = mu[np.argmax(np.linalg.norm(mu - mu.mean(0), axis=1))]  # an outlier: no neighbour to hit instead
+                    # an outlier: no neighbour to hit instead
+                    far = mu[np.argmax(np.linalg.norm(mu - mu.mean(0), axis=1))]
                     started = time.perf_counter()
                     click_point(page, float(far[0]), float(far[1]))
                     page.wait_for_selector(".st-key-pick_A img", timeout=300_000)
@@ -97,7 +99,8 @@ def main() -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     usable = [n for n, drawn, selected, _ in rows if drawn <= DRAW_USABLE_S and selected <= CLICK_USABLE_S]
-    print(f"largest map that stays usable (drawn within {DRAW_USABLE_S:g} s, click answered within {CLICK_USABLE_S:g} s): "
+    print(f"largest map that stays usable (drawn within {DRAW_USABLE_S:g} s, "
+          f"click answered within {CLICK_USABLE_S:g} s): "
           f"{max(usable):,} points" if usable else "no size stayed usable")
 
 

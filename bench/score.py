@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.objectives import iwae_log_likelihood
 from explorer.runtime import configure_threads
 from explorer.scoring import score_images

@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from explorer.config import ModelConfig, TrainConfig
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.job import TrainingJob
 
 

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.groups import STRENGTHS, along, attribute_vector
 from explorer.latent import decode_latents, encode_dataset
 from explorer.reader import reader_for

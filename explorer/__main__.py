@@ -1,4 +1,4 @@
-"""Command line: python -m explorer train | eval | score | vector | encode | embed."""
+"""Command line: python -m explorer (installed: vae-explorer) train | eval | score | vector | encode | embed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+
+COMMAND = "vae-explorer"  # the console command pyproject.toml installs
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,11 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     from explorer.config import ModelConfig, ProjectionConfig, TrainConfig
     from explorer.data import BUILTIN_DATASETS
 
-    parser = _Parser(prog="python -m explorer", description="Train, evaluate and encode VAEs.")
+    installed = Path(sys.argv[0]).name == COMMAND  # run as the package's console command, not as -m explorer
+    parser = _Parser(prog=COMMAND if installed else "python -m explorer",
+                     description="Train, evaluate and encode VAEs.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = commands.add_parser("train", help="train a VAE (or, with --kind ae, a plain autoencoder) and save it as a .safetensors checkpoint")
-    train.add_argument("--data", default="mnist5k", help=f"built-in name ({', '.join(BUILTIN_DATASETS)}) or a .npz/.zip path")
+    train = commands.add_parser("train", help="train a VAE (or, with --kind ae, a plain autoencoder) and save it as "
+                                "a .safetensors checkpoint")
+    train.add_argument("--data", default="mnist5k",
+                       help=f"built-in name ({', '.join(BUILTIN_DATASETS)}) or a .npz/.zip path")
     add_settings(train, ModelConfig)
     add_settings(train, TrainConfig)
     train.add_argument("--out", required=True, help="where to write the checkpoint (.safetensors)")
@@ -100,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--data", help="data set to encode (default: the one it was trained on)")
     add_settings(embed, ProjectionConfig)
     _add_device(embed)
-    embed.add_argument("--out", help="where to write the .npz (default: beside the checkpoint, as the app looks for it)")
+    embed.add_argument("--out",
+                       help="where to write the .npz (default: beside the checkpoint, as the app looks for it)")
 
     score = commands.add_parser("score", help="per-image IWAE log p(x) bound, ELBO, reconstruction and KL, as CSV")
     _add_scoring(score)
@@ -117,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     vector.add_argument("--images", type=int, default=300, help="images the vector is added to (default 300)")
     _add_device(vector)
 
-    encode = commands.add_parser("encode", help="write the latent means and log-variances (an autoencoder's codes) of a data split")
+    encode = commands.add_parser("encode", help="write the latent means and log-variances (an autoencoder's codes) "
+                                 "of a data split")
     encode.add_argument("checkpoint")
     encode.add_argument("--out", required=True, help="latents.npz or latents.csv")
     encode.add_argument("--data", help="data set to encode (default: the one it was trained on)")
@@ -148,7 +157,8 @@ def _train_in(args, group) -> int:
 
     from explorer.checkpoint import save_checkpoint
     from explorer.config import ModelConfig, TrainConfig
-    from explorer.data import BUILTIN_DATASETS, load_dataset
+    from explorer.data import BUILTIN_DATASETS
+    from explorer.datafiles import load_dataset
     from explorer.diagnostics import collapse, stall
     from explorer.distributed import together
     from explorer.latent import encode_dataset, mean_kl_per_dim
@@ -248,7 +258,7 @@ def _summary(last, test) -> str:
 
 def _load_for_scoring(args):
     from explorer.checkpoint import load_checkpoint
-    from explorer.data import load_dataset
+    from explorer.datafiles import load_dataset
     from explorer.runtime import resolve_device
 
     checkpoint = load_checkpoint(args.checkpoint)
@@ -258,14 +268,16 @@ def _load_for_scoring(args):
     except ValueError as error:
         if args.data:
             raise
-        raise ValueError(f"{error} (this checkpoint was trained on {source!r}; pass --data to choose the data)") from None
+        raise ValueError(f"{error} (this checkpoint was trained on {source!r}; pass --data to choose the "
+                         "data)") from None
     checkpoint.model.to(resolve_device(args.device))
     if dataset.image_shape != checkpoint.image_shape:
         raise ValueError(
             f"the checkpoint expects {checkpoint.image_shape} images but {dataset.name} has {dataset.image_shape}"
         )
     if checkpoint.model_config.conditional and dataset.num_classes != checkpoint.model.num_classes:
-        raise ValueError(f"the checkpoint is conditioned on {checkpoint.model.num_classes} classes, {dataset.name} has {dataset.num_classes}")
+        raise ValueError(f"the checkpoint is conditioned on {checkpoint.model.num_classes} classes, {dataset.name} "
+                         f"has {dataset.num_classes}")
     return checkpoint, dataset
 
 
@@ -330,7 +342,8 @@ def _vector(args) -> int:
     latents = encode_dataset(checkpoint.model, dataset, args.split)
     needs_reader = dataset.factors or dataset.labels is not None
     if needs_reader:
-        print(f"reading decoded images with the reader of {dataset.name} (trained once, then kept) ...", file=sys.stderr)
+        print(f"reading decoded images with the reader of {dataset.name} (trained once, then kept) ...",
+              file=sys.stderr)
     reader = reader_for(dataset) if needs_reader else None
     score = scored(checkpoint.model, dataset, latents, args.attribute, reader, n=args.images)
     print(f"{args.attribute} vector of {args.checkpoint}: the mean latent of the {args.split} images with it minus "

@@ -6,7 +6,8 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from typing import Any, Callable, Hashable, Iterator
+from typing import Any
+from collections.abc import Callable, Hashable, Iterator
 
 import numpy as np
 

@@ -18,7 +18,8 @@ import struct
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -101,7 +102,7 @@ def _metadata(model: VAE, *, dataset: str, label_names: tuple[str, ...] | list[s
         "format": FORMAT_NAME,
         "format_version": str(FORMAT_VERSION),
         "explorer_version": __version__,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "model_config": json.dumps(model.config.to_dict()),
         "train_config": json.dumps(train_config.to_dict() if train_config else None),
         "dataset": dataset,

@@ -57,11 +57,13 @@ class ModelConfig(_Config):
                         choices=KINDS, names={"vae": "VAE", "ae": "Autoencoder"})
     arch: str = setting("mlp", "Architecture", "mlp: dense layers; conv: strided convolutions, then dense layers.",
                         choices=ARCHITECTURES, names={"mlp": "MLP", "conv": "Conv"})
-    latent_dim: int = setting(2, "Latent dimensions", "Size of z. 2 gives a map with no projection; more reconstructs better.",
+    latent_dim: int = setting(2, "Latent dimensions",
+                              "Size of z. 2 gives a map with no projection; more reconstructs better.",
                               low=1, high=MAX_LATENT_DIM, widget="number")
     hidden_dims: tuple = setting((512, 256), "Hidden widths", "Dense layer widths in encoder order, e.g. 512,256.",
                                  low=1, high=MAX_WIDTH, flag="--hidden")
-    conv_channels: tuple = setting((32, 64), "Conv channels", "Conv only: channels per layer (each halves the size), e.g. 32,64.",
+    conv_channels: tuple = setting((32, 64), "Conv channels",
+                                   "Conv only: channels per layer (each halves the size), e.g. 32,64.",
                                    low=1, high=MAX_CHANNELS)
     likelihood: str = setting("bernoulli", "Likelihood p(x|z)", "bernoulli: each pixel the probability of ink "
                               "(binary cross-entropy on logits), for near black-and-white images; gaussian: each pixel "
@@ -162,7 +164,8 @@ class MapConfig(_Config):
                           "boldness, a sprite's rotation), or one of its scores under the model: the IWAE bound on "
                           "log p(x) (low: atypical), the ELBO, the reconstruction error or the KL.",
                           choices=COLOURINGS, link="colour", widget="select",
-                          names={"label": "label", "factor": "a known factor", "log_px": "log p(x) (IWAE bound)", "elbo": "ELBO",
+                          names={"label": "label", "factor": "a known factor", "log_px": "log p(x) (IWAE bound)",
+                                 "elbo": "ELBO",
                                  "recon": "reconstruction error", "kl": "KL"})
     images: bool = setting(False, "Images as points", "Draw every point as its image. Without it, the points "
                            "become their images once zoomed in to 400 or fewer.", link="images")

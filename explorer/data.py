@@ -1,4 +1,5 @@
-"""Datasets: built-in image sets and user files (read by explorer.datafiles), validated into one ImageDataset shape."""
+"""Datasets: built-in image sets, and the one ImageDataset shape user files are validated into (explorer.datafiles
+reads the files, and loads a data set by name or path)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -332,7 +333,8 @@ def _glyphs() -> ImageDataset:
     with np.load(glyphs.BUNDLED, allow_pickle=False) as arrays:
         images, labels = arrays["images"], arrays["labels"]
         traits = {name: arrays[name] for name in glyphs.TRAITS}
-    factors = tuple(Factor(name, values, levels) for (name, levels), values in zip(glyphs.TRAITS.items(), traits.values()))
+    factors = tuple(Factor(name, values, levels)
+                    for (name, levels), values in zip(glyphs.TRAITS.items(), traits.values()))
     return make_dataset("glyphs", images, labels, tuple(glyphs.CHARACTERS), factors=factors)
 
 
@@ -456,31 +458,14 @@ def nouns(dataset: ImageDataset) -> tuple[str, str]:
     """What a data set's images and classes are called in a sentence: ('glyphs', 'character'), else generic."""
     builtin = BUILTIN_DATASETS.get(dataset.name)
     return (builtin.items, builtin.class_noun) if builtin else ("images", "class")
+
+
 OFFLINE_DATASETS = tuple(name for name, builtin in BUILTIN_DATASETS.items() if builtin.offline)
 OFFLINE_CHOICES = f"{', '.join(OFFLINE_DATASETS)}, or your own .npz / .zip file"
 
 
 @functools.lru_cache(maxsize=4)
-def _builtin(name: str) -> ImageDataset:
+def builtin_dataset(name: str) -> ImageDataset:
+    """A built-in data set by name, loaded once per process."""
     return BUILTIN_DATASETS[name].load()
 
-
-# ---------------------------------------------------------------------------------------------------------------
-# User files
-
-
-def load_dataset(name_or_path: str | os.PathLike, *, limits: DataLimits = DataLimits()) -> ImageDataset:
-    """A built-in data set by name, or a user's .npz / .zip file by path."""
-    key = str(name_or_path)
-    if key in BUILTIN_DATASETS:
-        return _builtin(key)
-    path = Path(key)
-    if not path.is_file():
-        raise ValueError(
-            f"No data set or file named {key!r}. Built-ins: {', '.join(BUILTIN_DATASETS)}; "
-            "or give the path of a .npz or .zip file."
-        )
-    from explorer.datafiles import load_dataset_file
-
-    with open(path, "rb") as handle:
-        return load_dataset_file(handle, path.name, limits=limits)

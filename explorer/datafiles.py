@@ -1,4 +1,5 @@
-"""A user's data file (.npz of arrays, or .zip of label folders of images) read into an ImageDataset.
+"""Data by name or path (load_dataset): a built-in set, or a user's data file (.npz of arrays, or .zip of label
+folders of images) read into an ImageDataset.
 
 Every size is checked against DataLimits from the file's headers before the work it would cost, and any failure
 leaves as one ValueError that says what is wrong (explorer.files.reading).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -15,7 +17,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from explorer.data import MIN_SIDE, DataLimits, ImageDataset, make_dataset, to_image_array
+from explorer.data import (BUILTIN_DATASETS, MIN_SIDE, DataLimits, ImageDataset, builtin_dataset, make_dataset,
+                           to_image_array)
 from explorer.files import reading
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -28,7 +31,22 @@ _IMAGE_KEYS = ("images", "x", "X", "x_train", "data", "arr_0")
 _LABEL_KEYS = ("labels", "y", "Y", "y_train", "targets", "arr_1")
 
 
-def load_dataset_file(source: BinaryIO, filename: str, *, limits: DataLimits = DataLimits()) -> ImageDataset:
+def load_dataset(name_or_path: str | os.PathLike, *, limits: DataLimits = DataLimits()) -> ImageDataset:  # noqa: B008 - DataLimits is a frozen dataclass of ints: an immutable shared default
+    """A built-in data set by name, or a user's .npz / .zip file by path."""
+    key = str(name_or_path)
+    if key in BUILTIN_DATASETS:
+        return builtin_dataset(key)
+    path = Path(key)
+    if not path.is_file():
+        raise ValueError(
+            f"No data set or file named {key!r}. Built-ins: {', '.join(BUILTIN_DATASETS)}; "
+            "or give the path of a .npz or .zip file."
+        )
+    with open(path, "rb") as handle:
+        return load_dataset_file(handle, path.name, limits=limits)
+
+
+def load_dataset_file(source: BinaryIO, filename: str, *, limits: DataLimits = DataLimits()) -> ImageDataset:  # noqa: B008 - DataLimits is a frozen dataclass of ints: an immutable shared default
     """A user's .npz or .zip from an open binary file (an upload, say); the name picks the format."""
     suffix = Path(filename).suffix.lower()
     if suffix not in (".npz", ".zip"):
@@ -57,7 +75,8 @@ def _open_zip(source: BinaryIO, filename: str, limits: DataLimits, kind: str) ->
     expanded = sum(info.file_size for info in infos)
     if expanded > limits.max_uncompressed_bytes:
         raise ValueError(
-            f"{filename!r} expands to {expanded / 2**20:,.0f} MB, over the {limits.max_uncompressed_bytes / 2**20:,.0f} "
+            f"{filename!r} expands to {expanded / 2**20:,.0f} MB, over the "
+            f"{limits.max_uncompressed_bytes / 2**20:,.0f} "
             "MB limit; use fewer or smaller images."
         )
     return archive
@@ -146,7 +165,8 @@ def _safe_member(name: str, filename: str) -> PurePosixPath:
     return path
 
 
-def _image_entries(archive: zipfile.ZipFile, filename: str, limits: DataLimits) -> list[tuple[PurePosixPath, zipfile.ZipInfo]]:
+def _image_entries(archive: zipfile.ZipFile, filename: str,
+                   limits: DataLimits) -> list[tuple[PurePosixPath, zipfile.ZipInfo]]:
     entries = []
     for info in archive.infolist():
         path = _safe_member(info.filename, filename)
@@ -173,7 +193,8 @@ def _image_of(info: zipfile.ZipInfo, filename: str):
     try:
         yield
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValueError(f"The image {info.filename!r} in {filename!r} could not be read; replace or remove it.") from None
+        raise ValueError(f"The image {info.filename!r} in {filename!r} could not be read; "
+                         "replace or remove it.") from None
 
 
 def _sizes(archive: zipfile.ZipFile, entries, filename: str, limits: DataLimits) -> list[tuple[int, int]]:
@@ -183,7 +204,8 @@ def _sizes(archive: zipfile.ZipFile, entries, filename: str, limits: DataLimits)
 
     sizes, total = [], 0
     for _, info in entries:
-        with _image_of(info, filename), archive.open(info) as member, Image.open(member, formats=IMAGE_FORMATS) as picture:
+        with (_image_of(info, filename), archive.open(info) as member,
+              Image.open(member, formats=IMAGE_FORMATS) as picture):
             width, height = picture.size
         if width * height > limits.max_image_pixels:
             raise ValueError(f"The image {info.filename!r} in {filename!r} is {width}x{height} pixels, too large; "
@@ -248,7 +270,7 @@ MAX_SCORED_IMAGES = 500  # per upload: ~1 s to score at k 100
 
 
 def images_for_model(files: list[tuple[str, BinaryIO]], image_shape: tuple[int, int, int], *,
-                     limits: DataLimits = DataLimits()) -> tuple[list[str], np.ndarray]:
+                     limits: DataLimits = DataLimits()) -> tuple[list[str], np.ndarray]:  # noqa: B008 - DataLimits is a frozen dataclass of ints: an immutable shared default
     """PNG/JPEG files, each converted to the model's channels and resized to its size, or one .npz of images of
     exactly its shape -> (a name per image, (N, C, H, W) uint8). Any problem is one ValueError naming the file."""
     names, arrays = [], []

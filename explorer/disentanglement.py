@@ -55,5 +55,6 @@ def mig(means: np.ndarray, factors: tuple[Factor, ...]) -> Mig:
     for column, factor in zip(information.T, factors):
         entropy = mutual_info_score(_codes(factor), _codes(factor))  # I(y; y) = H(y)
         second, first = np.sort(column)[-2:]
-        gaps.append(FactorGap(factor.name, int(np.argmax(column)), float((first - second) / entropy) if entropy > 0 else 0.0))
+        gaps.append(FactorGap(factor.name, int(np.argmax(column)),
+                              float((first - second) / entropy) if entropy > 0 else 0.0))
     return Mig(float(np.mean([g.gap for g in gaps])), tuple(gaps))

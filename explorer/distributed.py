@@ -8,7 +8,7 @@ import inspect
 import os
 import signal
 from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 import torch.distributed as dist

@@ -38,7 +38,8 @@ def load_embedding(path: Path, mu: np.ndarray, index: np.ndarray, *, fingerprint
     except (OSError, ValueError, KeyError):
         return None
     wanted = dict(method=method, params=params, seed=seed, fingerprint=fingerprint, split=split)
-    if any(meta.get(k) != v for k, v in wanted.items()) or not np.array_equal(rows, index) or points.shape != (len(mu), 2):
+    if (any(meta.get(k) != v for k, v in wanted.items()) or not np.array_equal(rows, index)
+            or points.shape != (len(mu), 2)):
         return None
     return Projection(points.astype(np.float32), method, tuple(meta.get("axis_titles", METHOD_LABELS[method])),
                       lambda z: neighbour_transform(mu, points, z), exact=False)

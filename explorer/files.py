@@ -11,7 +11,8 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO
+from collections.abc import Callable
 
 import numpy as np
 

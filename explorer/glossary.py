@@ -6,7 +6,8 @@ from __future__ import annotations
 # term -> definition, in the order a newcomer meets them. Plain text (shown as text, and inside Streamlit tooltips).
 TERMS: dict[str, str] = {
     "latent space": "The space of codes z the encoder maps images to: here 2 to 16 numbers per image, against 784 "
-                    "pixels (a 28x28 digit) or 1,024 (a 32x32 glyph). The decoder maps any point of it back to an image.",
+                    "pixels (a 28x28 digit) or 1,024 (a 32x32 glyph). The decoder maps any point of it back to "
+                    "an image.",
     "autoencoder": "An encoder that maps each image to one point (its code) and a decoder trained to rebuild the "
                    "image from that point. Its loss is the reconstruction alone.",
     "VAE": "A variational autoencoder: the encoder maps each image to a small Gaussian (a mean μ and a spread σ per "

@@ -86,7 +86,7 @@ def render(seed: int = 0, copies: int = COPIES, fonts: tuple[Font, ...] = FONTS,
     folder = fonts_dir()
     images, labels, rows = [], [], []
     for font in fonts:
-        for label, character in enumerate(characters):
+        for _label, character in enumerate(characters):
             for _ in range(copies):
                 scale = 1 + rng.uniform(-SCALE_JITTER, SCALE_JITTER)
                 shift = tuple(rng.uniform(-SHIFT_JITTER, SHIFT_JITTER, size=2))

@@ -185,7 +185,8 @@ class TrainingJob:
             return
         if self._stop.is_set():
             done = len(self._metrics)
-            self._finish(STOPPED, f"Stopped after {done:,} of {self._total_steps():,} steps; the model keeps what it learned.")
+            self._finish(STOPPED, f"Stopped after {done:,} of {self._total_steps():,} steps; "
+                                  "the model keeps what it learned.")
         else:
             self._finish(DONE, "Training finished.")
 

@@ -111,13 +111,15 @@ def kl_heatmap_chart(step: np.ndarray, kl_per_dim: np.ndarray, height: int = 240
             "color": {"field": "nats", "type": "quantitative", "title": "nats", "scale": {"scheme": "viridis"},
                       "legend": {"format": NUMBER_AXIS["format"]}},
             "tooltip": [{"field": "start", "type": "quantitative", "title": "step"},
-                        {"field": "dim", "type": "nominal"}, {"field": "nats", "type": "quantitative", "format": ".2f"}],
+                        {"field": "dim", "type": "nominal"},
+                        {"field": "nats", "type": "quantitative", "format": ".2f"}],
         },
     }
     return LiveChart(data, spec)
 
 
-def kl_share_chart(step: np.ndarray, recon: np.ndarray, kl: np.ndarray, beta: np.ndarray, height: int = 240) -> LiveChart:
+def kl_share_chart(step: np.ndarray, recon: np.ndarray, kl: np.ndarray, beta: np.ndarray,
+                   height: int = 240) -> LiveChart:
     """β·KL as a percentage of reconstruction + β·KL: the balance of the two terms, readable when β·KL is a sliver
     of the stacked loss."""
     weighted = beta * kl
@@ -169,7 +171,8 @@ def forces_chart(epochs: np.ndarray, per_dim: np.ndarray, title: str, reference:
             {"transform": [{"filter": "datum.dim == 'average'"}],
              "mark": {"type": "line", "color": colour, "strokeWidth": 3, "point": True},
              "encoding": {"x": x, "y": y, "tooltip": tooltip}},
-            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#5a5a5a"}, "encoding": {"y": {"datum": reference}}},
+            {"mark": {"type": "rule", "strokeDash": [4, 4], "color": "#5a5a5a"},
+             "encoding": {"y": {"datum": reference}}},
         ],
     }
     return LiveChart(data, spec)
@@ -214,7 +217,8 @@ def snapshot_chart(points: np.ndarray, labels: np.ndarray | None, label_names: t
                  for r in PRIOR_RADII for i, a in enumerate(t)]
         circles = {"data": {"values": rings}, "mark": {"type": "line", "strokeDash": [4, 4], "color": "#5a5a5a",
                                                        "strokeWidth": 1},
-                   "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
+                   "encoding": {"x": {"field": "x", "type": "quantitative"},
+                                "y": {"field": "y", "type": "quantitative"},
                                 "detail": {"field": "ring"}, "order": {"field": "i"}}}
         points_layer = {key: spec.pop(key) for key in ("mark", "encoding")}
         spec["layer"] = [circles, points_layer]

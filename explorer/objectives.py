@@ -11,9 +11,9 @@ from torch.nn import functional as F
 from explorer.model import VAE, sample_noise
 
 LOG_2PI = math.log(2 * math.pi)
-MIN_LOG_STD = math.log(1e-3)
+MIN_LOG_STD = math.log(1e-3)  # a learned Gaussian std may not shrink to 0, where the likelihood is unbounded
 NO_LIKELIHOOD = ("an autoencoder encodes each image to one point, not a distribution: it has no KL term, so no ELBO, "
-                 "and no bound on log p(x)")  # a learned Gaussian std may not shrink to 0, where the likelihood is unbounded
+                 "and no bound on log p(x)")
 
 
 class LossTerms(NamedTuple):

@@ -130,7 +130,8 @@ def latent_map(
             # SVG, not WebGL: a few hundred filled outlines draw in milliseconds, and beneath the WebGL points.
             fig.add_trace(go.Scatter(
                 x=np.hstack([xs, gap]).ravel().astype(np.float32), y=np.hstack([ys, gap]).ravel().astype(np.float32),
-                mode="lines", fill="toself", fillcolor=_rgba(colour, 0.3), line=dict(color=_rgba(colour, 0.9), width=1.5),
+                mode="lines", fill="toself", fillcolor=_rgba(colour, 0.3),
+                line=dict(color=_rgba(colour, 0.9), width=1.5),
                 legendgroup=name, showlegend=False, hoverinfo="skip", name=f"{name} ±1σ",
             ))
         if values is not None:
@@ -197,7 +198,8 @@ def manifold_figure(
         inside = ((points[:, 0] >= x_range[0]) & (points[:, 0] <= x_range[1]) & (points[:, 1] >= y_range[0])
                   & (points[:, 1] <= y_range[1]))  # WebGL markers are not clipped to the axes: off the grid, leave out
         for name, colour, mask in label_groups(len(points), labels, label_names):
-            fig.add_trace(go.Scattergl(x=points[mask & inside, 0], y=points[mask & inside, 1], mode="markers", name=name,
+            fig.add_trace(go.Scattergl(x=points[mask & inside, 0], y=points[mask & inside, 1], mode="markers",
+                                       name=name,
                                        marker=dict(size=4, color=colour, opacity=point_opacity), hoverinfo="skip"))
     fig.update_xaxes(range=list(x_range), showgrid=False, zeroline=False)
     fig.update_yaxes(range=list(y_range), showgrid=False, zeroline=False)
@@ -279,7 +281,8 @@ def score_histogram(values: np.ndarray, name: str, band: tuple[float, float] | N
         marks = np.asarray(marks, np.float32)
         flagged = np.zeros(len(marks), bool) if flagged is None else np.asarray(flagged)
         shown = np.clip(marks, *view)
-        symbols = np.where(marks < view[0], "triangle-left", np.where(marks > view[1], "triangle-right", "line-ns-open"))
+        symbols = np.where(marks < view[0], "triangle-left",
+                           np.where(marks > view[1], "triangle-right", "line-ns-open"))
         heights = _stacked(shown, values, span) if mark_names else np.zeros(len(marks), np.float32)
         fig.add_trace(go.Scatter(
             x=shown, y=heights, name=marks_name,

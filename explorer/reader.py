@@ -77,7 +77,8 @@ class Reader:
         return {name: np.concatenate(parts) for name, parts in out.items()}
 
 
-def _targets(dataset: ImageDataset, heads: dict[str, int]) -> tuple[dict[str, np.ndarray], dict[str, tuple[float, float]]]:
+def _targets(dataset: ImageDataset,
+             heads: dict[str, int]) -> tuple[dict[str, np.ndarray], dict[str, tuple[float, float]]]:
     targets, scale = {}, {}
     for name in heads:
         if name == LABEL:
@@ -189,7 +190,7 @@ def main() -> None:
     """Train the built-in data sets' readers ahead, into checkpoints/readers (the bundled ones' maker)."""
     import argparse
 
-    from explorer.data import load_dataset
+    from explorer.datafiles import load_dataset
 
     parser = argparse.ArgumentParser(description="Train a built-in data set's reader and bundle it.")
     parser.add_argument("data", nargs="+")

@@ -7,7 +7,8 @@ import heapq
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Sequence
+from typing import NamedTuple
+from collections.abc import Callable, Sequence
 
 WAITING, RUNNING, LEFT = "waiting", "running", "left"
 

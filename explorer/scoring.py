@@ -3,7 +3,8 @@ image (what `python -m explorer score` writes, and what finds the least typical 
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -47,7 +48,8 @@ def score_images(model: VAE, dataset: ImageDataset, index: np.ndarray, k: int = 
             columns["log_px"].append(iwae_log_likelihood(model, x, y, k, iwae_generator))
             if progress is not None:
                 progress(min(1.0, len(columns["log_px"]) * batch_size / max(1, len(index))))
-    log_px, recon, kl = (torch.cat(columns[name]).cpu().numpy().astype(np.float64) for name in ("log_px", "recon", "kl"))
+    log_px, recon, kl = (torch.cat(columns[name]).cpu().numpy().astype(np.float64)
+                         for name in ("log_px", "recon", "kl"))
     labels = dataset.labels[index] if dataset.labels is not None else None
     return ImageScores(np.asarray(index), labels, log_px, -(recon + kl), recon, kl, k)
 

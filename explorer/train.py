@@ -7,7 +7,8 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import torch
 
@@ -195,7 +196,7 @@ def measure_speed(model_config, dataset: ImageDataset, config: TrainConfig) -> f
     steps = train_steps(model, dataset, dataclasses.replace(config, epochs=1))
     first = next(steps)
     started, last = time.perf_counter(), first
-    for last, _ in zip(steps, range(PROBE_STEPS - 1)):
+    for last, _ in zip(steps, range(PROBE_STEPS - 1)):  # noqa: B007 - keeps the last step taken
         pass
     steps.close()
     timed = last.step - first.step

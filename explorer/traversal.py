@@ -34,7 +34,8 @@ class DimensionFactor:
     also: str | None = None  # a second factor moved nearly as far above its noise (the dimension mixes both)
 
 
-def _spans(readings: dict[str, np.ndarray], scale: dict[str, tuple[float, float]], ranges: dict[str, float]) -> dict[str, float]:
+def _spans(readings: dict[str, np.ndarray], scale: dict[str, tuple[float, float]],
+           ranges: dict[str, float]) -> dict[str, float]:
     """Each head's change along the walks: a category's largest swing in probability of any level, a quantity's
     swing as a share of its range in the data; both averaged over the starting images."""
     spans = {}

@@ -5,7 +5,8 @@ pixels, or explorer.reader's network): did the attribute move the intended way, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def measure_for(dataset: ImageDataset, name: str, read=None) -> Callable[[np.nda
     (explorer.reader.reader_for(dataset).read), which measures a known factor; pixel measures need none."""
     for factor in dataset.factors:
         if factor.categorical and name in factor.levels:
-            return lambda images, f=factor.name, k=factor.levels.index(name): read(images)[f][:, k]
+            return lambda images, f=factor.name, k=factor.levels.index(name): read(images)[f][:, k]  # noqa: B008 - binds this level's index (an int) when the lambda is made, on purpose
         if not factor.categorical and name == factor.name:
             return lambda images, f=factor.name: read(images)[f]
     if name in MEASURES:
@@ -88,7 +89,8 @@ def find_attribute(dataset: ImageDataset, rows: np.ndarray, name: str, read=None
 @dataclass(frozen=True)
 class StrengthScore:
     strength: float
-    images: int  # how many it was added to: images lacking the attribute for a positive strength, having it for a negative
+    images: int  # how many it was added to: images lacking the attribute for a positive strength, having it for
+    # a negative
     moved: float  # share of the images whose measured attribute moved the intended way from strength 0
     kept: float | None  # share read as the class they were read as at strength 0 (None: the data has no classes)
 
@@ -220,5 +222,6 @@ def score_line(score: VectorScore, strength: float, data_noun: str, class_noun: 
     """'bold vector, +2: 88% of 300 test glyphs without it measured more bold; 93% kept their character'."""
     at = score.at(strength)
     line = (f"{score.attribute} vector, {at.strength:+g}: {share(at.moved)} of {at.images:,} test {data_noun} "
-            f"{'without' if at.strength > 0 else 'with'} it measured {'more' if at.strength > 0 else 'less'} {score.attribute}")
+            f"{'without' if at.strength > 0 else 'with'} it measured {'more' if at.strength > 0 else 'less'} "
+            f"{score.attribute}")
     return line + (f"; {share(at.kept)} kept their {class_noun}" if at.kept is not None else "")

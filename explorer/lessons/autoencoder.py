@@ -66,8 +66,8 @@ def samples_caption(ae: Side, vae: Side, dim: int, other: tuple[int, float, floa
     text = (f"The same {n} draws from N(0, I), decoded by each. A digit reader (a small network trained on the "
             f"labels, never on these models) is at least {SURE:.0%} sure which digit it sees in {ae.legible} of the "
             f"autoencoder's {n} and {vae.legible} of the VAE's. Of {COVERAGE_DRAWS:,} such draws, "
-            f"{share(ae.fit.covered)} land near an autoencoder code and {share(vae.fit.covered)} near a draw from a VAE "
-            "bubble.")
+            f"{share(ae.fit.covered)} land near an autoencoder code and {share(vae.fit.covered)} near a draw from "
+            "a VAE bubble.")
     if other is not None:
         other_dim, ae_covered, vae_covered = other
         text += (f" The {dim}-D pair is shown because this gap is widest there; in {other_dim}-D it is "

@@ -89,7 +89,8 @@ def forming_animation(history: History, label_names: tuple[str, ...], reach: flo
                                  marker=dict(size=5, color=colour, opacity=0.8), hoverinfo="skip"))
     traces = list(range(first, first + len(groups)))
     fig.frames = [go.Frame(name=str(int(epoch)), traces=traces,
-                           data=[go.Scatter(x=history.mu[i, mask, 0], y=history.mu[i, mask, 1]) for _, _, mask in groups])
+                           data=[go.Scatter(x=history.mu[i, mask, 0], y=history.mu[i, mask, 1])
+                                 for _, _, mask in groups])
                   for i, epoch in enumerate(history.epochs)]
     steps = [dict(label=str(int(e)), method="animate",
                   args=[[str(int(e))], dict(mode="immediate", frame=dict(duration=0, redraw=False),

@@ -30,7 +30,8 @@ class VectorLesson(NamedTuple):
     reader_accuracy: float  # the share of test glyphs whose character the reader itself reads right
 
 
-def vector_lesson(model, dataset: ImageDataset, latents: Latents, reader, attribute: str, seed: int = 0) -> VectorLesson:
+def vector_lesson(model, dataset: ImageDataset, latents: Latents, reader, attribute: str,
+                  seed: int = 0) -> VectorLesson:
     """The attribute's vector over the split's latents, its strip on the best of TRIED images without the attribute
     (the class kept most often, then the attribute's reading changed most), and its score on the split."""
     read = read_once(reader.read)
@@ -49,9 +50,10 @@ def strip_caption(lesson: VectorLesson, class_names: tuple[str, ...], class_noun
     steps = len(s.measured) - 1
     own = class_names[s.read_as[len(s.read_as) // 2]]
     return (f"The {name} vector: the mean code of the {lesson.with_count:,} {name} test glyphs minus that of the "
-            f"{lesson.without_count:,} {lesson.opposite} ones, added to {article(lesson.opposite)} {lesson.opposite} '{own}' from −2 to +2 "
-            f"times (of {TRIED} {lesson.opposite} test glyphs tried, the one that keeps its {class_noun} and changes most). The reader's probability "
-            f"of {name} goes from {share(s.measured[0])} to {share(s.measured[-1])}, rising at {s.rises} of {steps} steps; "
+            f"{lesson.without_count:,} {lesson.opposite} ones, added to {article(lesson.opposite)} {lesson.opposite} "
+            f"'{own}' from −2 to +2 times (of {TRIED} {lesson.opposite} test glyphs tried, the one that keeps its "
+            f"{class_noun} and changes most). The reader's probability of {name} goes from {share(s.measured[0])} to "
+            f"{share(s.measured[-1])}, rising at {s.rises} of {steps} steps; "
             f"it reads {s.kept} of {len(s.read_as)} images as '{own}', the {class_noun} it started as.")
 
 
@@ -63,6 +65,7 @@ def score_caption(lesson: VectorLesson, class_noun: str) -> str:
         return "" if at.kept is None else f", {share(at.kept)} kept their {class_noun}"
 
     return (f"Not only the best one: at +2 on {plus.images} {lesson.opposite} test glyphs, {share(plus.moved)} read as "
-            f"more {lesson.attribute}{kept(plus)}; at −2 on {minus.images} {lesson.attribute} ones, {share(minus.moved)} "
-            f"read as less {lesson.attribute}{kept(minus)}. The reader reads {share(lesson.reader_accuracy)} of the real "
+            f"more {lesson.attribute}{kept(plus)}; at −2 on {minus.images} {lesson.attribute} ones, "
+            f"{share(minus.moved)} read as less {lesson.attribute}{kept(minus)}. The reader reads "
+            f"{share(lesson.reader_accuracy)} of the real "
             f"test glyphs' {class_noun}s right, so some of the glyphs counted as changed were misread, not changed.")

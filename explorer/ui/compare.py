@@ -78,7 +78,8 @@ def _choose_models() -> tuple[str, str]:
         default = default if default in names else names[0]
         if session.widget_value(key, default) not in names:  # a model of this session, let go since
             session.set_widget(key, default)
-        chosen.append(col.selectbox(f"Model {tag}", names, index=names.index(default), key=key, persist_state="session"))
+        chosen.append(col.selectbox(f"Model {tag}", names, index=names.index(default), key=key,
+                                    persist_state="session"))
     # In the link only a server's own models, and only when not the default: a visitor's uploads never go into a URL.
     server = known_checkpoints()
     params = {key: name if name in server and name != default else None
@@ -182,19 +183,21 @@ def _unmoved_caption(sides: list[Side], data: ImageDataset, moved: dict[str, Cou
                          f"{' or '.join(moved[side.tag]) or 'no known factor'} further.")
     if lines:
         st.caption(" ".join(lines) + " (Each dimension walked and read as on Generate: a factor's change counted in "
-                   "multiples of the reader's noise on it.) 'Labels off the data's mix' reads the labels of the encoded "
-                   "images nearest each prior sample, not the decoded samples.", help=define("reader"))
+                   "multiples of the reader's noise on it.) 'Labels off the data's mix' reads the labels of the "
+                   "encoded images nearest each prior sample, not the decoded samples.", help=define("reader"))
 
 
 def _numbers(sides: list[Side], data: ImageDataset) -> None:
     measures = {
         "model": lambda s: f"{plain(s.name)} ({_kind(s.checkpoint)})",
         "reconstruction, nats/image": lambda s: f"{s.scores.recon:.1f}",
-        "KL from the prior, nats/image": lambda s: "none: a point, no bubble" if s.scores.kl is None else f"{s.scores.kl:.1f}",
+        "KL from the prior, nats/image": lambda s: ("none: a point, no bubble" if s.scores.kl is None
+                                                    else f"{s.scores.kl:.1f}"),
         "prior covered by the data": lambda s: share(s.fit.covered),
         "data inside the prior's 99% ball": lambda s: share(s.fit.inside),
         "gap from the prior (Gaussian fit), nats": lambda s: f"{s.fit.gap_nats:.1f}",
-        "prior samples' labels off the data's mix": lambda s: "-" if s.fit.label_gap is None else f"{s.fit.label_gap:.0%}",
+        "prior samples' labels off the data's mix": lambda s: ("-" if s.fit.label_gap is None
+                                                               else f"{s.fit.label_gap:.0%}"),
     }
     moved = {}
     if data.factors and all(s.checkpoint.model_config.latent_dim > 1 for s in sides):
@@ -227,9 +230,9 @@ def _pair(title: str, caption: str, *terms: str):
 def _maps(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
     inside = ", ".join(f"{share(s.fit.inside)} of {s.tag}'s" for s in sides)
     cols = _pair("Where each model puts the data",
-                 f"Test images' codes (a VAE's means) with the prior's 1σ, 2σ and 3σ circles. Drawing one code per image "
-                 f"from its bubble, {inside} lie inside the prior's 99% ball. Move the cursor over a map to see what "
-                 "its decoder draws there; click a point to pick it for the path below.", "μ", "prior")
+                 f"Test images' codes (a VAE's means) with the prior's 1σ, 2σ and 3σ circles. Drawing one code per "
+                 f"image from its bubble, {inside} lie inside the prior's 99% ball. Move the cursor over a map to see "
+                 "what its decoder draws there; click a point to pick it for the path below.", "μ", "prior")
     for col, side in zip(cols, sides):
         fig = latent_map(side.points, side.latents.labels, data.label_names, side.latents.index, side.plane.titles,
                          height=440, uirevision=f"compare-{side.checkpoint.fingerprint[:12]}")
@@ -248,8 +251,9 @@ def _maps(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
 def _prior_samples(sides: list[Side]) -> None:
     near = ", ".join(f"{share(s.fit.covered)} near one of {s.tag}'s" for s in sides)
     cols = _pair("Samples from the prior N(0, I)",
-                 f"What a model generates: z drawn from N(0, I), decoded (the same draws for both). Of {COVERAGE_DRAWS:,} "
-                 f"such draws, {near} encoded test images (about 95% when the codes fill the prior).", "prior")
+                 f"What a model generates: z drawn from N(0, I), decoded (the same draws for both). "
+                 f"Of {COVERAGE_DRAWS:,} such draws, {near} encoded test images (about 95% when the codes fill the "
+                 "prior).", "prior")
     for col, side in zip(cols, sides):
         z = prior_samples(PRIOR_SAMPLES, side.latents.mu.shape[1], seed=SAMPLE_SEED)
         images = to_uint8(decode_latents(side.checkpoint.model, z, _label(side.checkpoint)))
@@ -262,7 +266,8 @@ def _paths(sides: list[Side], data: ImageDataset, picks: list[int]) -> None:
     names = [f"image {r}" + (f" ({article(n)} {plain(n)})" if n is not None else "") for r, n in zip(picks, named)]
     lines = [interpolate(*s.latents.mu[_position(s.latents, picks)], PATH_STEPS) for s in sides]
     far = ", ".join(f"{nearest_distance(s.latents, line).max():.2f} for {s.tag} (whose test images lie a median "
-                    f"{neighbour_spacing(s.latents):.2f} from their nearest neighbour)" for s, line in zip(sides, lines))
+                    f"{neighbour_spacing(s.latents):.2f} from their nearest neighbour)"
+                    for s, line in zip(sides, lines))
     cols = _pair(f"The path from {names[0]} to {names[1]}",
                  "The same two test images, encoded by each model, and the straight line between their codes decoded. "
                  f"The farthest step from any encoded test image lies {far}.", "lerp")

@@ -110,7 +110,8 @@ def _check_link(colours: tuple[str, ...], factors) -> None:
                        + (f" ({', '.join(names)})" if names else " (it has none)"))
 
 
-def _map_controls(selection: Selection, latents: Latents, method: str) -> tuple[MapConfig, ScoreConfig | None, Factor | None]:
+def _map_controls(selection: Selection, latents: Latents,
+                  method: str) -> tuple[MapConfig, ScoreConfig | None, Factor | None]:
     """How the map draws its points (a VAE's bubbles, on a 2-D identity map), what colours them, the scores'
     settings when a score does, and the known factor when one does."""
     vae = latents.logvar is not None  # an autoencoder has no σ to draw, nor a likelihood to colour by
@@ -205,7 +206,8 @@ def _show_pick(tag: str, row: int, selection: Selection, latents: Latents) -> No
     images = to_uint8(np.stack([data.pixels(row), recon]))
     fmt = lambda v: ", ".join(f"{x:+.2f}" for x in v)  # noqa: E731
     with st.container(key=f"pick_{tag}"):
-        st.markdown(f"**{tag}** · row {row}" + (f" · label **{plain(data.label_names[label])}**" if label is not None else ""))
+        st.markdown(f"**{tag}** · row {row}"
+                    + (f" · label **{plain(data.label_names[label])}**" if label is not None else ""))
         with st.container(horizontal=True):
             st.image(enlarge(images[0], 112), caption="image", width=112, output_format="PNG")
             st.image(enlarge(images[1], 112), caption="reconstruction", width=112, output_format="PNG")
@@ -289,8 +291,8 @@ def render() -> None:
     if (page := sidebar.data_page("Explore the latent space")) is None:
         return
     selection, latents = page
-    st.page_link("explorer/ui/pages/lessons.py", label="New to VAEs? Six questions, answered with pictures: the Lessons",
-                 icon=":material/school:")
+    st.page_link("explorer/ui/pages/lessons.py",
+                 label="New to VAEs? Six questions, answered with pictures: the Lessons", icon=":material/school:")
     me = session.visitor()
     known = set(latents.index.tolist())
     me.picks[:] = [row for row in me.picks if row in known]  # picks from another split or model

@@ -106,8 +106,8 @@ def _sliders(selection: Selection, label: int | None, weights: tuple[np.ndarray,
     z = np.zeros((1, latent_dim), np.float32)
     with left, st.container(key="sliders", height=SLIDERS_HEIGHT if latent_dim > SLIDERS_SHOWN else "content"):
         for d in order:
-            z[0, d] = st.slider(f"z{d} · {what} {kl[d]:.2f}{unit}{factors.get(int(d), '')}", -reach, reach, 0.0, step=Z_STEP,
-                                key=session.z_key(int(d)), bind="query-params", persist_state="session")
+            z[0, d] = st.slider(f"z{d} · {what} {kl[d]:.2f}{unit}{factors.get(int(d), '')}", -reach, reach, 0.0,
+                                step=Z_STEP, key=session.z_key(int(d)), bind="query-params", persist_state="session")
     with right, st.container(key="slider_decode"):
         if live_decode.slider_decoder(selection.checkpoint, label, SLIDER_IMAGE, key="live_slider_decode"):
             st.caption("decoded z, redrawn in your browser while you drag a slider")
@@ -153,7 +153,8 @@ def _manifold(selection: Selection, label: int | None, kl: np.ndarray) -> Sampli
         mosaic = tile(images, columns=size, pad=0)
         points = labels = None
         what = "means" if model.is_vae else "codes"
-        if selection.dataset is not None and cols[2].checkbox(f"Overlay the data's {what}", True, key="manifold_overlay"):
+        if selection.dataset is not None and cols[2].checkbox(f"Overlay the data's {what}", True,
+                                                              key="manifold_overlay"):
             latents = selection.latents()
             points, labels = latents.mu, latents.labels
         half = extent * size / (size - 1)  # image cells are centred on the grid points

@@ -72,7 +72,8 @@ def pending(selection: Selection) -> None:
         st.markdown(f"**{len(me.pending_group):,} images selected**")
         _summary(selection, me.pending_group, "pending")
         st.text_input("Name the group", key=GROUP_NAME, max_chars=30, placeholder="e.g. slanted sevens",
-                      help="Letters, digits, spaces, '_', '.' or '-'. Left empty, it is called 'group 1', 'group 2' ...")
+                      help="Letters, digits, spaces, '_', '.' or '-'. Left empty, it is called 'group 1', "
+                           "'group 2' ...")
         with st.container(horizontal=True):
             st.button("Save as a group", key="save_group", type="primary", on_click=_save, args=(data,))
             st.button("Discard", key="discard_group", on_click=_discard)

@@ -48,7 +48,8 @@ def _on_upload(key: str, checkpoint: Checkpoint, config: ScoreConfig) -> None:
     try:
         if len(files) > MAX_SCORE_FILES:
             raise ValueError(f"That is {len(files)} files; score at most {MAX_SCORE_FILES} at once (an .npz of up to "
-                             f"{MAX_SCORED_IMAGES} images counts as one), or all of them with 'python -m explorer score'.")
+                             f"{MAX_SCORED_IMAGES} images counts as one), or all of them with "
+                             "'python -m explorer score'.")
         names, images = images_for_model([(f.name, f) for f in files], checkpoint.image_shape)
         config = affordable(config, len(images))  # a link's k 5000 on 500 images is past the page's budget
         scores = score_array(checkpoint.model, images, k=config.k, seed=config.seed)
@@ -77,7 +78,8 @@ def _gallery(selection: Selection, scores: ImageScores) -> None:
                      caption=f"{scores.log_px[i]:.0f} · row {scores.index[i]}{label}")
     st.caption(f"The {GALLERY} images of this split with the {'lowest' if end == 'least likely' else 'highest'} "
                "log p(x) bound (nats), each with its row and label. " + (
-                   "These are the model's outliers: odd strokes, mislabelled or damaged images, or styles it rarely saw."
+                   "These are the model's outliers: odd strokes, mislabelled or damaged images, or styles it "
+                   "rarely saw."
                    if end == "least likely" else
                    "These are the simplest images to it: few, thin strokes (a likelihood favours plain images)."))
 

@@ -12,7 +12,8 @@ import functools
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st

@@ -9,18 +9,19 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
 
 from explorer import heap
 from explorer.attributes import MEASURES
-from explorer.budget import MB, Ledger, SizedCache, refusal
+from explorer.budget import MB, SizedCache, refusal
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint, saved_models_dir
 from explorer.compare import PriorFit, prior_fit
 from explorer.config import ProjectionConfig, ScoreConfig
-from explorer.data import ImageDataset, load_dataset, nouns
+from explorer.data import ImageDataset, nouns
+from explorer.datafiles import load_dataset
 from explorer.disentanglement import Mig, mig
 from explorer.embedfile import embedding_path, load_embedding
 from explorer.evaluation import Evaluation, evaluate
@@ -143,7 +144,8 @@ def _reader(data: str, _dataset: ImageDataset) -> Reader | None:
 
 
 def reader(dataset: ImageDataset) -> Reader | None:
-    """The network that reads a data set's classes and known factors (trained once, cached); None for unlabelled data."""
+    """The network that reads a data set's classes and known factors (trained once, cached); None for unlabelled
+    data."""
     return _reader(dataset.fingerprint, dataset)
 
 
@@ -153,7 +155,8 @@ def _vector_score(weights: str, data: str, split: str, attribute: str, _checkpoi
     return scored(_checkpoint.model, _dataset, _latents, attribute, reader(_dataset))
 
 
-def vector_score(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents, attribute: str) -> VectorScore:
+def vector_score(checkpoint: Checkpoint, dataset: ImageDataset, split: str, rows: Latents,
+                 attribute: str) -> VectorScore:
     """What the attribute's vector does to the split's images, measured; once per model, data, split and attribute."""
     return _vector_score(checkpoint.fingerprint, dataset.fingerprint, split, attribute, checkpoint, dataset, rows)
 
@@ -332,9 +335,3 @@ def training_speed(model_config, train_config, data: str, _dataset: ImageDataset
 def run_queue() -> RunQueue:
     """The server-wide line for training runs: at most max_runs() train at once, the rest wait in turn."""
     return RunQueue(max_runs())
-
-
-@st.cache_resource
-def ledger() -> Ledger:
-    """What every visitor keeps in memory (uploads, models), under one server-wide budget."""
-    return Ledger()

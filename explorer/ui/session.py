@@ -19,6 +19,7 @@ import streamlit as st
 from explorer import heap
 
 if TYPE_CHECKING:  # only names: streamlit_app.py imports this (through boot) before torch is loaded
+    from explorer.budget import Ledger
     from explorer.checkpoint import Checkpoint
     from explorer.data import ImageDataset
     from explorer.groups import Group
@@ -128,11 +129,18 @@ def keep_widget(key: str) -> None:
         st.session_state[key] = st.session_state[key]
 
 
+@st.cache_resource
+def ledger() -> Ledger:
+    """What every visitor keeps in memory (uploads, models), under one server-wide budget."""
+    from explorer.budget import Ledger
+
+    return Ledger()
+
+
 def hold(kind: str, name: str, item: Checkpoint | ImageDataset) -> str | None:
     """Keep a model ("models") or data set ("datasets") in this session within the memory budgets: the visitor's
     oldest are let go to make room, and the notice saying so returned; a ValueError says why when it cannot fit."""
     from explorer.budget import PER_VISITOR_BYTES, nbytes
-    from explorer.ui.resources import ledger
 
     me = visitor()
     held = [(what, size) for what, size in me.holdings if what != (kind, name)]  # the same name is replaced
@@ -154,7 +162,6 @@ def reserve_run(nbytes: int) -> None:
     last run's; a ValueError when it does not fit beside what the visitor keeps (nothing is let go for a run:
     it may be training on it)."""
     from explorer.budget import PER_VISITOR_BYTES, NeedsRoom
-    from explorer.ui.resources import ledger
 
     me = visitor()
     try:
@@ -233,8 +240,6 @@ class _Presence:
         me = self.visitor
         if me.visits != self.visit:
             return  # the visitor came back: their session goes on
-        from explorer.ui.resources import ledger
-
         me.models, me.datasets, me.holdings, me.snapshot_maps, me.run_bytes = {}, {}, [], {}, 0
         me.groups, me.scored_uploads, me.pending_group = {}, None, ()
         if me.alignment is not None:

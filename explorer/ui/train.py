@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import streamlit as st
@@ -52,7 +53,8 @@ def _on_data_upload(key: str) -> None:
 def _described(filename: str, dataset) -> str:
     c, h, w = dataset.image_shape
     classes = dataset.label_names
-    named = f"{len(classes)} classes ({', '.join(classes[:5])}{', ...' if len(classes) > 5 else ''})" if classes else "no labels"
+    named = (f"{len(classes)} classes ({', '.join(classes[:5])}{', ...' if len(classes) > 5 else ''})" if classes
+             else "no labels")
     return (f"Read {filename}: {len(dataset):,} images of {w}x{h} pixels, {'RGB' if c == 3 else 'grey'}, {named}; "
             f"{len(dataset.train_index):,} to train on, {len(dataset.test_index):,} to test.")
 
@@ -158,8 +160,8 @@ def _use_trained() -> None:
         return
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
     config = job.model_config  # what sets it apart in the model lists: the kind, and conv or conditional
-    words = [w for w, used in (("conv", config.arch == "conv"), ("cvae", config.conditional), ("ae", config.kind == "ae"))
-             if used]
+    words = [w for w, used in (("conv", config.arch == "conv"), ("cvae", config.conditional),
+                               ("ae", config.kind == "ae")) if used]
     name = f"{TRAINED_PREFIX}{job.dataset.name} {' '.join(words + [f'z{config.latent_dim}'])} {stamp}"
     try:
         session.add_model(name, load_checkpoint(_trained_bytes(job), name=name))
@@ -213,7 +215,8 @@ def _after_run(job: TrainingJob) -> None:
     # Made when clicked, not on every run of the page: a large model's checkpoint is megabytes of work and memory.
     cols[2].download_button("Download (.safetensors)", lambda: _trained_bytes(job), key="train_download",
                             on_click="ignore",
-                            file_name=f"{job.model_config.kind}-{job.dataset.name.replace(' ', '_')}-z{job.model_config.latent_dim}.safetensors",
+                            file_name=f"{job.model_config.kind}-{job.dataset.name.replace(' ', '_')}"
+                                      f"-z{job.model_config.latent_dim}.safetensors",
                             mime="application/octet-stream")
 
 
@@ -246,7 +249,9 @@ def _estimate() -> str:
     model_config, train_config = me.train_configs
     try:
         dataset = sidebar.dataset_named(name)
-        speed = resources.training_speed(model_config, train_config, dataset.fingerprint, dataset)
+        # The number of epochs does not change the speed: timed once for any, the estimate scales with them.
+        per_epoch = dataclasses.replace(train_config, epochs=1)
+        speed = resources.training_speed(model_config, per_epoch, dataset.fingerprint, dataset)
     except ValueError:
         return ""  # settings that cannot train this data: Start says why
     if not speed:

@@ -14,8 +14,8 @@ from explorer.job import Snapshot, TrainingJob
 from explorer.latent import mean_kl_per_dim
 from explorer.lessons.forming import stage, stage_caption
 from explorer.live_charts import (
-    LiveChart, elbo_chart, epoch_chart, forces_chart, kl_heatmap_chart, kl_share_chart, loss_balance_chart, series_chart,
-    snapshot_chart,
+    LiveChart, elbo_chart, epoch_chart, forces_chart, kl_heatmap_chart, kl_share_chart, loss_balance_chart,
+    series_chart, snapshot_chart,
 )
 from explorer.numbers import duration, ordinal, si
 from explorer.runqueue import Standing
@@ -168,9 +168,9 @@ def forming_view(snapshots: list[Snapshot], i: int, maps: list[np.ndarray], labe
 def recorded_view(history: History, label_names: tuple[str, ...], name: str) -> None:
     """Before any run: the same view over a bundled model's recorded training, so there is something to read."""
     st.subheader("What a run shows: the bundled model's own training")
-    st.caption(f"{name}, trained with these settings but for 80 epochs, and recorded (every epoch to 10, then every 5th). "
-               "Untrained, every test image's bubble is nearly the prior; then reconstruction spreads the means and "
-               "sorts them by digit while the KL term holds them inside the prior's circles. A run of yours draws "
+    st.caption(f"{name}, trained with these settings but for 80 epochs, and recorded (every epoch to 10, then every "
+               "5th). Untrained, every test image's bubble is nearly the prior; then reconstruction spreads the means "
+               "and sorts them by digit while the KL term holds them inside the prior's circles. A run of yours draws "
                "the same charts live.")
     epochs = [int(e) for e in history.epochs]
     epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key="recorded_epoch",

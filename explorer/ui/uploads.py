@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx

@@ -105,7 +105,8 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
         except (ValueError, OverflowError):
             valid = False
         if not valid:
-            shown = dataclasses.replace(spec, choices=tuple(spec.names[c] for c in spec.choices)) if spec.names else spec
+            shown = (dataclasses.replace(spec, choices=tuple(spec.names[c] for c in spec.choices)) if spec.names
+                     else spec)
             reject(key, f"{key}={quoted(text, 20)} is not {plain(describe(field, shown))}")
     beyond = sorted((k for k in params if re.fullmatch(r"z\d{1,6}", k) and int(k[1:]) >= latent_dim),
                     key=lambda k: int(k[1:]))

@@ -157,8 +157,9 @@ def _score(selection: Selection, latents: Latents, attribute: str, strip: np.nda
     for strength in (2, -2):
         at = score.at(strength)
         kept = "" if at.kept is None else f"; {share(at.kept)} kept their {class_noun}"
-        lines.append(f"**{signed(at.strength)}** on {at.images:,} {split} {items} {'without' if strength > 0 else 'with'} "
-                     f"it: {share(at.moved)} measured {'more' if strength > 0 else 'less'} {plain(attribute)}{kept}")
+        lines.append(f"**{signed(at.strength)}** on {at.images:,} {split} {items} "
+                     f"{'without' if strength > 0 else 'with'} it: {share(at.moved)} measured "
+                     f"{'more' if strength > 0 else 'less'} {plain(attribute)}{kept}")
     level = attribute in _levels(selection)  # read as a probability; a quantity is read as a number
     known = level or any(factor.name == attribute for factor in dataset.factors)
     judge = "a small network trained on the data's known factors" if known else "its pixels"
@@ -173,8 +174,8 @@ def _score(selection: Selection, latents: Latents, attribute: str, strip: np.nda
             is not None else "")
     unit = unit_of(dataset, attribute)
     st.caption("Each image gets the vector at each strength (+ to those without the attribute, − to those with "
-               f"it), is decoded, and its {plain(attribute)} is measured by {judge}, never by this model, against its own "
-               f"decoding at 0.{kept}" + (f" The strip's numbers: {plain(unit)}." if unit else ""))
+               f"it), is decoded, and its {plain(attribute)} is measured by {judge}, never by this model, against "
+               f"its own decoding at 0.{kept}" + (f" The strip's numbers: {plain(unit)}." if unit else ""))
     table = {"strength": [signed(row.strength) for row in score.strengths if row.strength],
              "images": [row.images for row in score.strengths if row.strength],
              "moved the intended way": [share(row.moved) for row in score.strengths if row.strength]}

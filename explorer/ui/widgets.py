@@ -36,7 +36,8 @@ def setting_widget(config_type, name: str, where=st, *, prefix: str | None = Non
     if value_type is bool:
         return where.checkbox(value=default, **common)
     options = choices or spec.choices or spec.ticks
-    names = (lambda v: spec.names.get(v, str(v))) if spec.names else (lambda v: f"{v:g}" if isinstance(v, float) else str(v))
+    names = ((lambda v: spec.names.get(v, str(v))) if spec.names
+             else (lambda v: f"{v:g}" if isinstance(v, float) else str(v)))
     if options is not None and spec.choices is not None and spec.widget != "slider":
         options = list(options)
         index = options.index(default) if default in options else 0

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.checkpoint import save_checkpoint
 from explorer.config import ModelConfig, TrainConfig
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.model import create_model
 from explorer.train import train_steps
 from explorer.ui import session
@@ -41,6 +41,18 @@ def models_dir(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _fresh_visitor():
+    """Every AppTest runs as the same session ("test session id"): after each test its session-scoped resources (a
+    training run, the visitor's presence) are released, as when a real visitor's session ends, so no test sees
+    the last one's run."""
+    yield
+    from streamlit.runtime.caching.cache_resource_api import clear_session_cache
+    from streamlit.testing.v1.local_script_runner import LocalScriptRunner  # noqa: F401 - where the id is fixed
+
+    clear_session_cache("test session id")
+
+
 @pytest.fixture
 def app(models_dir, monkeypatch):
     """Factory: a fresh AppTest session of the app (optionally on a page), run once."""
@@ -57,7 +69,8 @@ def app(models_dir, monkeypatch):
 
 def select_points(at: AppTest, *rows: int) -> AppTest:
     """What a click (one row) or a box/lasso (several rows) on the map sends back."""
-    points = [{"curve_number": 0, "point_index": i, "x": 0.0, "y": 0.0, "customdata": int(r)} for i, r in enumerate(rows)]
+    points = [{"curve_number": 0, "point_index": i, "x": 0.0, "y": 0.0, "customdata": int(r)}
+              for i, r in enumerate(rows)]
     me = at.session_state["visitor"] if "visitor" in at.session_state else None
     key = session.MAP if me is None or me.map_round == 0 else f"{session.MAP}-{me.map_round}"
     at.session_state[key] = {

@@ -14,7 +14,8 @@ import sys
 from explorer.ui import boot
 assert "torch" not in sys.modules and "explorer.ui.explore" not in sys.modules  # boot itself is light
 {action}
-print(sorted(m for m in ("torch", "pandas", "explorer.ui.explore", "explorer.ui.train") if m in sys.modules), boot.took_s)
+print(sorted(m for m in ("torch", "pandas", "explorer.ui.explore", "explorer.ui.train") if m in sys.modules),
+      boot.took_s)
 print(sorted(m for m in ("umap", "openTSNE", "torchvision", "numba", "pynndescent") if m in sys.modules))
 """
 

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.checkpoint import load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.webdecoder import read_payload
 from explorer.latent import encode_dataset, interpolate
 from tests.app.conftest import APP, ROOT, live_payloads
@@ -101,7 +101,7 @@ def test_a_conditional_model_is_compared_on_its_own_data_and_says_which_label_it
 def test_each_map_sends_its_decoder_and_plane_to_the_browser_for_decoding_under_the_cursor(app):
     at = app(PAGE)
     payloads = live_payloads(at)
-    for tag, name in (("a", "mnist5k-ae-z16"), ("b", "mnist5k-z16")):
+    for tag, _name in (("a", "mnist5k-ae-z16"), ("b", "mnist5k-z16")):
         header, _ = read_payload(payloads[f"hover_compare_map_{tag}"])
         assert header["view"]["mode"] == "map" and header["view"]["chart"] == f".st-key-compare_map_{tag}"
         basis = np.array(header["view"]["basis"])

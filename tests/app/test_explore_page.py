@@ -11,9 +11,10 @@ from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.compare import prior_fit
 from explorer.latent import encode_dataset
 from explorer.numbers import share
-from explorer.data import load_dataset, split_indices
+from explorer.data import split_indices
+from explorer.datafiles import load_dataset
 from explorer.webdecoder import read_bundle, read_payload
-from tests.app.conftest import image_urls, live_payloads, no_exception, plotly_array, select_points
+from tests.app.conftest import image_urls, live_payloads, no_exception, select_points
 
 TEST_ROWS = load_dataset("mnist5k").test_index
 
@@ -186,10 +187,11 @@ def test_the_bubble_of_bubbles_draws_the_aggregate_posterior_when_opened(app):
     at.run()
     no_exception(at)
     assert len(at.get("plotly_chart")) == 2
-    assert traces(at, "aggregate_density", type="heatmap", name="q(z)") and traces(at, "aggregate_density", name="prior 3σ")
+    assert (traces(at, "aggregate_density", type="heatmap", name="q(z)")
+            and traces(at, "aggregate_density", name="prior 3σ"))
     fit = prior_fit(bundled_latents("mnist5k-z2"))
-    assert any(f"{share(fit.inside)} of the encoded images lie inside the prior's 99% disc, and {share(fit.covered)} of "
-               "prior samples land near one" in c.value for c in at.caption)
+    assert any(f"{share(fit.inside)} of the encoded images lie inside the prior's 99% disc, and "
+               f"{share(fit.covered)} of prior samples land near one" in c.value for c in at.caption)
     at.selectbox(key="model_name").set_value("mnist5k-ae-z2").run()
     no_exception(at)
     assert any(i.value.startswith("An autoencoder has no bubbles") for i in at.info)
@@ -245,7 +247,8 @@ def test_the_train_split(app):
 
 def test_a_bad_upload_shows_one_message_and_the_model_stays(app, tmp_path):
     at = app()
-    at.file_uploader(key="upload_checkpoint").set_value(("evil.safetensors", pickle.dumps({"a": 1}), "application/octet-stream")).run()
+    at.file_uploader(key="upload_checkpoint").set_value(("evil.safetensors", pickle.dumps({"a": 1}),
+                                                         "application/octet-stream")).run()
     no_exception(at)
     assert len(at.error) == 1 and "pickle or torch.save file" in at.error[0].value
     assert "current model stays" in at.error[0].value
@@ -285,7 +288,8 @@ def test_a_2d_identity_map_sends_its_decoder_for_the_cursor_and_other_maps_their
     header, floats = read_payload(live_payloads(at)["hover_latent_map"])
     assert header["view"]["basis"] == [[1.0, 0.0], [0.0, 1.0]] and header["view"]["chart"] == ".st-key-latent_map"
     assert floats is not None and header["latent_dim"] == 2
-    assert any(c.value.startswith("Move the cursor over the map: the image decoded there follows it") for c in at.caption)
+    assert any(c.value.startswith("Move the cursor over the map: the image decoded there follows it")
+               for c in at.caption)
     at.selectbox(key="proj").set_value("pca").run()
     header, sent = read_bundle(live_payloads(at)["hover_latent_map"])
     assert "basis" not in header["view"]  # a projection's axes are not z: hover shows the point's own image

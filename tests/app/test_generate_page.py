@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.latent import encode_dataset, mean_kl_per_dim
 from explorer.webdecoder import decode_payload, read_payload
 from tests.app.conftest import image_urls, live_payloads, no_exception, select_points
@@ -157,7 +157,8 @@ def test_an_autoencoder_gets_a_note_sliders_that_reach_its_codes_and_a_grid_that
     no_exception(at)
     assert at.checkbox(key="manifold_overlay").label == "Overlay the data's codes"
     outside = int((np.abs(codes) > 2.5 * 15 / 14).any(axis=1).sum())
-    assert any(c.value == f"{outside:,} of the 1,000 codes lie outside this square and are not drawn." for c in at.caption)
+    assert any(c.value == f"{outside:,} of the 1,000 codes lie outside this square and are not drawn."
+               for c in at.caption)
 
 
 def test_a_vae_keeps_the_priors_slider_range_and_no_autoencoder_note(app):

@@ -140,11 +140,11 @@ def test_a_visitor_over_their_budget_lets_go_of_the_oldest_with_a_notice(app, mo
 
 
 def test_a_visitor_who_leaves_has_their_uploads_let_go(app):
-    from explorer.ui import resources, session
+    from explorer.ui import session
 
     at = npz_upload(app("explorer/ui/pages/train.py"), "mine.npz", np.zeros((50, 8, 8), np.uint8))
     me = at.session_state["visitor"]
-    assert me.datasets and resources.ledger().held() >= 50 * 64
+    assert me.datasets and session.ledger().held() >= 50 * 64
     came_back = session._Presence(me)
     stale = session._Presence.__new__(session._Presence)
     stale.visitor, stale.visit = me, me.visits - 1
@@ -152,13 +152,14 @@ def test_a_visitor_who_leaves_has_their_uploads_let_go(app):
     assert me.datasets
     came_back._let_go()
     assert me.datasets == {} and me.holdings == [] and "let go" in me.memory_notice
-    assert resources.ledger().admit(me.key, [], 0, 1) == []  # nothing of theirs counted any more
+    assert session.ledger().admit(me.key, [], 0, 1) == []  # nothing of theirs counted any more
 
 
 def test_a_read_upload_is_let_go_and_its_widget_drawn_afresh(app):
     """Streamlit holds an upload's bytes while its widget holds the file: once read, the widget is replaced."""
     at = npz_upload(app("explorer/ui/pages/train.py"), "a.npz", np.zeros((50, 8, 8), np.uint8))
-    assert [u.key for u in at.main.get("file_uploader")] == ["train_upload-1"] and at.file_uploader(key="train_upload-1").value is None
+    assert ([u.key for u in at.main.get("file_uploader")] == ["train_upload-1"]
+            and at.file_uploader(key="train_upload-1").value is None)
     assert "train_upload" not in at.session_state  # the old widget's state, which held the file, is gone
     at = npz_upload(at, "bad.npz", np.full((5, 8, 8), 300, np.int64))  # a refused file is let go as well
     assert [u.key for u in at.main.get("file_uploader")] == ["train_upload-2"]
@@ -205,8 +206,10 @@ def test_uploads_past_a_visitors_caps_are_refused_as_they_arrive(monkeypatch):
     monkeypatch.setattr(uploads.runtime, "get_instance", lambda: type("R", (), {"uploaded_file_mgr": manager})())
     uploads.guard_store()
     uploads.guard_store()  # once: not wrapped twice
-    add = lambda session, i, size: manager.add_file(session, UploadedFileRec(f"f{i}", f"p{i}.png", "image/png",
-                                                                             b"x" * size))
+
+    def add(session, i, size):
+        return manager.add_file(session, UploadedFileRec(f"f{i}", f"p{i}.png", "image/png", b"x" * size))
+
     for i in range(uploads.SESSION_FILES):
         add("a", i, 1000)
     with pytest.raises(HTTPException, match=f"{uploads.SESSION_FILES} files at once"):

@@ -8,7 +8,7 @@ import re
 from streamlit.testing.v1 import AppTest
 
 from explorer.checkpoint import load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.latent import encode_dataset
 from explorer.numbers import share
 from explorer.reader import reader_for
@@ -27,7 +27,8 @@ def visit(page: str, **params) -> AppTest:
 def test_vectors_open_on_bold_for_glyphs_and_show_the_score_the_library_computes():
     at = visit(VECTORS, model="glyphs-z16")
     no_exception(at)
-    assert at.selectbox(key="vec_with").value == "level:bold" and at.selectbox(key="vec_without").value == "level:regular"
+    assert (at.selectbox(key="vec_with").value == "level:bold"
+            and at.selectbox(key="vec_without").value == "level:regular")
     shown = next(m.value for m in at.markdown if "vector, scored" in m.value)
     checkpoint, dataset = load_checkpoint("checkpoints/glyphs-z16.safetensors"), load_dataset("glyphs")
     score = scored(checkpoint.model, dataset, encode_dataset(checkpoint.model, dataset, "test"), "bold",

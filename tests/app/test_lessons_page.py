@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.glossary import TERMS
 from explorer.history import history_path, load_history
 from explorer.latent import encode_dataset
@@ -43,7 +42,8 @@ def _visit(app, lesson: str | None = None):
 
 
 def test_six_lessons_each_with_pictures_an_answer_and_a_way_into_the_full_page(app):
-    charts = {"a": {"lesson_a_sigma", "lesson_a_reach"}, "b": {"lesson_b_norms", "lesson_b_forces", *(f"lesson_b_beta_{b}" for b in (0, 1, 50))}, "c": set(),
+    charts = {"a": {"lesson_a_sigma", "lesson_a_reach"},
+              "b": {"lesson_b_norms", "lesson_b_forces", *(f"lesson_b_beta_{b}" for b in (0, 1, 50))}, "c": set(),
               "d": {"lesson_d_play", *(f"lesson_d_epoch_{i}" for i in (0, 5, 10, 24))}, "e": {"lesson_e_measured"},
               "f": set()}
     for letter, keys in charts.items():

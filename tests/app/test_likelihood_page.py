@@ -9,7 +9,7 @@ import re
 import numpy as np
 from PIL import Image
 
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from tests.app.conftest import image_urls, no_exception
 
 PAGE = "explorer/ui/pages/likelihood.py"

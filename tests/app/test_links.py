@@ -7,7 +7,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.ui.markup import ZERO_WIDTH
 from tests.app.conftest import APP, image_urls, no_exception, select_points
 
@@ -87,7 +87,8 @@ def test_projection_parameters_survive_a_switch_and_back(app):
         (dict(picks="99999999,x"), "the picked points are not in this model's data split"),
         (dict(picks="4,0"), "the picked points are not in this model's data split"),  # row 0 is a training image
         (dict(interp="cubic"), "interp='cubic' is not one of linear, spherical (slerp)"),
-        (dict(model="mnist5k-z16", proj="Identity (z0, z1)"), "proj='Identity (z0, z1)' is not one of PCA, UMAP, t-SNE"),
+        (dict(model="mnist5k-z16", proj="Identity (z0, z1)"),
+         "proj='Identity (z0, z1)' is not one of PCA, UMAP, t-SNE"),
         (dict(model="![x](http://host/t.png)"), "the model '![x](http://host/t.png)' is not one of"),
         (dict(nn="[log in again](http://host)"), "nn='[log in again](http:…' is not a whole number"),
         (dict(z="1,2"), "'z' is not a setting of this app"),  # an older link's format
@@ -122,7 +123,8 @@ def test_a_generate_link_with_the_wrong_number_of_values(models_dir, monkeypatch
 
 
 def test_an_autoencoders_link_may_reach_its_codes_beyond_the_priors_range(models_dir, monkeypatch):
-    at = open_link(models_dir, monkeypatch, page="explorer/ui/pages/generate.py", model="mnist5k-ae-z2", z0="9", z1="-40")
+    at = open_link(models_dir, monkeypatch, page="explorer/ui/pages/generate.py", model="mnist5k-ae-z2", z0="9",
+                   z1="-40")
     assert at.slider(key="z0").value == 9.0
     assert any("z1='-40' is not a number from -32 to 32" in w.value for w in at.warning)  # its codes reach 31.1
     assert not any("z0=" in w.value for w in at.warning)

@@ -11,7 +11,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.history import history_path, load_history
 from explorer.lessons import forming
 from explorer.ui import resources
@@ -126,7 +126,8 @@ def npz_payload(**arrays) -> bytes:
 
 def test_bad_data_gets_the_librarys_message_and_changes_nothing(app):
     at = open_train(app)
-    at.file_uploader(key="train_upload").set_value(("bad.npz", npz_payload(images=np.full((5, 8, 8), np.nan)), "application/octet-stream")).run()
+    at.file_uploader(key="train_upload").set_value(("bad.npz", npz_payload(images=np.full((5, 8, 8), np.nan)),
+                                                    "application/octet-stream")).run()
     no_exception(at)
     assert any("bad.npz: Images contain NaN or infinite values" in e.value for e in at.error)
     assert at.selectbox(key="train_data").value == "digits"
@@ -195,7 +196,8 @@ def test_collapsed_dimensions_are_named_on_the_page(app):
     at = open_train(app, epochs=2, train_latent_dim=8, train_beta=8.0)
     at.button(key="train_start").click().run()
     at = wait_until_finished(at)
-    assert any(re.match(r"Posterior collapse: [5-8] of 8 latent dimensions have collapsed \(z", w.value) for w in at.warning)
+    assert any(re.match(r"Posterior collapse: [5-8] of 8 latent dimensions have collapsed \(z", w.value)
+               for w in at.warning)
     active = [m.value for m in at.metric if m.label == "Active dimensions"]
     assert re.fullmatch(r"[0-3] of 8", active[0])
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from explorer.attributes import MEASURES
 from explorer.checkpoint import load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.groups import positions, rows_text
 from explorer.latent import encode_dataset
 from explorer.ui.sidebar import DEFAULT_MODEL
@@ -62,7 +62,8 @@ def test_two_lasso_groups_make_a_vector_applied_to_a_pick(app):
     at.selectbox(key="vec_to").set_value("pick:A").run()
     strip = image_urls(at, "vector_strip")
     assert len(strip) == 9
-    assert [e.label for e in at.expander][:2] == ["sevens: 30 images (30 in this split)", "ones: 30 images (30 in this split)"]
+    assert [e.label for e in at.expander][:2] == ["sevens: 30 images (30 in this split)",
+                                                  "ones: 30 images (30 in this split)"]
     caption = next(c.value for c in at.caption if "vector = mean latent of group: sevens" in c.value)
     assert "30 images" in caption and "length is" in caption
     at.selectbox(key="vec_to").set_value("label:3").run()

@@ -191,7 +191,7 @@ def lonely_pair(points: np.ndarray, apart: float) -> tuple[np.ndarray, np.ndarra
 def bundled_lonely_pair() -> tuple[np.ndarray, np.ndarray]:
     """lonely_pair over the default model's test-split means, as the explorer map draws them."""
     from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-    from explorer.data import load_dataset
+    from explorer.datafiles import load_dataset
     from explorer.latent import encode_dataset
 
     checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z2"])
@@ -242,7 +242,8 @@ def click_point(tab, x: float, y: float, chart: str = "[data-testid='stPlotlyCha
             tab.wait_for_function("() => window.__plotlySelected !== null", timeout=5_000)
             return
         except Exception:  # noqa: BLE001 - a timeout: say where the click went, then click again
-            rebuilt = tab.evaluate("s => document.querySelector(s + ' .js-plotly-plot') !== window.__plotlyClicked", chart)
+            rebuilt = tab.evaluate("s => document.querySelector(s + ' .js-plotly-plot') "
+                                   "!== window.__plotlyClicked", chart)
             assert not rebuilt, "the chart was rebuilt while it was being clicked"  # so no click again: it may toggle
             there = tab.evaluate("([x, y]) => { const e = document.elementFromPoint(x, y); "
                                  "return e ? e.tagName + '.' + e.getAttribute('class') : null; }", [box["x"], box["y"]])

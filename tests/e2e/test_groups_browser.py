@@ -8,7 +8,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from tests.e2e.conftest import (
     ARTIFACTS, bundled_lonely_pair, click_point, map_points, wait_for_map, wait_idle, wait_past_double_click,
 )
@@ -124,7 +124,8 @@ def test_map_coloured_by_log_px_and_the_least_likely_gallery(page, server):
     wait_for_map(page)
     wait_idle(page)
     choose(page, "Colour by", "log p(x) (IWAE bound)")
-    page.wait_for_function("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
         .some(g => (g._fullData || []).some(t => t.marker && t.marker.colorbar && t.x && t.x.length === 1000))""")
     page.screenshot(path=str(ARTIFACTS / "groups-coloured-map.png"), full_page=True)
     colours = """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
@@ -167,7 +168,8 @@ def test_uploaded_images_are_scored_and_the_unlike_ones_flagged(page, server):
     ])
     page.wait_for_selector("text=1 of 2 flagged")
     wait_idle(page)
-    colours = page.evaluate("""() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
+    colours = page.evaluate(
+        """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart'] .js-plotly-plot"))
         .flatMap(g => (g._fullData || []).filter(t => t.name === 'your images')).map(t => t.marker.color)[0]""")
     assert colours == ["#2ca02c", "#d62728"]  # the digit inside the band, the noise flagged
     page.locator("[data-testid='stDataFrame']").first.wait_for()  # drawn after the flag's text, on a busy machine late

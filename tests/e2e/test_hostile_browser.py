@@ -28,4 +28,5 @@ def test_a_damaged_upload_and_a_markup_file_name_get_one_plain_message(page, ser
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator("[data-testid='stMain'] a[href*='host'], [data-testid='stMain'] img[src*='t']").count() == 0
     page.locator(".st-key-train_start button").wait_for()  # the page goes on: Start is there, the data unchanged
-    assert "mnist5k" in (page.locator(".st-key-train_data").text_content() + page.locator(".st-key-train_data input").first.input_value())
+    assert "mnist5k" in (page.locator(".st-key-train_data").text_content()
+                         + page.locator(".st-key-train_data input").first.input_value())

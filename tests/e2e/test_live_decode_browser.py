@@ -8,7 +8,7 @@ import pytest
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint, save_checkpoint
 from explorer.config import ModelConfig, TrainConfig
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.latent import encode_dataset
 from explorer.model import create_model
 from explorer.train import train_steps
@@ -23,7 +23,8 @@ HOVER = "canvas.hover-decode"
 def conv_checkpoint(tmp_path_factory):
     """A small conditional conv model on the 8x8 digits: transposed convolutions and a folded label in the browser."""
     data = load_dataset("digits")
-    model = create_model(ModelConfig(arch="conv", latent_dim=3, hidden_dims=(32,), conv_channels=(8,), conditional=True),
+    model = create_model(ModelConfig(arch="conv", latent_dim=3, hidden_dims=(32,), conv_channels=(8,),
+                                     conditional=True),
                          data.image_shape, data.num_classes)
     list(train_steps(model, data, TrainConfig(epochs=1, batch_size=64)))
     return save_checkpoint(tmp_path_factory.mktemp("live") / "conv-digits.safetensors", model, dataset="digits",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from tests.e2e.conftest import (
     click_point, map_points, open_and_pick_a, wait_for_map, wait_idle, wait_past_double_click,
 )

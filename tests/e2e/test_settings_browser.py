@@ -32,7 +32,8 @@ def set_number(page, label: str, value: str, tries: int = 3) -> None:
 
 def go(page, name: str) -> None:
     page.get_by_role("link", name=name).click()
-    page.wait_for_selector(f"h1:has-text('{ {'Train': 'Train a VAE', 'Generate': 'Generate', 'Explore': 'Explore'}[name]}')")
+    page.wait_for_selector("h1:has-text('"
+                           f"{ {'Train': 'Train a VAE', 'Generate': 'Generate', 'Explore': 'Explore'}[name]}')")
     wait_idle(page)
 
 

@@ -1,4 +1,5 @@
-"""In real Chromium: a shared link opens the same view in a fresh browser; a tampered one shows defaults and a notice."""
+"""In real Chromium: a shared link opens the same view in a fresh browser; a tampered one shows defaults and a
+notice."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""In real Chromium: a run's live chart moves, a stopped run's model is usable on Explore, closing a tab frees its slot."""
+"""In real Chromium: a run's live chart moves, a stopped run's model is usable on Explore, closing a tab frees its
+slot."""
 
 from __future__ import annotations
 
@@ -51,13 +52,15 @@ def test_live_chart_moves_then_a_stopped_runs_model_is_usable_on_explore(page, s
     assert len(seen) >= 3, f"the live chart changed only {len(seen) - 1} time(s) before the run ended"
     # One new element is allowed, when the page's first run gives way to the polling one; after that, in place.
     elements = [element for _, element in seen]
-    assert elements[-1] <= 1 and elements.index(elements[-1]) < 2, f"the live chart was rebuilt, not redrawn: {elements}"
+    assert elements[-1] <= 1 and elements.index(elements[-1]) < 2, (
+        f"the live chart was rebuilt, not redrawn: {elements}")
     assert page.locator("[data-testid='stAlertContentSuccess']").first.inner_text() == "Training finished."
 
     wait_idle(page)
     page.locator(".st-key-train_start button").click()
     page.wait_for_function(
-        "() => /step [1-9]/.test(document.querySelector('.st-key-train_live [data-testid=stProgress]')?.innerText || '')"
+        "() => /step [1-9]/.test(document.querySelector('.st-key-train_live [data-testid=stProgress]')"
+        "?.innerText || '')"
     )
     time.sleep(1.5)
     page.locator(".st-key-train_stop button").click()

@@ -23,7 +23,8 @@ def _stroke(lean: float, width: int = 1) -> np.ndarray:
 
 def test_slant_reads_the_lean_and_ink_the_thickness():
     upright, right, left = (slant(_stroke(lean)[None]) for lean in (0.0, 0.5, -0.5))
-    assert abs(upright[0]) < 1e-9 and right[0] == pytest.approx(0.5, abs=0.05) and left[0] == pytest.approx(-0.5, abs=0.05)
+    assert (abs(upright[0]) < 1e-9 and right[0] == pytest.approx(0.5, abs=0.05)
+            and left[0] == pytest.approx(-0.5, abs=0.05))
     thin, thick = ink(np.stack([_stroke(0, 1), _stroke(0, 3)]))
     assert thick == pytest.approx(3 * thin)
     assert ink(np.zeros((1, 1, 8, 8)))[0] == 0 and slant(np.zeros((1, 1, 8, 8)))[0] == 0  # blank: no division by 0

@@ -68,7 +68,6 @@ def test_two_visitors_cannot_both_take_the_last_room():
 
 
 def test_the_shared_cache_is_bounded_in_bytes_and_empties_when_unused():
-    import time
 
     from explorer.budget import SizedCache
 
@@ -76,7 +75,10 @@ def test_the_shared_cache_is_bounded_in_bytes_and_empties_when_unused():
     cache = SizedCache(limit=250_000, idle_s=0.4, on_empty=emptied.set)
     data = {name: make_dataset(name, np.zeros((1000, 10, 10), np.uint8)) for name in "abc"}  # ~100 KB each
     made = []
-    get = lambda name: cache.get(name, lambda: made.append(name) or data[name])
+
+    def get(name):
+        return cache.get(name, lambda: made.append(name) or data[name])
+
     get("a"), get("b"), get("a"), get("c")  # c pushes out the least recently used: b
     assert made == ["a", "b", "c"] and cache.held() <= 250_000
     get("a")

@@ -219,7 +219,8 @@ def test_two_saves_of_one_new_name_at_once_one_wins(trained, models_dir):
 def test_a_name_that_differs_only_in_case_is_taken(trained, models_dir):
     ckpt.save_new_model("Shared-A", trained[0], dataset="x")
     for name, existing in (("shared-a", "Shared-A"), ("SHARED-A", "Shared-A"), ("MNIST5K-Z2", "mnist5k-z2")):
-        with pytest.raises(ValueError, match=rf"named '{existing}' already exists \(names count as the same in any case\)"):
+        with pytest.raises(ValueError,
+                           match=rf"named '{existing}' already exists \(names count as the same in any case\)"):
             ckpt.save_new_model(name, trained[0], dataset="x")
     with pytest.raises(ValueError, match=r"not a usable name"):
         ckpt.save_new_model("../escape", trained[0], dataset="x")

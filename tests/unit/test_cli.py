@@ -37,8 +37,8 @@ def test_train_writes_a_checkpoint_and_reports_elbo_and_speed(tmp_path):
     assert result.returncode == 0, result.stderr
     last = result.stdout.strip().splitlines()[-1]
     number = r"-?[\d.,]+(e[+-]\d+)?"
-    assert re.fullmatch(rf"test ELBO {number} nats/image \(recon {number}, KL {number}\) \| active dimensions [0-2] of 2 "
-                        r"\| [\d,]+ samples/s \| saved .*", last), last
+    assert re.fullmatch(rf"test ELBO {number} nats/image \(recon {number}, KL {number}\) "
+                        r"\| active dimensions [0-2] of 2 \| [\d,]+ samples/s \| saved .*", last), last
     assert "training on digits" in result.stderr and "100%" in result.stderr  # the progress bar
     loaded = load_checkpoint(out)
     assert loaded.model_config.arch == "conv" and loaded.model_config.likelihood == "gaussian"
@@ -79,8 +79,8 @@ def test_encode_writes_means_logvars_and_labels(digits_checkpoint, tmp_path, suf
 
 def test_an_autoencoder_trains_evaluates_encodes_and_embeds(tmp_path):
     out = tmp_path / "ae.safetensors"
-    result = run_cli("train", "--kind", "ae", "--data", "digits", "--latent-dim", "2", "--hidden", "64", "--epochs", "2",
-                     "--out", str(out))
+    result = run_cli("train", "--kind", "ae", "--data", "digits", "--latent-dim", "2", "--hidden", "64",
+                     "--epochs", "2", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"test reconstruction [\d.]+ nats/image \(an autoencoder: no KL term\) \| [\d,]+ samples/s "
                         r"\| saved .*", result.stdout.strip().splitlines()[-1])
@@ -98,7 +98,8 @@ def test_an_autoencoder_trains_evaluates_encodes_and_embeds(tmp_path):
 
 
 def run_cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
 
 
 def assert_one_clear_line(result, pattern, code=1):
@@ -144,7 +145,8 @@ def test_a_diverging_run_writes_nothing_and_says_why(tmp_path):
 
 def test_wrong_output_names(digits_checkpoint, tmp_path):
     assert_one_clear_line(run_cli("train", "--out", str(tmp_path / "m.pt")), r"--out must end in \.safetensors")
-    assert_one_clear_line(run_cli("encode", str(digits_checkpoint), "--out", "x.json"), r"--out must end in \.npz or \.csv")
+    assert_one_clear_line(run_cli("encode", str(digits_checkpoint), "--out", "x.json"),
+                          r"--out must end in \.npz or \.csv")
 
 
 def _numbers(text: str) -> list[float]:
@@ -163,7 +165,8 @@ def test_eval_reproduces_the_numbers_in_the_checkpoints_readme(name, count, caps
         line.split()[0] for line in block.strip().splitlines()
     ]
     expected, got = _numbers(block), _numbers(printed)
-    assert len(expected) == len(got) == count  # ELBO, reconstruction, KL, IWAE (+ MIG and 5 gaps); an AE's reconstruction
+    # ELBO, reconstruction, KL, IWAE (+ MIG and 5 gaps); an AE's reconstruction
+    assert len(expected) == len(got) == count
     # Printed to 2 decimals; allow one unit in the last place for BLAS summation order on other CPUs.
     assert all(abs(e - g) <= 0.011 for e, g in zip(expected, got)), (expected, got)
     assert re.findall(r"active units\s+(.*)", printed) == re.findall(r"active units\s+(.*)", block)
@@ -182,7 +185,8 @@ def test_vector_reproduces_the_tables_in_the_checkpoints_readme(name, attribute,
     assert len(got) == 8 and [r[:2] for r in got] == [r[:2] for r in expected]  # strengths and image counts
     # Shares of 300 images: one image's flip on another CPU's rounding moves a share by 0.3%; allow 1%.
     for want, have in zip(expected, got):
-        assert all(abs(float(w.rstrip("%")) - float(h.rstrip("%"))) <= 1 for w, h in zip(want[2:], have[2:])), (want, have)
+        assert all(abs(float(w.rstrip("%")) - float(h.rstrip("%"))) <= 1
+                   for w, h in zip(want[2:], have[2:])), (want, have)
     assert float(got[-3][2].rstrip("%")) >= 90  # +1: nearly every image moved the intended way
 
 

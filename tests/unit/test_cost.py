@@ -35,7 +35,10 @@ def _peak_mb(step) -> float:
             handle.write("5")  # resets VmHWM to the current RSS
     except OSError:
         pytest.skip("cannot reset the peak RSS here")
-    read = lambda: int(re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read()).group(1)) / 1024
+
+    def read():
+        return int(re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read()).group(1)) / 1024
+
     before = read()
     step()
     return read() - before

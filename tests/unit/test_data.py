@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from explorer import data
-from explorer.data import DataLimits, load_dataset, make_dataset
+from explorer.data import DataLimits, make_dataset
+from explorer.datafiles import load_dataset
 from explorer.datafiles import load_dataset_file
 
 

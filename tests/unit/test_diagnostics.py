@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explorer.config import ModelConfig, TrainConfig
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.diagnostics import collapse, seconds_left, stall
 from explorer.latent import active_units, mean_kl_per_dim
 from explorer.model import create_model
@@ -59,7 +59,8 @@ def test_a_stall_is_judged_on_the_test_elbo_not_batch_noise():
 def test_a_finite_but_exploding_run_ends_like_a_nan_one():
     ds = load_dataset("digits")  # at learning rate 10 its loss jumps from 45 to 1.5e9 nats, still finite
     model = create_model(ModelConfig(latent_dim=2, hidden_dims=(64,)), ds.image_shape)
-    with pytest.raises(TrainingDiverged, match=r"step 2 .*reconstruction exploded to 1.\d+e\+09 nats per image.*lower learning"):
+    with pytest.raises(TrainingDiverged,
+                       match=r"step 2 .*reconstruction exploded to 1.\d+e\+09 nats per image.*lower learning"):
         for _ in train_steps(model, ds, TrainConfig(epochs=5, batch_size=64, beta=0.0, lr=10.0)):
             pass
     assert all(np.isfinite(p.detach().numpy()).all() and np.abs(p.detach().numpy()).max() < 1e6

@@ -34,7 +34,8 @@ def tiny(tmp_path_factory) -> tuple[str, ...]:
 
 
 def torchrun(*args: str) -> list[str]:
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "explorer", *args]
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "explorer",
+            *args]
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -168,7 +169,8 @@ def _rank_pid(launcher: int, rank: int) -> int:
 
 def test_only_rank_0_reports_a_bad_flag():
     env = {**os.environ, "RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "1"}
-    result = subprocess.run([sys.executable, "-m", "explorer", "train", "--latent-dim", "two", "--out", "x.safetensors"],
+    result = subprocess.run([sys.executable, "-m", "explorer", "train", "--latent-dim", "two",
+                             "--out", "x.safetensors"],
                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert result.returncode == 2 and result.stderr == ""
 

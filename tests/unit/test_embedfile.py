@@ -6,7 +6,7 @@ import numpy as np
 
 from explorer.__main__ import main
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.embedfile import embedding_path, load_embedding, save_embedding
 from explorer.latent import encode_dataset
 from explorer.projection import neighbour_transform, project
@@ -20,7 +20,8 @@ def test_shipped_maps_match_their_bundled_models():
         latents = encode_dataset(checkpoint.model, data, "test")
         for method, params in (("umap", {"n_neighbors": 15, "min_dist": 0.1}), ("tsne", {"perplexity": 30.0})):
             stored = load_embedding(embedding_path(path, "test", method), latents.mu, latents.index,
-                                    fingerprint=checkpoint.fingerprint, split="test", method=method, params=params, seed=0)
+                                    fingerprint=checkpoint.fingerprint, split="test", method=method, params=params,
+                                    seed=0)
             assert stored is not None, (name, method)
             assert stored.points.shape == (1000, 2) and not stored.exact
 

@@ -28,7 +28,8 @@ def test_latent_map_one_webgl_trace_per_label_with_rows_in_customdata():
     moved[3, 1] += 0.5
     assert fig.layout.datarevision != latent_map(moved, labels, ("a", "b", "c"), index).layout.datarevision
     sigma = np.ones((6, 2), np.float32)
-    assert fig.layout.datarevision != latent_map(points, labels, ("a", "b", "c"), index, sigma=sigma).layout.datarevision
+    assert (fig.layout.datarevision
+            != latent_map(points, labels, ("a", "b", "c"), index, sigma=sigma).layout.datarevision)
 
 
 def test_latent_map_unlabelled_and_with_ellipses():

@@ -8,7 +8,7 @@ from explorer.__main__ import main
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.history import History, history_path, load_history, recorded_epoch, save_history
 from explorer.latent import encode_dataset
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 
 
 def test_the_epochs_kept_are_every_one_to_10_then_every_5th_and_the_last():

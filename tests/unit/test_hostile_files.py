@@ -45,7 +45,7 @@ def npz(**arrays) -> bytes:
     return buffer.getvalue()
 
 
-def read(payload: bytes, name: str, limits: DataLimits = DataLimits()) -> ImageDataset:
+def read(payload: bytes, name: str, limits: DataLimits = DataLimits()) -> ImageDataset:  # noqa: B008 - DataLimits is a frozen dataclass of ints: an immutable shared default
     return load_dataset_file(io.BytesIO(payload), name, limits=limits)
 
 

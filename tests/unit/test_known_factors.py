@@ -7,7 +7,8 @@ import pytest
 
 from explorer import glyphs, sprites
 from explorer.attributes import height, width
-from explorer.data import Factor, load_dataset, make_dataset
+from explorer.data import Factor, make_dataset
+from explorer.datafiles import load_dataset
 from explorer.disentanglement import mig
 
 

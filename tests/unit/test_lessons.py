@@ -10,7 +10,7 @@ import pytest
 
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.compare import prior_fit, prior_radius
-from explorer.data import load_dataset
+from explorer.datafiles import load_dataset
 from explorer.history import history_path, load_history
 from explorer.latent import encode_dataset
 from explorer.lessons import autoencoder, extremes, forming, paths, sampling, unusual, vectors
@@ -79,7 +79,8 @@ def test_the_pair_shown_is_the_one_whose_coverage_differs_most_and_its_captions_
     assert autoencoder.chosen([tuple(sides[16]), tuple(sides[2])]) == 0  # 0% against 95% beats 82% against 96%
     ae, vae = sides[16]
     text = autoencoder.norms_caption(ae, vae, 16)
-    assert f"{share(ae.fit.inside)} of the autoencoder's codes lie inside it (median |z| {np.median(ae.norms):.1f}" in text
+    assert (f"{share(ae.fit.inside)} of the autoencoder's codes lie inside it "
+            f"(median |z| {np.median(ae.norms):.1f}" in text)
     assert ae.fit.inside == 0 and vae.fit.inside > 0.95 and np.median(ae.norms) > 3 * prior_radius(16)
     other = (2, sides[2][0].fit.covered, sides[2][1].fit.covered)
     text = autoencoder.samples_caption(ae, vae, 16, other)
@@ -131,7 +132,8 @@ def test_the_map_forms_over_the_recorded_epochs(bundled):
     assert last.agreement > untrained.agreement + 0.3 and last.mean_sigma < 0.1 and last.reach < 3
     assert [history.epochs[i] for i in forming.small_multiples(history)] == [0, 5, 10, 80]
     assert forming.stage_caption(untrained).startswith(
-        f"Before training: 90% of the means within {untrained.reach:.2f} of the origin, mean σ {untrained.mean_sigma:.2f}")
+        f"Before training: 90% of the means within {untrained.reach:.2f} of the origin, "
+        f"mean σ {untrained.mean_sigma:.2f}")
 
 
 def test_the_bold_vector_on_glyphs_makes_a_regular_glyph_bold_and_the_captions_read_the_score():
@@ -148,8 +150,8 @@ def test_the_bold_vector_on_glyphs_makes_a_regular_glyph_bold_and_the_captions_r
             and f"9 of 9 images as '{own}'" in text and f"of the {lesson.with_count:,} bold test glyphs" in text)
     plus = lesson.score.at(2)
     assert plus.moved >= 0.9 and plus.kept >= 0.7  # checkpoints/README: 100% bolder, 79% kept at +2
-    assert f"at +2 on {plus.images} regular test glyphs, {share(plus.moved)} read as more bold, {share(plus.kept)} kept" \
-        in vectors.score_caption(lesson, "character")
+    assert (f"at +2 on {plus.images} regular test glyphs, {share(plus.moved)} read as more bold, "
+            f"{share(plus.kept)} kept" in vectors.score_caption(lesson, "character"))
 
 
 def test_unusual_images_fall_outside_the_data_and_the_blank_one_above_it(bundled, data):

@@ -49,7 +49,8 @@ def test_the_loss_stacks_reconstruction_under_beta_times_kl():
 
 def test_kls_share_of_the_loss_is_a_percentage_readable_when_beta_kl_is_a_sliver():
     step = np.arange(1, 5)
-    recon, kl, beta = np.array([198.0, 150.0, 100.0, 100.0]), np.array([2.0, 0.0, 25.0, 100.0]), np.array([1.0, 1, 4, 0])
+    recon, kl, beta = (np.array([198.0, 150.0, 100.0, 100.0]), np.array([2.0, 0.0, 25.0, 100.0]),
+                       np.array([1.0, 1, 4, 0]))
     chart = kl_share_chart(step, recon, kl, beta)
     assert np.allclose(chart.data["value"], [1.0, 0.0, 50.0, 0.0])  # β·KL / (reconstruction + β·KL), in %
     assert chart.spec["title"] == "KL's share of the loss, %" and chart.spec["encoding"]["y"]["scale"] == {"zero": True}

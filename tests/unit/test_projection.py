@@ -39,7 +39,8 @@ def test_pca_transform_matches_fit(clustered):
     assert np.allclose(projection.transform(clustered[:5]), projection.points[:5], atol=1e-4)
 
 
-@pytest.mark.parametrize("method, params", [("umap", {"n_neighbors": 10, "min_dist": 0.2}), ("tsne", {"perplexity": 20})])
+@pytest.mark.parametrize("method, params", [("umap", {"n_neighbors": 10, "min_dist": 0.2}),
+                                            ("tsne", {"perplexity": 20})])
 def test_nonlinear_projections_keep_neighbourhoods_and_are_seeded(clustered, method, params):
     progress = []
     a = project(clustered, method, params, seed=3, progress=progress.append)
@@ -85,5 +86,6 @@ def test_umaps_at_once_survive_numbas_thread_unsafe_layer():
     """Visitors (or a visitor and the warm-up) computing UMAP at once, on a host where numba has only its
     "workqueue" threading layer: unserialised, numba aborts the whole server process."""
     env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", CONCURRENT_UMAPS], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", CONCURRENT_UMAPS], env=env, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0 and "all done" in done.stdout, done.stderr[-2000:]

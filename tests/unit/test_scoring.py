@@ -11,7 +11,8 @@ import pytest
 
 from explorer.__main__ import main
 from explorer.checkpoint import bundled_checkpoints, load_checkpoint
-from explorer.data import load_dataset, make_dataset
+from explorer.data import make_dataset
+from explorer.datafiles import load_dataset
 from explorer.evaluation import evaluate
 from explorer.datafiles import MAX_SCORED_IMAGES, images_for_model
 from explorer.scoring import outside, percentile_of, score_array, score_images
@@ -31,7 +32,8 @@ def test_per_image_scores_average_to_evals_numbers(z16):
     assert scores.log_px.shape == scores.elbo.shape == (300,) and list(scores.index) == list(index)
     assert np.allclose(scores.elbo, -(scores.recon + scores.kl))
     assert scores.log_px.mean() > scores.elbo.mean() + 1  # on average the bound is tighter than a one-sample ELBO
-    assert scores.recon.mean() == pytest.approx(overall.recon, abs=0.5) and scores.kl.mean() == pytest.approx(overall.kl, abs=0.1)
+    assert (scores.recon.mean() == pytest.approx(overall.recon, abs=0.5)
+            and scores.kl.mean() == pytest.approx(overall.kl, abs=0.1))
     assert scores.log_px.mean() == pytest.approx(overall.iwae, abs=1.0)
 
 
@@ -88,7 +90,8 @@ def test_uploaded_pictures_are_made_the_models_shape_and_an_npz_must_match(tmp_p
     with open(npz, "rb") as f:
         assert images_for_model([("three.npz", f)], (1, 28, 28))[1].shape == (3, 1, 28, 28)
     np.savez(npz, images=np.zeros((3, 32, 32), np.uint8))
-    with open(npz, "rb") as f, pytest.raises(ValueError, match=r"'three.npz' holds images shaped \(1, 32, 32\).*\(1, 28, 28\)"):
+    with (open(npz, "rb") as f,
+          pytest.raises(ValueError, match=r"'three.npz' holds images shaped \(1, 32, 32\).*\(1, 28, 28\)")):
         images_for_model([("three.npz", f)], (1, 28, 28))
 
 

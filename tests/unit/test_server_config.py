@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_streamlit_reads_our_settings():
     code = (
         "from streamlit import config; config.get_config_options(force_reparse=True);"
-        "print([config.get_option(k) for k in ('runner.postScriptGC', 'server.maxUploadSize', 'server.fileWatcherType')])"
+        "print([config.get_option(k) for k in ('runner.postScriptGC', 'server.maxUploadSize', "
+        "'server.fileWatcherType')])"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -11,8 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_page_modules_import_no_heavy_libraries():
     code = (
-        "import sys; import explorer.ui.resources, explorer.ui.session, explorer.ui.sidebar, explorer.ui.explore, explorer.ui.generate, explorer.ui.url;"
-        "heavy = [m for m in ('umap', 'openTSNE', 'torchvision', 'numba', 'pynndescent', 'mlxtend') if m in sys.modules];"
+        "import sys; import explorer.ui.resources, explorer.ui.session, explorer.ui.sidebar, explorer.ui.explore, "
+        "explorer.ui.generate, explorer.ui.url;"
+        "heavy = [m for m in ('umap', 'openTSNE', 'torchvision', 'numba', 'pynndescent', 'mlxtend') "
+        "if m in sys.modules];"
         "print(','.join(heavy))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

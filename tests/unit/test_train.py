@@ -74,7 +74,8 @@ def test_a_diverging_run_raises_and_keeps_the_last_finite_weights(tiny_dataset):
     ds = tiny_dataset(n=80)
     model = create_model(MODEL, ds.image_shape)
     seen = []
-    with pytest.raises(TrainingDiverged, match=r"diverged at step \d+ .*(NaN or infinite|exploded to).*lower learning rate"):
+    with pytest.raises(TrainingDiverged,
+                       match=r"diverged at step \d+ .*(NaN or infinite|exploded to).*lower learning rate"):
         for m in train_steps(model, ds, TrainConfig(epochs=20, batch_size=16, lr=100.0)):
             seen.append(m)
     assert all(torch.isfinite(p).all() for p in model.state_dict().values())

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from explorer.checkpoint import load_checkpoint
-from explorer.data import Factor, load_dataset, make_dataset
+from explorer.data import Factor, make_dataset
+from explorer.datafiles import load_dataset
 from explorer.groups import along, attribute_vector
 from explorer.latent import decode_latents, encode_dataset
 from explorer.reader import reader_for
@@ -30,7 +31,8 @@ def test_the_reader_learns_the_label_a_level_and_a_quantity_and_is_kept_by_finge
     first = reader_for(dataset)  # trained and written to the data cache
     assert first.accuracy["label"] > 0.9 and first.accuracy["brightness"] > 0.9 and first.accuracy["spread"] > 0.5
     read = first.read(dataset.pixels(dataset.test_index))
-    assert read["brightness"].shape == (len(dataset.test_index), 2) and read["spread"].shape == (len(dataset.test_index),)
+    assert (read["brightness"].shape == (len(dataset.test_index), 2)
+            and read["spread"].shape == (len(dataset.test_index),))
     reader_for.cache_clear()
     again = reader_for(dataset)  # read back from the file
     x = dataset.pixels(dataset.test_index)
@@ -58,7 +60,8 @@ def test_an_ink_vector_on_the_digits_makes_them_inkier_at_plus_two_and_thinner_a
     assert score.at(2).images == 100 == score.at(-2).images and score.at(0).moved == 0
     assert score.at(2).moved > 0.9 and score.at(-2).moved > 0.9
     assert score.at(2).kept is None  # no reader given: the class is not judged
-    assert score_line(score, 2, "digits", "digit").startswith("ink vector, +2: ") and "of 100 test digits without it measured more ink" in score_line(score, 2, "digits", "digit")
+    assert (score_line(score, 2, "digits", "digit").startswith("ink vector, +2: ")
+            and "of 100 test digits without it measured more ink" in score_line(score, 2, "digits", "digit"))
 
 
 def test_the_example_is_a_typical_image_without_the_attribute_whose_strip_keeps_its_class_and_moves_most():
@@ -97,7 +100,8 @@ def test_sliders_are_named_by_their_change_over_the_readers_noise_not_its_misrea
         checkpoint = load_checkpoint(f"checkpoints/{name}.safetensors")
         found = dimension_factors(checkpoint.model, encode_dataset(checkpoint.model, dataset, "test"), dataset, reader,
                                   class_noun="shape")
-        assert all(f.signal >= SIGNAL for f in found if f.factor) and all(f.factor is None or f.change >= 0.1 for f in found)
+        assert (all(f.signal >= SIGNAL for f in found if f.factor)
+                and all(f.factor is None or f.change >= 0.1 for f in found))
         named[name] = {(f.factor, f.also) for f in found}
     assert not {factor for pair in named["sprites-z10"] | named["sprites-z10-beta8"] for factor in pair} & {"shape"}
     assert ("x", "y") in named["sprites-z10"]  # a β 1 dimension moves both: the walk goes diagonally

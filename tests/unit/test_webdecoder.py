@@ -44,7 +44,8 @@ def test_the_header_holds_shapes_and_the_pages_view_and_the_floats_start_aligned
     assert header["format"] == FORMAT and header["latent_dim"] == 2 and header["image_shape"] == [1, 8, 8]
     assert [layer["op"] for layer in header["layers"]] == ["linear", "linear"]
     assert header["view"] == {"mode": "map", "basis": [[1.0, 0.0], [0.0, 1.0]]}
-    assert floats.size == sum(p.numel() for n, p in model.named_parameters() if n.startswith(("decoder", "to_features")))
+    assert floats.size == sum(p.numel() for n, p in model.named_parameters()
+                              if n.startswith(("decoder", "to_features")))
     assert set(json.loads(payload[4 : 4 + length])) == {"format", "view", "blobs"}
 
 

@@ -70,9 +70,9 @@ def render() -> None:
     dim, ae, vae = _pair()
     _extremes()
     answer(f"The autoencoder's codes sit wherever training pushed them ({share(1 - ae.fit.inside)} of them outside "
-           "the prior's 99% ball here), so prior samples land where its decoder never saw a code. A VAE's KL term pulls every μ toward 0 and every σ "
-           "toward 1, while reconstruction keeps the bubbles apart: the codes end up packed into the prior, which is "
-           "what makes sampling work. Too little KL and the bubbles shrink and fly apart; too much and every image "
-           "gets the same bubble and the decoder draws one blur.")
+           "the prior's 99% ball here), so prior samples land where its decoder never saw a code. A VAE's KL term "
+           "pulls every μ toward 0 and every σ toward 1, while reconstruction keeps the bubbles apart: the codes end "
+           "up packed into the prior, which is what makes sampling work. Too little KL and the bubbles shrink and fly "
+           "apart; too much and every image gets the same bubble and the decoder draws one blur.")
     open_page(f"Compare the {dim}-D pair on Compare", "lesson_b_open", "compare",
               lambda: [session.set_widget(key, side.name) for key, side in zip(session.COMPARE_MODELS, (ae, vae))])

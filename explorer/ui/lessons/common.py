@@ -4,7 +4,7 @@ opens the full page on the same view."""
 from __future__ import annotations
 
 import html
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st

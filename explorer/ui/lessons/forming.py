@@ -38,8 +38,8 @@ def render() -> None:
         st.plotly_chart(forming_animation(history, names, reach), key="lesson_d_play")
     first, last = stages[0], stages[-1]
     answer(f"Untrained, every bubble is nearly the prior itself (σ {first.mean_sigma:.2f}) and the means sit on one "
-           f"spot (90% within {first.reach:.2f} of the origin). Reconstruction then pushes the bubbles apart and shrinks them (σ {last.mean_sigma:.2f} at the end), "
-           f"and sorts them by digit ({first.agreement:.0%} of images agree with their neighbours' label before, "
-           f"{last.agreement:.0%} after), while the KL term keeps 90% of the means within {last.reach:.1f} of the "
-           "origin, inside the prior's circles.")
+           f"spot (90% within {first.reach:.2f} of the origin). Reconstruction then pushes the bubbles apart and "
+           f"shrinks them (σ {last.mean_sigma:.2f} at the end), and sorts them by digit ({first.agreement:.0%} of "
+           f"images agree with their neighbours' label before, {last.agreement:.0%} after), while the KL term keeps "
+           f"90% of the means within {last.reach:.1f} of the origin, inside the prior's circles.")
     open_page("Watch a run form it live on Train", "lesson_d_open", "train", lambda: None)

@@ -33,8 +33,8 @@ def render() -> None:
     if link and TAB in link and url.one(link[TAB]) not in [*LESSONS, GLOSSARY]:  # the bound tabs drop it silently
         url.reject(TAB, f"{TAB}={quoted(url.one(link[TAB]))} is not one of the lessons, so the first is open")
     st.markdown("Each tab answers one question with live pictures from the models that come with this app, trained "
-                "on 5,000 handwritten digits (lesson e: on 7,936 characters drawn in 16 fonts). Hover the (?) marks for the words; every number in a caption is "
-                "computed from the picture beside it.")
+                "on 5,000 handwritten digits (lesson e: on 7,936 characters drawn in 16 fonts). Hover the (?) marks "
+                "for the words; every number in a caption is computed from the picture beside it.")
     absent = data.missing()
     if absent:
         st.error("The lessons need the bundled models " + ", ".join(absent) + ", which are missing from this "

@@ -27,7 +27,8 @@ def render() -> None:
     with left:
         st.plotly_chart(sigma_bars(bubble.sigma), key="lesson_a_sigma")
     with right:
-        strip(bubble.images, ["its mean", *(f"draw {i}" for i in range(1, len(bubble.draws) + 1))], "lesson_a_draws", size=56)
+        strip(bubble.images, ["its mean", *(f"draw {i}" for i in range(1, len(bubble.draws) + 1))], "lesson_a_draws",
+              size=56)
     caption(sampling.draws_caption(bubble, names), "ε")
     words("Second, the KL term pulls every bubble toward the prior N(0, I), so together they cover it. On the 2-D "
           "model: all the bubbles averaged (q(z)), and 36 samples from the prior, decoded.", "KL", "prior",

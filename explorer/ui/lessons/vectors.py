@@ -35,7 +35,8 @@ def _score_table(lesson: vectors.VectorLesson, class_noun: str) -> None:
 
 
 def render() -> None:
-    question("e", "How do you add an attribute to an image through the latent space (the lectures' \"glasses\" vector)?")
+    question("e", "How do you add an attribute to an image through the latent space "
+                  "(the lectures' \"glasses\" vector)?")
     words("The lectures' recipe: take the mean code of faces with glasses, subtract the mean code of faces without, "
           "and add the difference to any face's code. Glyphs carry named attributes the way faces carry glasses: "
           "each of these 7,936 letters and digits, drawn in one of 16 fonts, is labelled bold or regular, italic or "
