@@ -41,7 +41,7 @@ def training_snapshots(epochs: int, latent_dim: int) -> list[np.ndarray]:
 
 
 def peer(snapshots: list[np.ndarray], seed: int = 0) -> list[np.ndarray]:
-    """umap-learn's AlignedUMAP, as explorer.projection called it before explorer.alignment."""
+    """umap-learn's AlignedUMAP, as explorer.projections called it before explorer.alignment."""
     from umap import AlignedUMAP
 
     same_points = [{i: i for i in range(len(snapshots[0]))} for _ in range(len(snapshots) - 1)]

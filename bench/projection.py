@@ -25,8 +25,8 @@ from explorer.datafiles import load_dataset
 from explorer.latent import encode_dataset
 
 RUNNERS = {
-    "ours-umap": "from explorer.projection import project; f = lambda x: project(x, 'umap', seed=0).points",
-    "ours-tsne": "from explorer.projection import project; f = lambda x: project(x, 'tsne', seed=0).points",
+    "ours-umap": "from explorer.projections import project; f = lambda x: project(x, 'umap', seed=0).points",
+    "ours-tsne": "from explorer.projections import project; f = lambda x: project(x, 'tsne', seed=0).points",
     "peer-umap": "import umap; f = lambda x: umap.UMAP().fit_transform(x)",
     "peer-tsne": "from sklearn.manifold import TSNE; f = lambda x: TSNE().fit_transform(x)",
 }

@@ -408,7 +408,7 @@ def _embed(args) -> int:
     from explorer.config import ProjectionConfig
     from explorer.embedfile import embedding_path, save_embedding
     from explorer.latent import encode_dataset
-    from explorer.projection import project
+    from explorer.projections import project
 
     config = config_from(ProjectionConfig, args)
     checkpoint, dataset = _load_for_scoring(args)

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from explorer.projections import METHODS as PROJECTIONS
 from explorer.settings import normalise, setting, validate
 
 KINDS = ("vae", "ae")
@@ -17,7 +18,6 @@ MAX_LATENT_DIM = 128
 MAX_WIDTH = 8192  # per dense layer; also bounds what a foreign checkpoint's metadata can ask us to build
 MAX_CHANNELS = 1024
 MAX_LAYERS = 8
-PROJECTIONS = ("identity", "pca", "umap", "tsne")
 COLOURINGS = ("label", "factor", "log_px", "elbo", "recon", "kl")  # the label, a known factor, or a score (scoring.py)
 SCORE_COLOURINGS = COLOURINGS[2:]  # the scores: a VAE's only
 MARKS = ("points", "bubbles", "both")  # how a 2-D map of a VAE draws each image: its mean, its ±1σ bubble, or both
@@ -119,38 +119,45 @@ class TrainConfig(_Config):
                              "the hardware has it.", choices=PRECISIONS)
 
 
-@dataclass(frozen=True)
-class ProjectionConfig(_Config):
-    """How latent means become a 2-D map; only the parameters of the chosen method matter."""
-
-    method: str = setting("umap", "Projection", "Identity plots a 2-D latent as it is; the others flatten more "
-                          "dimensions.", choices=PROJECTIONS, link="proj", widget="select",
-                          names={"identity": "Identity (z0, z1)", "pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"})
-    n_neighbors: int = setting(15, "Neighbours", "UMAP: small keeps local detail, large the global shape.",
-                               low=2, high=100, link="nn")
-    min_dist: float = setting(0.1, "Minimum distance", "UMAP: how tightly points may be packed together.",
-                              low=0.0, high=0.99, step=0.01, link="md")
-    perplexity: int = setting(30, "Perplexity", "t-SNE: roughly the number of neighbours each point keeps close.",
-                              low=5, high=100, link="perp")
-    seed: int = setting(0, "Seed", "UMAP and t-SNE are random: same seed, same map.", low=0, high=10_000,
-                        link="seed", widget="number")
-
-    PARAMETERS = {"identity": (), "pca": (), "umap": ("n_neighbors", "min_dist"), "tsne": ("perplexity",)}
+class _Projection(_Config):
+    """How latent means become a 2-D map: the method, each method's own parameters (declared in its module of
+    explorer.projections), and the seed; only the chosen method's parameters matter."""
 
     @property
     def params(self) -> dict[str, Any]:
         """The parameters the chosen method uses."""
-        return {name: getattr(self, name) for name in self.PARAMETERS[self.method]}
+        return {name: getattr(self, name) for name in PROJECTIONS[self.method].parameters}
 
     @property
     def random_seed(self) -> int:
-        """The seed the method uses: identity and PCA are deterministic, so theirs is always 0."""
-        return self.seed if self.method in ("umap", "tsne") else 0
+        """The seed the method uses: a deterministic one's (identity, PCA) is always 0."""
+        return self.seed if PROJECTIONS[self.method].random else 0
 
     @property
     def key(self) -> tuple:
-        """What the map depends on (a cache key): other methods' parameters, and the seed of PCA, do not count."""
+        """What the map depends on (a cache key): other methods' parameters, and a deterministic one's seed, do not
+        count."""
         return (self.method, tuple(sorted(self.params.items())), self.random_seed)
+
+
+def _projection_fields() -> list[tuple[str, type, Any]]:
+    random = [method.label for method in PROJECTIONS.values() if method.random]
+    fields = [("method", str, setting("umap", "Projection", "Identity plots a 2-D latent as it is; the others "
+                                      "flatten more dimensions.", choices=tuple(PROJECTIONS), link="proj",
+                                      widget="select", names={n: m.label for n, m in PROJECTIONS.items()}))]
+    for method in PROJECTIONS.values():
+        for name, declared in method.parameters.items():
+            _check(name not in {f[0] for f in fields}, f"two projections declare a parameter {name!r}")
+            fields.append((name, type(declared.default), declared))
+    named = " and ".join([", ".join(random[:-1]), random[-1]] if len(random) > 1 else random)
+    seed = setting(0, "Seed", f"{named} are random: same seed, same map.", low=0, high=10_000,
+                   link="seed", widget="number")
+    return [*fields, ("seed", int, seed)]
+
+
+ProjectionConfig = dataclasses.make_dataclass("ProjectionConfig", _projection_fields(), bases=(_Projection,),
+                                              frozen=True, namespace={"__doc__": _Projection.__doc__})
+ProjectionConfig.__module__ = __name__
 
 
 @dataclass(frozen=True)

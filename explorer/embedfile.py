@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from explorer.files import npz_bytes, write_atomically
-from explorer.projection import METHOD_LABELS, Projection, neighbour_transform
+from explorer.projections import METHODS, Projection, neighbour_transform
 
 
 def embedding_path(checkpoint_path: Path, split: str, method: str) -> Path:
@@ -24,6 +24,11 @@ def save_embedding(path: Path, projection: Projection, index: np.ndarray, *, fin
                 axis_titles=list(projection.axis_titles))
     return write_atomically(path, npz_bytes(points=projection.points.astype(np.float32), index=np.asarray(index),
                                             meta=np.asarray(json.dumps(meta))))
+
+
+def _axes(method: str) -> tuple[str, str]:
+    label = METHODS[method].label
+    return f"{label} 1", f"{label} 2"
 
 
 def load_embedding(path: Path, mu: np.ndarray, index: np.ndarray, *, fingerprint: str, split: str, method: str,
@@ -41,5 +46,5 @@ def load_embedding(path: Path, mu: np.ndarray, index: np.ndarray, *, fingerprint
     if (any(meta.get(k) != v for k, v in wanted.items()) or not np.array_equal(rows, index)
             or points.shape != (len(mu), 2)):
         return None
-    return Projection(points.astype(np.float32), method, tuple(meta.get("axis_titles", METHOD_LABELS[method])),
+    return Projection(points.astype(np.float32), method, tuple(meta.get("axis_titles", _axes(method))),
                       lambda z: neighbour_transform(mu, points, z), exact=False)

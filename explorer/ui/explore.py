@@ -20,7 +20,7 @@ from explorer.latent import (
     DENSITY_CELLS, Latents, aggregate_density, decode_latents, density_grid, interpolate, point_histogram,
 )
 from explorer.plots import density_figure, latent_map, sigma_bars
-from explorer.projection import METHOD_LABELS, Projection, methods_for
+from explorer.projections import METHODS, Projection, methods_for
 from explorer.ui import group_panel, live_decode, resources, session, sidebar, url
 from explorer.ui.scores import SCORE_NAMES, image_scores
 from explorer.ui.markup import plain, quoted
@@ -45,31 +45,44 @@ def _projection_controls(latent_dim: int) -> ProjectionConfig:
     cols = st.columns([2, 2, 2, 1])
     method = setting_widget(ProjectionConfig, "method", cols[0], choices=methods, default=methods[0])
     values = {"method": method}
-    for i, name in enumerate(ProjectionConfig.PARAMETERS[method], start=1):
+    for i, name in enumerate(METHODS[method].parameters, start=1):
         values[name] = setting_widget(ProjectionConfig, name, cols[i])
-    if method in ("umap", "tsne"):
-        values["seed"] = setting_widget(ProjectionConfig, "seed", cols[3])
+    if METHODS[method].random:
+        values["seed"] = setting_widget(ProjectionConfig, "seed", cols[-1])
     return ProjectionConfig(**values)
 
 
+def _quick_method(latent_dim: int) -> str:
+    """The map shown while a slow one computes: the latent itself when it is 2-D, else the first quick method."""
+    return next(name for name in methods_for(latent_dim) if METHODS[name].quick)
+
+
+def _cancel_projection(latent_dim: int) -> None:
+    session.set_widget(setting_key(ProjectionConfig, "method"), _quick_method(latent_dim))
+
+
 def _projection(selection: Selection, latents: Latents, config: ProjectionConfig) -> Projection:
-    """The cached projection, or compute it while a quick one (identity or PCA) is shown with a progress bar."""
+    """The cached projection, or compute it while a quick one is shown with a progress bar (and, for a method
+    that reports progress, a Cancel that goes back to the quick one)."""
     where = (selection.checkpoint, selection.dataset, selection.split, latents)
     ready = resources.ready_projection(*where, config, selection.server_path)
     if ready is not None:
         return ready
-    if config.method in ("identity", "pca"):
+    method = METHODS[config.method]
+    if method.quick:
         return resources.projection(*where, config)
     placeholder = st.empty()
     with placeholder.container():
-        quick = ProjectionConfig(method="identity" if latents.mu.shape[1] == 2 else "pca")
-        preview = resources.projection(*where, quick)
-        bar = st.progress(0.0, text=f"Computing {METHOD_LABELS[config.method]} ... showing "
-                                    f"{METHOD_LABELS[quick.method]} meanwhile.")
+        quick = METHODS[_quick_method(latents.mu.shape[1])]
+        preview = resources.projection(*where, ProjectionConfig(method=quick.name))
+        bar = st.progress(0.0, text=f"Computing {method.label} ... showing {quick.label} meanwhile.")
+        report = None
+        if method.stops:  # the click reruns the page, which stops this run at its next progress report
+            st.button("Cancel", key="cancel_projection", on_click=_cancel_projection, args=(latents.mu.shape[1],),
+                      help=f"Stop computing {method.label} and show {quick.label}.")
+        if method.reports_progress:
+            report = lambda f: bar.progress(f, text=f"Computing {method.label}: {f:.0%}")  # noqa: E731
         st.plotly_chart(_map_figure(selection, latents, preview), key="latent_map_preview")
-    report = None
-    if config.method == "tsne":
-        report = lambda f: bar.progress(f, text=f"Computing t-SNE: {f:.0%}")  # noqa: E731
     result = resources.projection(*where, config, selection.server_path, progress=report)
     placeholder.empty()
     return result
@@ -117,7 +130,7 @@ def _map_controls(selection: Selection, latents: Latents,
     vae = latents.logvar is not None  # an autoencoder has no σ to draw, nor a likelihood to colour by
     factors = selection.dataset.factors
     colours = tuple(c for c in COLOURINGS if (vae or c not in SCORE_COLOURINGS) and (factors or c != "factor"))
-    bubbles = method == "identity" and vae  # the only map whose axes can carry a σ
+    bubbles = METHODS[method].latent_axes and vae  # the only map whose axes can carry a σ
     cols = st.columns([3, 2, 2, 2] if bubbles else [2, 2, 2], vertical_alignment="bottom")
     images = setting_widget(MapConfig, "images", cols[-1])
     if not vae and len(colours) == 1:
@@ -258,7 +271,7 @@ def _interpolation(selection: Selection, latents: Latents, projection: Projectio
                f"{distances.max():.2f} away (in latent units); an image of this split lies a median "
                f"{neighbour_spacing(latents):.2f} from its nearest neighbour.")
     if not projection.exact:
-        st.caption(f"The black line on the map is this path: {METHOD_LABELS[projection.method]} places its decoded "
+        st.caption(f"The black line on the map is this path: {METHODS[projection.method].label} places its decoded "
                    "points by their neighbours, so where it runs there is approximate.")
     if checkpoint.model_config.conditional and label is not None:
         st.caption(f"A conditional model: every step is decoded as A's label, {plain(data.label_names[label])}.")
@@ -307,7 +320,7 @@ def render() -> None:
     projection = _projection(selection, latents, config)
     _take_selection(session.widget_value(session.map_key()))  # before the map draws: a lasso redraws it afresh
 
-    identity_2d = latent_dim == 2 and config.method == "identity"
+    identity_2d = latent_dim == 2 and METHODS[config.method].latent_axes
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(_map_figure(selection, latents, projection, marks, colour), key=session.map_key(),
@@ -389,7 +402,7 @@ def _map_captions(selection: Selection, latents: Latents, method: str, marks: st
                   colour: tuple | None) -> None:
     what = {"test": "test images", "train": "training images", "all": "images (the whole data set)"}[selection.split]
     st.caption(f"{len(latents.index):,} {what}, latent {'means' if latents.logvar is not None else 'codes'}, by "
-               f"{METHOD_LABELS[method]}: each point is where the encoder puts one image. Click a point to "
+               f"{METHODS[method].label}: each point is where the encoder puts one image. Click a point to "
                "pick it; click a second for the path between them. Draw a box or lasso (the map's toolbar) around "
                "points to make a group of them; saved groups stay ringed (the tick boxes at the map's lower left "
                "show or hide each).",
@@ -406,7 +419,7 @@ def _map_captions(selection: Selection, latents: Latents, method: str, marks: st
         st.caption(f"±1σ bubbles of {min(ELLIPSE_SAMPLE, len(latents.mu))} of them (σ averages {sigma.mean():.3f}; "
                    f"the prior's is 1), and the prior's circles; 90% of the means lie within "
                    f"{spread(latents.mu):.2f} of the origin.", help=define("σ", "prior", "KL"))
-    if latents.mu.shape[1] == 2 and method == "identity":
+    if latents.mu.shape[1] == 2 and METHODS[method].latent_axes:
         _bubble_of_bubbles(latents)
 
 

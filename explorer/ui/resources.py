@@ -28,7 +28,7 @@ from explorer.evaluation import Evaluation, evaluate
 from explorer.export import latents_csv, projector_zip
 from explorer.files import remove_stale_temps
 from explorer.latent import Latents, encode_dataset
-from explorer.projection import Projection, project, warm_up_projections
+from explorer.projections import METHODS, Projection, project, warm_up_projections
 from explorer.runqueue import RunQueue
 from explorer.runtime import configure_threads
 from explorer.reader import Reader, reader_for
@@ -283,7 +283,7 @@ def _key(checkpoint: Checkpoint, dataset: ImageDataset, split: str, config: Proj
 
 def _shipped(path, rows: Latents, checkpoint: Checkpoint, split: str, config: ProjectionConfig) -> Projection | None:
     """A map shipped beside a server-side checkpoint (made by `python -m explorer embed`), if it matches exactly."""
-    if path is None or config.method in ("identity", "pca"):
+    if path is None or METHODS[config.method].quick:
         return None
     return load_embedding(embedding_path(path, split, config.method), rows.mu, rows.index,
                           fingerprint=checkpoint.fingerprint, split=split, method=config.method,

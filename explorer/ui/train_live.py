@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from explorer.alignment import align_snapshots, common_range
+from explorer.alignment import ALIGN_METHODS, align_snapshots, common_range
 from explorer.diagnostics import collapse, seconds_left, stall
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.glossary import define
@@ -18,6 +18,7 @@ from explorer.live_charts import (
     series_chart, snapshot_chart,
 )
 from explorer.numbers import duration, ordinal, si
+from explorer.projections import METHODS
 from explorer.runqueue import Standing
 from explorer.tasks import Task
 from explorer.ui import session
@@ -25,7 +26,16 @@ from explorer.ui.markup import plain
 
 SNAPSHOT_METHOD = "snapshot_method"
 COLLAPSE_FROM_EPOCH = 3
-MAP_NAMES = {"identity": "as it is (z0, z1)", "pca": "PCA", "umap": "UMAP, aligned across epochs"}
+
+
+def _map_name(method: str) -> str:
+    found = METHODS[method]
+    return found.label if found.quick else f"{found.label}, aligned across epochs"
+
+
+def _fallback(dim: int) -> str:
+    """The map a cancelled slow alignment goes back to."""
+    return next(name for name in ALIGN_METHODS if METHODS[name].quick and (dim <= 2 or not METHODS[name].latent_axes))
 
 
 def _series(metrics, field: str) -> np.ndarray:
@@ -63,32 +73,33 @@ def busy(job: TrainingJob) -> bool:
     return not job.finished or (task is not None and not task.finished)
 
 
-def _cancel_alignment() -> None:
+def _cancel_alignment(dim: int) -> None:
     me = session.visitor()
     if me.alignment is not None:
         me.alignment.cancel()  # the thread stops after the epoch it is on
         me.alignment = None
-    session.set_widget(SNAPSHOT_METHOD, "pca")
+    session.set_widget(SNAPSHOT_METHOD, _fallback(dim))
 
 
 def _aligned(job: TrainingJob, method: str, snapshots) -> list[np.ndarray] | None:
-    """The maps on common axes, cached per run. UMAP aligns on a thread, with progress and Cancel: None until done."""
+    """The maps on common axes, cached per run. A slow method (UMAP) aligns on a thread, with progress and Cancel:
+    None until done."""
     me = session.visitor()
     key = (id(job), method, len(snapshots))
     if key in me.snapshot_maps:
         return me.snapshot_maps[key]
     mus = [s.mu for s in snapshots]
-    if method == "umap":
+    if not METHODS[method].quick:
         if me.alignment is None or me.alignment_key != key:
             if me.alignment is not None:
                 me.alignment.cancel()
             me.alignment_key = key
-            me.alignment = Task(lambda progress, stop: align_snapshots(mus, "umap", progress=progress, stop=stop),
-                                name="align-umap")
+            me.alignment = Task(lambda progress, stop: align_snapshots(mus, method, progress=progress, stop=stop),
+                                name=f"align-{method}")
         task = me.alignment
         if not task.finished:
-            st.progress(task.progress, text=f"Aligning UMAP maps across epochs: {task.progress:.0%}")
-            st.button("Cancel", key="cancel_alignment", on_click=_cancel_alignment)
+            st.progress(task.progress, text=f"Aligning {METHODS[method].label} maps across epochs: {task.progress:.0%}")
+            st.button("Cancel", key="cancel_alignment", on_click=_cancel_alignment, args=(mus[0].shape[1],))
             return None
         me.alignment = None
         if task.error is not None:
@@ -119,13 +130,12 @@ def _snapshot_view(job: TrainingJob) -> None:
         st.caption("The latent map appears once the model is built.")
         return
     dim = snapshots[0].mu.shape[1]
-    choices = ["identity", "pca"] if dim <= 2 else ["pca"]
-    if job.finished and len(snapshots) > 1:
-        choices.append("umap")
+    choices = [name for name, method in ((n, METHODS[n]) for n in ALIGN_METHODS)
+               if (dim <= 2 or not method.latent_axes) and (method.quick or (job.finished and len(snapshots) > 1))]
     if session.widget_value(SNAPSHOT_METHOD) not in choices:
         session.set_widget(SNAPSHOT_METHOD, choices[0])
     cols = st.columns([2, 3])
-    method = cols[0].radio("Map", choices, key=SNAPSHOT_METHOD, horizontal=True, format_func=MAP_NAMES.get)
+    method = cols[0].radio("Map", choices, key=SNAPSHOT_METHOD, horizontal=True, format_func=_map_name)
     epochs = [s.epoch for s in snapshots]
     epoch = _epoch(job, epochs, cols[1])
     maps = _aligned(job, method, snapshots)
@@ -136,7 +146,7 @@ def _snapshot_view(job: TrainingJob) -> None:
     when = "before training" if epoch == 0 else f"at the end of epoch {epoch}"
     active = snapshots[i].active_units
     st.caption(f"Test {'means' if active is not None else 'codes'} {when} ({len(maps[i]):,} images) by "
-               f"{MAP_NAMES[method]}, on axes shared by all epochs"
+               f"{_map_name(method)}, on axes shared by all epochs"
                + (f"; {active} of {dim} latent dimensions active." if active is not None else
                   ": with no KL term, nothing keeps them near the origin.")
                + ("" if job.finished else " The map follows the newest epoch; a slider over all epochs comes when "
@@ -148,9 +158,10 @@ def forming_view(snapshots: list[Snapshot], i: int, maps: list[np.ndarray], labe
     """Snapshot i's map (maps: every snapshot's, on shared axes) beside what the KL term pulls on over the epochs:
     each dimension's average |μ| (toward 0) and σ (toward 1); under it, the map's stage in numbers."""
     left, right = st.columns([3, 2])
-    titles = ("z0", "z1") if method == "identity" else ((f"{method.upper()} 1", f"{method.upper()} 2"))
+    on_latent = METHODS[method].latent_axes
+    titles = ("z0", "z1") if on_latent else (f"{METHODS[method].label} 1", f"{METHODS[method].label} 2")
     _draw(snapshot_chart(maps[i], snapshots[i].labels, label_names, *common_range(maps), titles,
-                         prior=method == "identity"), left, width="content")
+                         prior=on_latent), left, width="content")
     epochs = np.array([s.epoch for s in snapshots])
     vae = snapshots[i].logvar is not None
     title = ("average |μ| per dimension: the KL pulls it to 0" if vae else

@@ -20,7 +20,7 @@ from explorer.checkpoint import known_checkpoints
 from explorer.config import Z_LIMIT, MapConfig, PathConfig, ProjectionConfig, SamplingConfig, ScoreConfig
 from explorer.data import ImageDataset
 from explorer.groups import MAX_GROUPS, parse_groups
-from explorer.projection import methods_for
+from explorer.projections import methods_for
 from explorer.settings import Spec, describe, from_link, is_valid, link_text, specs
 from explorer.ui import session
 from explorer.ui.markup import plain, quoted

@@ -10,7 +10,7 @@ import pytest
 from sklearn.decomposition import PCA
 
 from explorer.alignment import ALIGN_METHODS, align_snapshots, common_range
-from explorer.projection import project
+from explorer.projections import project
 
 
 def moving_snapshots(count: int = 6, points: int = 200, dim: int = 8) -> list[np.ndarray]:

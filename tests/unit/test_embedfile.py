@@ -9,7 +9,7 @@ from explorer.checkpoint import bundled_checkpoints, load_checkpoint
 from explorer.datafiles import load_dataset
 from explorer.embedfile import embedding_path, load_embedding, save_embedding
 from explorer.latent import encode_dataset
-from explorer.projection import neighbour_transform, project
+from explorer.projections import neighbour_transform, project
 
 
 def test_shipped_maps_match_their_bundled_models():

@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.manifold import trustworthiness
 
-from explorer.projection import methods_for, project
+from explorer.config import ProjectionConfig
+from explorer.projections import METHODS, Stopped, methods_for, project
+from explorer.settings import specs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,19 +58,44 @@ def test_nonlinear_projections_keep_neighbourhoods_and_are_seeded(clustered, met
         assert progress and progress[-1] == 1.0 and progress == sorted(progress)
 
 
+def test_a_set_stop_ends_tsne_at_its_next_check(clustered):
+    stop = threading.Event()
+    reports = []
+
+    def progress(fraction):
+        reports.append(fraction)
+        stop.set()  # as a Cancel pressed during the first stretch of iterations
+
+    with pytest.raises(Stopped):
+        project(clustered, "tsne", seed=0, progress=progress, stop=stop)
+    assert reports == [reports[0]] and reports[0] < 0.1  # not one more stretch of iterations after the stop
+
+
+def test_the_registry_declares_what_the_config_the_pages_and_the_caches_read():
+    declared = specs(ProjectionConfig)
+    assert declared["method"][1].choices == tuple(METHODS)
+    for name, method in METHODS.items():
+        assert method.name == name and set(method.parameters) <= set(declared)
+        config = ProjectionConfig(method=name, seed=7)
+        assert set(config.params) == set(method.parameters)  # only its own parameters key its cache
+        assert config.random_seed == (7 if method.random else 0)
+        assert method.reports_progress or not method.stops  # the page's Cancel is heard where progress is drawn
+    assert [m for m in METHODS.values() if m.latent_axes] == [METHODS["identity"]]
+
+
 def test_one_dimensional_latents_still_map():
     projection = project(np.arange(6, dtype=np.float32)[:, None], "pca")
     assert projection.points.shape == (6, 2) and np.all(projection.points[:, 1] == 0)
 
 
 def test_unknown_method():
-    with pytest.raises(ValueError, match="method must be one of identity, pca, umap, tsne, not 'mds'"):
+    with pytest.raises(ValueError, match="Unknown projection 'mds'; choose one of identity, pca, umap, tsne"):
         project(np.zeros((5, 3)), "mds")
 
 
 CONCURRENT_UMAPS = """
 import threading, numpy as np
-from explorer.projection import project
+from explorer.projections import project
 data = np.random.default_rng(0).normal(size=(1000, 8)).astype(np.float32)
 project(data[:100], "umap")  # compile first, so the runs below overlap in the parallel kernels themselves
 start = threading.Barrier(4)
