@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.projections import identity, pca, tsne, umap
+from explorer.projections import identity, pacmap, pca, tsne, umap
 from explorer.projections.base import Method, Projection, Stopped, neighbour_transform
 
 METHODS: dict[str, Method] = {method.name: method for method in (
@@ -21,6 +21,7 @@ METHODS: dict[str, Method] = {method.name: method for method in (
     pca.METHOD,
     umap.METHOD,
     tsne.METHOD,
+    pacmap.METHOD,
 )}
 __all__ = ["METHODS", "Method", "Projection", "Stopped", "methods_for", "neighbour_transform", "project"]
 

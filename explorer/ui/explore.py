@@ -42,7 +42,8 @@ def _projection_controls(latent_dim: int) -> ProjectionConfig:
     key = setting_key(ProjectionConfig, "method")
     if session.widget_value(key, methods[0]) not in methods:
         session.set_widget(key, methods[0])
-    cols = st.columns([2, 2, 2, 1])
+    most = max(2, *(len(METHODS[m].parameters) for m in methods))  # the same columns whichever method is shown
+    cols = st.columns([2, *[2] * most, 1])
     method = setting_widget(ProjectionConfig, "method", cols[0], choices=methods, default=methods[0])
     values = {"method": method}
     for i, name in enumerate(METHODS[method].parameters, start=1):

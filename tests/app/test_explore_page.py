@@ -214,10 +214,10 @@ def test_a_picks_sigma_shows_as_bars_against_the_priors_one_and_an_autoencoder_h
     assert "no σ" in pick.caption[0].value and len(at.get("plotly_chart")) == 1
 
 
-def test_16d_model_offers_pca_umap_and_tsne_with_their_parameters(app):
+def test_16d_model_offers_pca_umap_tsne_and_pacmap_with_their_parameters(app):
     at = app()
     at.selectbox(key="model_name").set_value("mnist5k-z16").run()
-    assert at.selectbox(key="proj").options == ["PCA", "UMAP", "t-SNE"]
+    assert at.selectbox(key="proj").options == ["PCA", "UMAP", "t-SNE", "PaCMAP"]
     assert "by PCA" in at.caption[0].value
     at.selectbox(key="proj").set_value("tsne").run()
     no_exception(at)
@@ -230,6 +230,11 @@ def test_16d_model_offers_pca_umap_and_tsne_with_their_parameters(app):
     at.slider(key="md").set_value(0.3).run()
     no_exception(at)
     assert "by UMAP" in at.caption[0].value
+    at.selectbox(key="proj").set_value("pacmap").run()
+    at.slider(key="pnn").set_value(12).run()
+    no_exception(at)
+    assert "by PaCMAP" in at.caption[0].value and not [s for s in at.slider if s.key == "perp"]
+    at.selectbox(key="proj").set_value("umap").run()
     select_points(at, TEST_ROWS[0])
     select_points(at, TEST_ROWS[1])
     assert len(image_urls(at, "interp_strip")) == 12

@@ -174,3 +174,11 @@ def test_a_likelihood_link_keeps_any_k_its_declaration_allows(models_dir, monkey
     assert not any("This link had settings" in w.value for w in at.warning)  # nothing in the link was refused
     if k > 500:  # more than the page computes on a shared server: said, and the CLI named
         assert any(f"k = {k} on 1,000 images" in i.value for i in at.info)
+
+
+def test_a_link_opens_a_pacmap_map_with_its_parameters(models_dir, monkeypatch):
+    at = open_link(models_dir, monkeypatch, model="mnist5k-z16", proj="PaCMAP", pnn=12, mn=1.0, seed=3)
+    no_exception(at)
+    assert at.selectbox(key="proj").value == "pacmap" and at.slider(key="pnn").value == 12
+    assert at.slider(key="mn").value == 1.0 and "by PaCMAP" in at.caption[0].value
+    assert "pnn=12" in share_link(at) and "proj=PaCMAP" in share_link(at)

@@ -43,7 +43,8 @@ def test_pca_transform_matches_fit(clustered):
 
 
 @pytest.mark.parametrize("method, params", [("umap", {"n_neighbors": 10, "min_dist": 0.2}),
-                                            ("tsne", {"perplexity": 20})])
+                                            ("tsne", {"perplexity": 20}),
+                                            ("pacmap", {"pacmap_neighbors": 10, "mn_ratio": 0.5, "fp_ratio": 2.0})])
 def test_nonlinear_projections_keep_neighbourhoods_and_are_seeded(clustered, method, params):
     progress = []
     a = project(clustered, method, params, seed=3, progress=progress.append)
