@@ -190,7 +190,7 @@ def _train_in(args, group) -> int:
                 maps.record(metrics.epoch)
             last = metrics if metrics.epoch_end else last
             shown = dict(epoch=metrics.epoch, recon=f"{metrics.recon:.1f}")
-            if model.is_vae:  # an autoencoder has no KL term and no ELBO
+            if model.kind.posterior:  # an autoencoder has no KL term and no ELBO
                 shown.update(kl=f"{metrics.kl:.2f}", beta=f"{metrics.beta:.2f}",
                              test_elbo=f"{last.test_elbo:.2f}" if last else "-")
             else:
@@ -213,7 +213,7 @@ def _train_in(args, group) -> int:
     print(f"{_summary(last, test)} | {metrics.samples_per_s:,.0f} samples/s | saved {out}")
     if maps is not None:
         print(f"wrote the test map at {len(maps.epochs)} epochs to {maps.save(out)}")
-    found = [stall(steps)] + ([collapse(mean_kl_per_dim(test.mu, test.logvar))] if model.is_vae else [])
+    found = [stall(steps)] + ([collapse(mean_kl_per_dim(test.mu, test.logvar))] if model.kind.posterior else [])
     for diagnosis in filter(None, found):
         print(f"{diagnosis.level}: {diagnosis.text}", file=sys.stderr)
     return 0
@@ -282,6 +282,7 @@ def _load_for_scoring(args):
 
 
 def _eval(args) -> int:
+    from explorer.config import ModelConfig
     from explorer.evaluation import evaluate
     from explorer.objectives import NO_LIKELIHOOD
 
@@ -290,7 +291,7 @@ def _eval(args) -> int:
     checkpoint, dataset = _load_for_scoring(args)
     scores = evaluate(checkpoint.model, dataset, args.split, k=args.k, seed=args.seed)
     config = checkpoint.model_config
-    kind = "" if checkpoint.model.is_vae else "autoencoder, "
+    kind = f"{checkpoint.model.kind.noun}, " if config.kind != ModelConfig().kind else ""
     rows = [
         ("checkpoint", f"{args.checkpoint} ({kind}{config.arch}, z={config.latent_dim}, {config.likelihood}"
                        f"{', conditional' if config.conditional else ''}, trained on {checkpoint.dataset})"),

@@ -6,10 +6,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from explorer.kinds import KINDS
 from explorer.projections import METHODS as PROJECTIONS
 from explorer.settings import normalise, setting, validate
 
-KINDS = ("vae", "ae")
 ARCHITECTURES = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -52,9 +52,8 @@ class _Config:
 class ModelConfig(_Config):
     """What the VAE looks like; every shape beyond these comes from the data."""
 
-    kind: str = setting("vae", "Model kind", "vae: each image encodes to a Gaussian bubble, trained on the ELBO; "
-                        "ae: a plain autoencoder, each image to one point, trained on reconstruction alone.",
-                        choices=KINDS, names={"vae": "VAE", "ae": "Autoencoder"})
+    kind: str = setting("vae", "Model kind", "; ".join(f"{k.name}: {k.help}" for k in KINDS.values()) + ".",
+                        choices=tuple(KINDS), names={k.name: k.label for k in KINDS.values()})
     arch: str = setting("mlp", "Architecture", "mlp: dense layers; conv: strided convolutions, then dense layers.",
                         choices=ARCHITECTURES, names={"mlp": "MLP", "conv": "Conv"})
     latent_dim: int = setting(2, "Latent dimensions",
@@ -96,8 +95,9 @@ LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0)  # the la
 
 
 @dataclass(frozen=True)
-class TrainConfig(_Config):
-    """How a run trains: optimiser, schedule and the ELBO's weights."""
+class _Training(_Config):
+    """How a run trains: optimiser, schedule, the ELBO's weights, and each model kind's own settings (declared in
+    its module of explorer.kinds; only the chosen kind's matter)."""
 
     epochs: int = setting(30, "Epochs", "Passes over the training split.", low=1, high=1000, widget="number")
     batch_size: int = setting(128, "Batch size", "Images per step.", low=1, high=8192, ticks=(32, 64, 128, 256, 512))
@@ -117,6 +117,20 @@ class TrainConfig(_Config):
     device: str = setting("auto", "Device", "auto picks a CUDA GPU when there is one.", choices=DEVICES)
     precision: str = setting("auto", "Precision", "The forward pass in fp32, or bf16 autocast; auto: bf16 where "
                              "the hardware has it.", choices=PRECISIONS)
+
+
+def _kind_fields() -> list[tuple[str, type, Any]]:
+    fields: list[tuple[str, type, Any]] = []
+    for kind in KINDS.values():
+        for name, declared in kind.parameters.items():
+            _check(name not in {f[0] for f in fields}, f"two model kinds declare a setting {name!r}")
+            fields.append((name, type(declared.default), declared))
+    return fields
+
+
+TrainConfig = dataclasses.make_dataclass("TrainConfig", _kind_fields(), bases=(_Training,), frozen=True,
+                                         namespace={"__doc__": _Training.__doc__})
+TrainConfig.__module__ = __name__
 
 
 class _Projection(_Config):

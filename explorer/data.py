@@ -226,7 +226,7 @@ def to_image_array(array: np.ndarray) -> np.ndarray:
         raise ValueError("The image array is empty; it needs at least a few images.")
     if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
         raise ValueError(f"Images are {h}x{w} pixels; use sizes from {MIN_SIDE} to {MAX_SIDE} pixels on each side.")
-    if array.dtype.kind == "f":
+    if np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise ValueError("Images contain NaN or infinite values; replace them with numbers in [0, 1].")
         low, high = float(array.min()), float(array.max())
@@ -234,7 +234,7 @@ def to_image_array(array: np.ndarray) -> np.ndarray:
             hint = " They look like 0-255 values: divide by 255 or save as uint8." if high <= 255 and low >= 0 else ""
             raise ValueError(f"Float images must lie in [0, 1]; these span [{low:g}, {high:g}].{hint}")
         return _floats_to_uint8(array)
-    if array.dtype.kind == "b":
+    if np.issubdtype(array.dtype, np.bool_):
         return np.ascontiguousarray(array, dtype=np.uint8) * np.uint8(255)
     low, high = int(array.min()), int(array.max())
     if low < 0 or high > 255:
@@ -260,7 +260,8 @@ def to_labels(
         return labels.astype(np.int64), _within_cap(tuple(str(s) for s in names))
     if labels.dtype.kind not in "uifb":
         raise ValueError(f"Labels must be integers or strings, not {labels.dtype}.")
-    if labels.dtype.kind == "f" and not (np.isfinite(labels).all() and (labels == np.round(labels)).all()):
+    if np.issubdtype(labels.dtype, np.floating) and not (np.isfinite(labels).all()
+                                                         and (labels == np.round(labels)).all()):
         raise ValueError("Labels must be whole class numbers (0, 1, 2, ...); these contain fractions, NaN or Inf.")
     if labels.min() < 0:
         raise ValueError("Labels must be class numbers from 0 up; these contain negative numbers.")
@@ -278,7 +279,9 @@ def to_labels(
 
 def _as_text(array: np.ndarray) -> np.ndarray:
     """Strings as str: bytes read as UTF-8, a byte that is not becoming U+FFFD (never "b'cat'", nor a codec's error)."""
-    return np.char.decode(array, "utf-8", errors="replace") if array.dtype.kind == "S" else array.astype(str)
+    if np.issubdtype(array.dtype, np.bytes_):
+        return np.char.decode(array, "utf-8", errors="replace")
+    return array.astype(str)
 
 
 def _within_cap(names: tuple[str, ...]) -> tuple[str, ...]:

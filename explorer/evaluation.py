@@ -35,9 +35,10 @@ def evaluate(
     per-epoch check does not need it.
     """
     index = dataset.split_index(split)
-    if k > 0 and not model.is_vae:
+    posterior = model.kind.posterior
+    if k > 0 and not posterior:
         k = 0  # an autoencoder has no likelihood bound: eval says so rather than failing
-    active_units = active_units and model.is_vae
+    active_units = active_units and posterior
     device = next(model.parameters()).device
     # Separate streams: the ELBO does not depend on k, so it matches the one reported at the end of training.
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -56,9 +57,9 @@ def evaluate(
                 iwae += iwae_log_likelihood(model, x, y, k, iwae_generator).sum().item()
     n = len(index)
     return Evaluation(
-        elbo=-(recon + kl) / n if model.is_vae else None,
+        elbo=-(recon + kl) / n if posterior else None,
         recon=recon / n,
-        kl=kl / n if model.is_vae else None,
+        kl=kl / n if posterior else None,
         iwae=iwae / n if k > 0 else None,
         k=k,
         active_units=count_active_units(*map(np.concatenate, zip(*mus))) if active_units else -1,

@@ -149,18 +149,18 @@ def positions(ref: str, latents: Latents, groups: dict[str, Group], picks: list[
     quantities of the split's images, measured from the pixels (explorer.attributes) or known (a sprite's scale),
     for the terms 'most:ink', 'least:scale' ... (the quarters within each label); levels: each known level's
     positions, for 'level:bold'."""
-    kind, _, key = ref.partition(":")
-    if kind == "label" and latents.labels is not None and key.isdigit():
+    sort, _, key = ref.partition(":")
+    if sort == "label" and latents.labels is not None and key.isdigit():
         return np.flatnonzero(latents.labels == int(key))
-    if kind in ATTRIBUTE_KINDS and measured is not None and key in measured:
-        return quarters_within(measured[key], latents.labels)[ATTRIBUTE_KINDS.index(kind)]
-    if kind == LEVEL and levels is not None and key in levels:
+    if sort in ATTRIBUTE_KINDS and measured is not None and key in measured:
+        return quarters_within(measured[key], latents.labels)[ATTRIBUTE_KINDS.index(sort)]
+    if sort == LEVEL and levels is not None and key in levels:
         return levels[key]
-    if kind == NOT_LEVEL and levels is not None and key in levels:
+    if sort == NOT_LEVEL and levels is not None and key in levels:
         return np.setdiff1d(np.arange(len(latents.mu)), levels[key])
-    if kind == "group" and key in groups:
+    if sort == "group" and key in groups:
         rows = np.asarray(groups[key].rows)
-    elif kind == "pick" and key in PICKS and PICKS.index(key) < len(picks):
+    elif sort == "pick" and key in PICKS and PICKS.index(key) < len(picks):
         rows = np.asarray([picks[PICKS.index(key)]])
     else:
         return np.zeros(0, np.int64)

@@ -1,5 +1,5 @@
 """The VAE: MLP or convolutional encoder/decoder with a diagonal Gaussian posterior, optionally label-conditioned;
-the same networks with a deterministic encoder make the plain autoencoder (kind "ae")."""
+the same networks with a deterministic encoder make the plain autoencoder (a kind without a posterior)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from torch.nn import functional as F
 
 from explorer.config import ModelConfig
 from explorer.data import MAX_CLASSES, MAX_SIDE, MIN_SIDE
+from explorer.kinds import KINDS, Kind
+from explorer.objectives import sample_noise
 from explorer.runtime import seed_everything
 
 
@@ -22,7 +24,7 @@ class VAEOutput(NamedTuple):
     recon_logits: torch.Tensor  # (B, C, H, W) decoder output before the sigmoid
     mu: torch.Tensor  # (B, D) posterior means
     logvar: torch.Tensor | None  # (B, D) posterior log-variances; None for an autoencoder (its code is a point)
-    z: torch.Tensor  # (B, D) one reparameterised sample (an autoencoder's: its code)
+    z: torch.Tensor  # (B, D) one reparameterised sample (an autoencoder's: its code); (B, k, D) for k draws each
 
 
 def _dense(sizes: list[int]) -> nn.Sequential:
@@ -36,7 +38,7 @@ def _dense(sizes: list[int]) -> nn.Sequential:
 class VAE(nn.Module):
     """q(z|x[,y]) = N(mu, diag(exp(logvar))), p(z) = N(0, I), p(x|z[,y]) Bernoulli or Gaussian per pixel.
 
-    With config.kind "ae" the encoder gives one point z = mu per image and no variance: a plain autoencoder.
+    For a kind without a posterior the encoder gives one point z = mu per image and no variance: an autoencoder.
     """
 
     def __init__(self, config: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
@@ -85,7 +87,7 @@ class VAE(nn.Module):
         encoder_sizes = [n_features + n_cond, *config.hidden_dims]
         self.encoder_dense = _dense(encoder_sizes)
         # (The name is kept for an autoencoder, whose layer gives mu alone: checkpoints of both read the same way.)
-        self.to_mu_logvar = nn.Linear(encoder_sizes[-1], (2 if self.is_vae else 1) * config.latent_dim)
+        self.to_mu_logvar = nn.Linear(encoder_sizes[-1], (2 if self.kind.posterior else 1) * config.latent_dim)
         decoder_sizes = [config.latent_dim + n_cond, *reversed(config.hidden_dims)]
         self.decoder_dense = _dense(decoder_sizes)
         self.to_features = nn.Linear(decoder_sizes[-1], n_features)
@@ -99,9 +101,9 @@ class VAE(nn.Module):
         return self.config.latent_dim
 
     @property
-    def is_vae(self) -> bool:
-        """False for a plain autoencoder: no posterior variance, no KL term, no likelihood bound."""
-        return self.config.kind == "vae"
+    def kind(self) -> Kind:
+        """What the model is (explorer.kinds): whether it has a posterior, how it is trained."""
+        return KINDS[self.config.kind]
 
     def _condition(self, h: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         if not self.config.conditional:
@@ -118,7 +120,7 @@ class VAE(nn.Module):
                 h = F.relu(conv(h))
         h = self.encoder_dense(self._condition(h.flatten(1), labels))
         out = self.to_mu_logvar(h).float()  # float32 even under bf16 autocast: KL needs it
-        if not self.is_vae:
+        if not self.kind.posterior:
             return out, None
         mu, logvar = out.chunk(2, dim=1)
         return mu, logvar
@@ -144,18 +146,18 @@ class VAE(nn.Module):
         self, x: torch.Tensor, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
         noise: torch.Tensor | None = None,
     ) -> VAEOutput:
-        """noise (B, D): the standard normal draws to use, when the caller drew them (else drawn from generator)."""
+        """noise (B, D): the standard normal draws to use, when the caller drew them (else drawn from generator);
+        (B, k, D): k draws per image, decoded as B * k images, image by image."""
         mu, logvar = self.encode(x, labels)
         if logvar is None:
             return VAEOutput(self.decode_logits(mu, labels), mu, logvar, mu)
         eps = sample_noise(mu, generator) if noise is None else noise
+        if eps.dim() == 3:
+            z = mu[:, None] + eps * torch.exp(0.5 * logvar)[:, None]  # (B, k, D)
+            rows = None if labels is None else labels.repeat_interleave(eps.shape[1])
+            return VAEOutput(self.decode_logits(z.flatten(0, 1), rows), mu, logvar, z)
         z = mu + eps * torch.exp(0.5 * logvar)  # reparameterisation
         return VAEOutput(self.decode_logits(z, labels), mu, logvar, z)
-
-
-def sample_noise(like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Standard normal noise shaped like `like`; a run's own generator keeps concurrent runs reproducible."""
-    return torch.randn(like.shape, generator=generator, dtype=like.dtype, device=like.device)
 
 
 _INIT_LOCK = threading.Lock()

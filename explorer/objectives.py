@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch.nn import functional as F
 
-from explorer.model import VAE, sample_noise
+if TYPE_CHECKING:  # a name only: the model imports this module (its noise), and the kinds its objectives
+    from explorer.model import VAE
 
 LOG_2PI = math.log(2 * math.pi)
 MIN_LOG_STD = math.log(1e-3)  # a learned Gaussian std may not shrink to 0, where the likelihood is unbounded
@@ -17,7 +18,7 @@ NO_LIKELIHOOD = ("an autoencoder encodes each image to one point, not a distribu
 
 
 class LossTerms(NamedTuple):
-    total: torch.Tensor  # scalar: recon + beta * (free-bits) KL, the quantity minimised
+    total: torch.Tensor  # scalar: the quantity minimised (the kind's: recon + beta * (free-bits) KL for a VAE)
     recon: torch.Tensor  # scalar: -log p(x|z), nats per image, batch mean
     kl: torch.Tensor  # scalar: KL(q(z|x) || p(z)), nats per image, batch mean
     kl_per_dim: torch.Tensor  # (D,) KL of each latent dimension, batch mean
@@ -74,6 +75,37 @@ def elbo_terms(
     return LossTerms(recon + beta * kl_penalised, recon, kl, kl_dims)
 
 
+def sample_noise(like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Standard normal noise shaped like `like`; a run's own generator keeps concurrent runs reproducible."""
+    return torch.randn(like.shape, generator=generator, dtype=like.dtype, device=like.device)
+
+
+def log_weights(model: VAE, x: torch.Tensor, recon_logits: torch.Tensor, z: torch.Tensor, mu: torch.Tensor,
+                logvar: torch.Tensor) -> torch.Tensor:
+    """log p(x|z) + log p(z) - log q(z|x) per image (B,) for one draw z (B, D) and its decoder output: an
+    importance weight of the bound on log p(x)."""
+    log_px_z = -reconstruction_nll(model, recon_logits, x)
+    log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(dim=1)
+    log_qz_x = -0.5 * (((z - mu) / torch.exp(0.5 * logvar)).pow(2) + logvar + LOG_2PI).sum(dim=1)
+    return log_px_z + log_pz - log_qz_x
+
+
+def importance_weighted(model: VAE, x: torch.Tensor, labels: torch.Tensor | None, noise: torch.Tensor,
+                        network: torch.nn.Module | None = None) -> LossTerms:
+    """The IWAE training loss (Burda et al. 2016): minus the k-sample bound on log p(x), averaged over the batch,
+    from noise (B, k, D); reconstruction is the mean over the k draws, KL the analytic one (reported only)."""
+    out = (model if network is None else network)(x, labels, None, noise)  # k decodes per image
+    batch, k, _ = out.z.shape
+    repeated = x.repeat_interleave(k, dim=0)
+    z, mu, logvar = (t.flatten(0, 1) for t in (out.z, out.mu[:, None].expand_as(out.z),
+                                                out.logvar[:, None].expand_as(out.z)))
+    weights = log_weights(model, repeated, out.recon_logits, z, mu, logvar).view(batch, k)
+    bound = torch.logsumexp(weights, dim=1) - math.log(k)
+    recon = reconstruction_nll(model, out.recon_logits, repeated).mean()
+    kl_dims = kl_per_dimension(out.mu, out.logvar).mean(dim=0)
+    return LossTerms(-bound.mean(), recon, kl_dims.sum(), kl_dims)
+
+
 @torch.no_grad()
 def iwae_log_likelihood(
     model: VAE,
@@ -83,15 +115,12 @@ def iwae_log_likelihood(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """log p(x) estimate per image (B,) with k importance samples (Burda et al. 2016); k=1 is the ELBO."""
-    if not model.is_vae:
+    if not model.kind.posterior:
         raise ValueError(NO_LIKELIHOOD)
     mu, logvar = model.encode(x, labels)
     std = torch.exp(0.5 * logvar)
     weights = []
     for _ in range(k):  # a loop over samples keeps memory at one batch of decodes
         z = mu + sample_noise(mu, generator) * std
-        log_px_z = -reconstruction_nll(model, model.decode_logits(z, labels), x)
-        log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(dim=1)
-        log_qz_x = -0.5 * (((z - mu) / std).pow(2) + logvar + LOG_2PI).sum(dim=1)
-        weights.append(log_px_z + log_pz - log_qz_x)
+        weights.append(log_weights(model, x, model.decode_logits(z, labels), z, mu, logvar))
     return torch.logsumexp(torch.stack(weights), dim=0) - math.log(k)

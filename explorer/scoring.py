@@ -31,7 +31,7 @@ def score_images(model: VAE, dataset: ImageDataset, index: np.ndarray, k: int = 
                  batch_size: int = 500, progress: Callable[[float], None] | None = None) -> ImageScores:
     """Every image's scores, in batches; the seed fixes the samples (separate streams for the ELBO and the bound,
     as in explorer.evaluation). progress gets the share done after each batch."""
-    if not model.is_vae:
+    if not model.kind.posterior:
         raise ValueError(f"scores need a VAE: {NO_LIKELIHOOD}")
     if k < 1:
         raise ValueError(f"k must be at least 1 importance sample, not {k}.")

@@ -17,7 +17,7 @@ from explorer.data import ImageDataset
 from explorer.distributed import Group, share
 from explorer.evaluation import evaluate
 from explorer.model import VAE
-from explorer.objectives import beta_at, elbo_terms
+from explorer.objectives import beta_at
 from explorer.runtime import resolve_device, use_bf16
 
 
@@ -102,6 +102,7 @@ def train_steps(
     # Fused Adam: one kernel per step instead of ~8 per tensor; ~1.25x faster steps here at one thread.
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
     parameters = [p for p in model.parameters() if p.requires_grad]
+    draws = model.kind.draws(config) if model.kind.draws else 0  # standard normal draws per image and step
 
     n = len(dataset.train_index)
     steps_per_epoch = math.ceil(n / config.batch_size)
@@ -122,11 +123,11 @@ def train_steps(
             x = x_train[rows].float() / 255  # the same division as ImageDataset.pixels
             y = y_train[rows] if y_train is not None else None
             eps = None
-            if model.is_vae:  # (B, D) draws for the whole batch, then this process's rows of them
-                eps = torch.randn((len(batch), model.latent_dim), generator=noise, device=device)[mine]
+            if draws:  # (B, k, D) draws for the whole batch, then this process's rows of them
+                eps = torch.randn((len(batch), draws, model.latent_dim), generator=noise, device=device)[mine]
             beta = beta_at(step, config.beta, config.warmup_steps)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                terms = elbo_terms(model, x, y, beta, config.free_bits, network=network, noise=eps)
+                terms = model.kind.objective(model, x, y, beta, config.free_bits, network=network, noise=eps)
             # (3 + D,) per-image means, read in one transfer: loss, recon, KL, KL per dimension.
             stats = torch.cat([torch.stack([terms.total, terms.recon, terms.kl]), terms.kl_per_dim]).detach().float()
             if group is not None:  # one stop for all: a process asked to stop ends every one, before the update

@@ -68,11 +68,11 @@ def decoder_blob(model: VAE, label: int | None = None, key: str = "decoder") -> 
     return Blob("decoder", key, meta, np.concatenate(blobs).astype("<f4").tobytes())
 
 
-def rows_blob(kind: str, key: str, rows: np.ndarray, values: np.ndarray) -> Blob:
+def rows_blob(role: str, key: str, rows: np.ndarray, values: np.ndarray) -> Blob:
     """Values (N, ...) of data rows (N,): a split's latent means ("latents", float32) or its images ("images",
     uint8). Data: the rows as int32, then the values; meta: their count and shape."""
-    values = np.ascontiguousarray(values, "<f4" if kind == "latents" else np.uint8)
-    return Blob(kind, key, {"n": int(len(rows)), "shape": [int(s) for s in values.shape[1:]]},
+    values = np.ascontiguousarray(values, "<f4" if role == "latents" else np.uint8)
+    return Blob(role, key, {"n": int(len(rows)), "shape": [int(s) for s in values.shape[1:]]},
                 np.asarray(rows, "<i4").tobytes() + values.tobytes())
 
 

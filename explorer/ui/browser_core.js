@@ -50,13 +50,13 @@ function readBundle(bytes) {
   return { view: header.view || {}, blobs, missing };
 }
 
-function parseBlob(kind, meta, part) {
-  if (kind === "decoder") return { header: meta, floats: new Float32Array(part.buffer) };
+function parseBlob(role, meta, part) {
+  if (role === "decoder") return { header: meta, floats: new Float32Array(part.buffer) };
   const rows = new Int32Array(part.buffer, 0, meta.n);
   const index = new Map();
   rows.forEach((row, i) => index.set(row, i));
   const size = meta.shape.reduce((a, b) => a * b, 1);
-  const values = kind === "latents" ? new Float32Array(part.buffer, 4 * meta.n, meta.n * size)
+  const values = role === "latents" ? new Float32Array(part.buffer, 4 * meta.n, meta.n * size)
                                     : new Uint8Array(part.buffer, 4 * meta.n, meta.n * size);
   return { meta, rows, index, size, values, at: (row) => {
     const i = index.get(row);

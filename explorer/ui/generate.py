@@ -152,7 +152,7 @@ def _manifold(selection: Selection, label: int | None, kl: np.ndarray) -> Sampli
         images = to_uint8(decode_latents(model, z, label))
         mosaic = tile(images, columns=size, pad=0)
         points = labels = None
-        what = "means" if model.is_vae else "codes"
+        what = "means" if model.kind.posterior else "codes"
         if selection.dataset is not None and cols[2].checkbox(f"Overlay the data's {what}", True,
                                                               key="manifold_overlay"):
             latents = selection.latents()
@@ -190,9 +190,9 @@ def render() -> None:
     latents = selection.latents() if selection.dataset is not None else None
     model = selection.checkpoint.model
     weights = dimension_weights(latents) if latents is not None else (
-        np.zeros(model.latent_dim), "KL" if model.is_vae else "spread")
+        np.zeros(model.latent_dim), "KL" if model.kind.posterior else "spread")
     reach = slider_reach(latents)
-    if not model.is_vae:
+    if not model.kind.posterior:
         st.info(_AUTOENCODER_NOTE.format(name=plain(selection.name),
                                          reach=f" (±{reach:g} here, to reach every code)" if reach > Z_LIMIT else ""))
     z = _sliders(selection, label, weights, reach)

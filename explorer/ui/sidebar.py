@@ -10,6 +10,7 @@ from explorer.budget import refusal
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
 from explorer.data import BUILTIN_DATASETS, ImageDataset
 from explorer.groups import groups_text
+from explorer.kinds import KINDS
 from explorer.latent import Latents, slider_reach
 from explorer.ui import layout, resources, scroll, session, uploads, url
 from explorer.ui.markup import plain, quoted
@@ -124,7 +125,7 @@ def model_named(name: str) -> Checkpoint:
 
 def model_kind(config) -> str:
     """'MLP VAE', 'CONV autoencoder': what a model is, as the sidebar and the Compare page name it."""
-    return f"{config.arch.upper()} {'VAE' if config.kind == 'vae' else 'autoencoder'}"
+    return f"{config.arch.upper()} {KINDS[config.kind].noun}"
 
 
 def model_names() -> list[str]:

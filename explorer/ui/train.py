@@ -13,6 +13,7 @@ from explorer.config import PRESETS, ModelConfig, TrainConfig
 from explorer.cost import model_cost
 from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS
 from explorer.datafiles import load_dataset_file
+from explorer.kinds import KINDS
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
 from explorer.settings import specs
 from explorer.ui import resources, session, sidebar, uploads, url
@@ -26,7 +27,7 @@ TRAINED_PREFIX = "trained: "
 # The Train page's settings, column by column (the rest are for the CLI).
 COLUMNS = ((ModelConfig, ("kind", "arch", "latent_dim")), (ModelConfig, ("likelihood", "conditional")),
            (TrainConfig, ("beta", "warmup_steps", "free_bits")), (TrainConfig, ("epochs", "batch_size", "lr", "seed")))
-KL_SETTINGS = ("beta", "warmup_steps", "free_bits")  # they shape the KL term, which an autoencoder does not have
+KL_SETTINGS = ("beta", "warmup_steps", "free_bits")  # they weigh the KL term: for the kinds whose loss does
 PREFIX = "train"
 
 
@@ -101,15 +102,20 @@ def _presets() -> None:
 
 def _settings() -> tuple[ModelConfig, TrainConfig] | None:
     values: dict = {ModelConfig: {}, TrainConfig: {}}
+    kind = None  # drawn first: it decides which settings apply
     for column, (config_type, names) in zip(st.columns(len(COLUMNS)), COLUMNS):
         for name in names:
-            unused = name in KL_SETTINGS and values[ModelConfig].get("kind") == "ae"  # kind is drawn first
+            unused = name in KL_SETTINGS and not kind.weighs_kl
             values[config_type][name] = setting_widget(
                 config_type, name, column, prefix=PREFIX, disabled=unused,
-                note="Not used by an autoencoder: it has no KL term." if unused else None)
-    if values[ModelConfig].get("kind") == "ae":
-        st.caption("β, the KL warm-up and free bits are greyed out: they weigh the KL term, and an autoencoder has "
-                   "none (its loss is reconstruction alone).")
+                note=f"Not used by the {kind.noun}: its loss is {kind.loss}." if unused else None)
+            if name == "kind":
+                kind = KINDS[values[config_type][name]]
+                for own in kind.parameters:  # the kind's own settings, under it
+                    values[TrainConfig][own] = setting_widget(TrainConfig, own, column, prefix=PREFIX)
+    if not kind.weighs_kl:
+        st.caption(f"β, the KL warm-up and free bits are greyed out: they weigh the KL term, and the {kind.noun}'s "
+                   f"loss is {kind.loss}.")
     try:
         return ModelConfig(**values[ModelConfig]), TrainConfig(**values[TrainConfig])
     except ValueError as error:
@@ -161,7 +167,7 @@ def _use_trained() -> None:
     stamp = datetime.datetime.now().strftime("%H:%M:%S")
     config = job.model_config  # what sets it apart in the model lists: the kind, and conv or conditional
     words = [w for w, used in (("conv", config.arch == "conv"), ("cvae", config.conditional),
-                               ("ae", config.kind == "ae")) if used]
+                               (config.kind, config.kind != ModelConfig().kind)) if used]
     name = f"{TRAINED_PREFIX}{job.dataset.name} {' '.join(words + [f'z{config.latent_dim}'])} {stamp}"
     try:
         session.add_model(name, load_checkpoint(_trained_bytes(job), name=name))

@@ -18,6 +18,7 @@ from explorer.live_charts import (
     series_chart, snapshot_chart,
 )
 from explorer.numbers import duration, ordinal, si
+from explorer.kinds import KINDS
 from explorer.projections import METHODS
 from explorer.runqueue import Standing
 from explorer.tasks import Task
@@ -203,7 +204,7 @@ AE_NOTE = ("An autoencoder has no KL term: the loss is reconstruction alone, so 
 def _charts(job: TrainingJob, metrics) -> None:
     step, recon, kl, beta = (_series(metrics, field) for field in ("step", "recon", "kl", "beta"))
     ends = [m for m in metrics if m.epoch_end]
-    if job.model_config.kind == "ae":
+    if not KINDS[job.model_config.kind].posterior:
         left, right = st.columns(2)
         _draw(series_chart(step, recon, "loss = reconstruction, nats per image", "#1f77b4"), left)
         if ends:
@@ -223,7 +224,7 @@ def _charts(job: TrainingJob, metrics) -> None:
 
 
 def _kl_charts(job: TrainingJob, metrics) -> None:
-    if job.model_config.kind == "ae":
+    if not KINDS[job.model_config.kind].posterior:
         return
     step, beta = _series(metrics, "step"), _series(metrics, "beta")
     ends = [m for m in metrics if m.epoch_end]
@@ -242,7 +243,7 @@ def _numbers(job: TrainingJob, metrics) -> None:
     last, snapshots = metrics[-1], job.snapshots()
     cols = st.columns(4)
     cols[0].metric("Reconstruction", f"{si(last.recon)} nats")
-    if job.model_config.kind == "ae":
+    if not KINDS[job.model_config.kind].posterior:
         ends = [m for m in metrics if m.epoch_end]
         if ends:
             cols[1].metric("Test reconstruction", f"{si(ends[-1].test_recon)} nats")

@@ -251,7 +251,7 @@ def test_presets_set_the_model_kind_and_beta_in_one_click(app):
     assert at.number_input(key="train_latent_dim").value == 3  # the fields a preset does not name stay as they were
     for key in ("train_beta", "train_warmup_steps", "train_free_bits"):  # they weigh a KL term it does not have
         assert at.get_by_key(key).proto.disabled, key
-    assert any("an autoencoder has none" in c.value for c in at.caption)
+    assert any("the autoencoder's loss is reconstruction alone" in c.value for c in at.caption)
     at.button(key="preset_vae").click().run()
     assert at.radio(key="train_kind").value == "vae" and at.select_slider(key="train_beta").value == 1.0
     assert not at.select_slider(key="train_beta").proto.disabled

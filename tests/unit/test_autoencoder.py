@@ -58,7 +58,7 @@ def test_the_kind_survives_a_checkpoint_and_old_checkpoints_read_as_vaes(tiny_da
     data = tiny_dataset((1, 8, 8), n=48)
     model = create_model(ModelConfig(kind="ae", **SMALL), data.image_shape)
     loaded = load_checkpoint(checkpoint_bytes(model, dataset="tiny"), name="ae.safetensors")
-    assert loaded.model_config.kind == "ae" and not loaded.model.is_vae
+    assert loaded.model_config.kind == "ae" and not loaded.model.kind.posterior
     x = torch.tensor(data.pixels(slice(0, 4)))
     assert torch.allclose(loaded.model.encode(x)[0], model.encode(x)[0])
     assert ModelConfig.from_dict({"latent_dim": 3}).kind == "vae"  # checkpoints from before the kind existed
