@@ -103,16 +103,17 @@ def refusal(cost: ModelCost) -> str | None:
     return None
 
 
-def run_refusal(cost: ModelCost, batch_size: int) -> str | None:
-    """Why a training run of this cost and batch cannot start here; None when it can."""
-    need = cost.run_bytes(batch_size)
+def run_refusal(cost: ModelCost, batch_size: int, draws: int = 1) -> str | None:
+    """Why a training run of this cost and batch (each image's z drawn `draws` times) cannot start here; None when
+    it can."""
+    need = cost.run_bytes(batch_size, draws)
     if need <= PER_VISITOR_BYTES:
         return None
     if cost.run_bytes(1) > PER_VISITOR_BYTES:
         return (f"A model this size trains with {cost.run_bytes(1) / MB:,.0f} MB of weights, gradients and "
                 f"optimiser state, and each visitor keeps up to {PER_VISITOR_BYTES / MB:,.0f} MB; use fewer or "
                 "narrower layers, or smaller images.")
-    fits = (PER_VISITOR_BYTES - cost.run_bytes(0)) // max(1, cost.step_bytes)
+    fits = (PER_VISITOR_BYTES - cost.run_bytes(0)) // max(1, cost.step_bytes * max(1, draws))
     return (f"A batch of {batch_size:,} needs {need / MB:,.0f} MB to train, and each visitor keeps up to "
             f"{PER_VISITOR_BYTES / MB:,.0f} MB; use a batch size of {fits:,} or less.")
 

@@ -29,9 +29,10 @@ class ModelCost:
     def weight_bytes(self) -> int:
         return self.parameters * FLOAT
 
-    def run_bytes(self, batch_size: int) -> int:
-        """What a training run holds at once: weights with gradients and optimiser state, and one batch's work."""
-        return self.weight_bytes * ADAM_COPIES + batch_size * self.step_bytes
+    def run_bytes(self, batch_size: int, draws: int = 1) -> int:
+        """What a training run holds at once: weights with gradients and optimiser state, and one batch's work
+        (each image's `draws` of z decoded: the whole step counted that many times, an upper bound)."""
+        return self.weight_bytes * ADAM_COPIES + batch_size * max(1, draws) * self.step_bytes
 
 
 class _Tally:

@@ -131,10 +131,12 @@ def _start() -> None:
     try:
         dataset = sidebar.dataset_named(name)
         cost = model_cost(model_config, dataset.image_shape, dataset.num_classes)
-        reason = refusal(cost) or run_refusal(cost, train_config.batch_size)
+        kind = KINDS[model_config.kind]
+        draws = kind.draws(train_config) if kind.draws else 1
+        reason = refusal(cost) or run_refusal(cost, train_config.batch_size, draws)
         if reason:
             raise ValueError(f"This model cannot train on this server: {reason}")
-        session.reserve_run(cost.run_bytes(train_config.batch_size))
+        session.reserve_run(cost.run_bytes(train_config.batch_size, draws))
         job = TrainingJob(dataset, model_config, train_config, queue=resources.run_queue())
     except ValueError as error:
         me.start_error = str(error)

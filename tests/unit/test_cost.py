@@ -109,3 +109,11 @@ def test_the_pool_makes_work_wait_its_turn_and_gives_up_with_a_message():
     assert order == ["first", "second"] and pool.used == 0
     with pool.use(500):  # larger than the pool: runs alone rather than never
         assert pool.used == 500
+
+
+def test_a_run_drawing_z_several_times_per_image_counts_each_draw():
+    cost = model_cost(ModelConfig(arch="conv", conv_channels=(32, 64, 64, 64)), (3, 128, 128))
+    assert cost.run_bytes(16, draws=5) - cost.run_bytes(0) == 5 * (cost.run_bytes(16) - cost.run_bytes(0))
+    reason = run_refusal(cost, 8192, draws=5)
+    fits = int(re.search(r"batch size of ([\d,]+) or less", reason).group(1).replace(",", ""))
+    assert run_refusal(cost, fits, draws=5) is None and run_refusal(cost, fits + 1, draws=5) is not None
