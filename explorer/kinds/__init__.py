@@ -7,11 +7,12 @@ To add a kind: a module beside these with a `KIND = Kind(...)`, and one entry in
 
 from __future__ import annotations
 
-from explorer.kinds import autoencoder, vae
+from explorer.kinds import autoencoder, iwae, vae
 from explorer.kinds.base import Kind
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     vae.KIND,
     autoencoder.KIND,
+    iwae.KIND,
 )}
 __all__ = ["KINDS", "Kind"]
