@@ -91,6 +91,11 @@ PRESETS = {
     "beta_vae": ("β-VAE (β 4)", {"kind": "vae", "beta": 4.0}),
 }
 
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "cosine", "onecycle")
+ADAMW_DECAY = 0.01  # AdamW's decoupled weight decay: torch's default
+SGD_MOMENTUM = 0.9
+ONE_CYCLE_WARM = 0.3  # the share of the steps one-cycle spends rising to the learning rate (Smith's and torch's)
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 1.0, 10.0)  # the last ones: watch a run diverge
 
 
@@ -101,8 +106,15 @@ class _Training(_Config):
 
     epochs: int = setting(30, "Epochs", "Passes over the training split.", low=1, high=1000, widget="number")
     batch_size: int = setting(128, "Batch size", "Images per step.", low=1, high=8192, ticks=(32, 64, 128, 256, 512))
-    lr: float = setting(1e-3, "Learning rate", "Adam's step size; 1 and 10 are there to watch a run diverge.",
-                        low=1e-6, high=100.0, ticks=LEARNING_RATES)
+    lr: float = setting(1e-3, "Learning rate", "The optimiser's step size (the schedule's peak); 1 and 10 are there "
+                        "to watch a run diverge.", low=1e-6, high=100.0, ticks=LEARNING_RATES)
+    optimizer: str = setting("adam", "Optimiser", f"adam: Adam; adamw: Adam with decoupled weight decay "
+                             f"({ADAMW_DECAY:g}); sgd: SGD with momentum {SGD_MOMENTUM:g}.", choices=OPTIMIZERS,
+                             names={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD (momentum)"})
+    schedule: str = setting("constant", "Learning-rate schedule", "constant: the learning rate throughout; cosine: "
+                            f"from it down to 0 along a half cosine; onecycle: up to it over the first "
+                            f"{ONE_CYCLE_WARM:.0%} of the steps, then down to near 0 (Smith 2018).", choices=SCHEDULES,
+                            names={"constant": "constant", "cosine": "cosine", "onecycle": "one-cycle"})
     beta: float = setting(1.0, "β (KL weight)", "1 is the plain ELBO; larger packs the latent tighter, smaller "
                           "reconstructs better; 0 is a plain autoencoder.", low=0.0, high=100.0,
                           ticks=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0))

@@ -26,7 +26,8 @@ MAX_DATA_UPLOAD_MB = 64  # all of MNIST as uint8 is 55 MB; an upload is in memor
 TRAINED_PREFIX = "trained: "
 # The Train page's settings, column by column (the rest are for the CLI).
 COLUMNS = ((ModelConfig, ("kind", "arch", "latent_dim")), (ModelConfig, ("likelihood", "conditional")),
-           (TrainConfig, ("beta", "warmup_steps", "free_bits")), (TrainConfig, ("epochs", "batch_size", "lr", "seed")))
+           (TrainConfig, ("beta", "warmup_steps", "free_bits")),
+           (TrainConfig, ("epochs", "batch_size", "lr", "optimizer", "schedule", "seed")))
 KL_SETTINGS = ("beta", "warmup_steps", "free_bits")  # they weigh the KL term: for the kinds whose loss does
 PREFIX = "train"
 

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.alignment import ALIGN_METHODS, align_snapshots, common_range
+from explorer.config import TrainConfig
 from explorer.diagnostics import collapse, seconds_left, stall
 from explorer.imaging import enlarge, tile, to_uint8
 from explorer.glossary import define
@@ -63,6 +64,8 @@ def _status_line(job: TrainingJob, metrics) -> None:
     left = seconds_left(metrics)
     text = (f"epoch {last.epoch}/{job.train_config.epochs} · step {last.step:,}/{last.total_steps:,} · "
             f"{last.samples_per_s:,.0f} samples/s")
+    if job.train_config.schedule != TrainConfig().schedule and last.lr is not None:  # a schedule moves it
+        text += f" · learning rate {last.lr:.2g}"
     if not job.finished and left is not None:
         text += f" · about {left:,.0f} s left"
     st.progress(min(1.0, last.step / last.total_steps), text=text)

@@ -349,3 +349,12 @@ def test_the_time_a_run_takes_is_estimated_from_the_servers_measured_speed(app):
     at.number_input(key="train_epochs").set_value(8).run()
     info = estimate(at)
     assert float(re.search(r"takes about ([\d,]+) s", info).group(1).replace(",", "")) >= 2 * expected - 1
+
+
+def test_a_scheduled_run_shows_its_learning_rate(app):
+    at = open_train(app, epochs=1, train_schedule="cosine", train_optimizer="adamw")
+    at.button(key="train_start").click().run()
+    at = wait_until_finished(at)
+    no_exception(at)
+    (bar,) = [p for p in at.get("progress") if "learning rate" in p.proto.text]
+    assert float(bar.proto.text.split("learning rate ")[1].split(" ")[0]) < 1e-3  # cosine: below the 1e-3 start

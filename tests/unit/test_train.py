@@ -163,3 +163,28 @@ def test_measure_speed_times_a_few_steps_and_builds_no_huge_model(tiny_dataset):
     assert speed is not None and speed > 0
     huge = ModelConfig(latent_dim=2, hidden_dims=(4096, 4096))  # 17M parameters: not built to be timed
     assert measure_speed(huge, tiny_dataset(shape=(1, 32, 32)), TrainConfig()) is None
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+def test_each_optimiser_trains(tiny_dataset, optimizer):
+    dataset = tiny_dataset(n=128)
+    model = create_model(ModelConfig(hidden_dims=(32,)), dataset.image_shape)
+    steps = list(train_steps(model, dataset, TrainConfig(epochs=6, batch_size=32, lr=1e-2, optimizer=optimizer,
+                                                         precision="fp32")))
+    assert steps[-1].loss < steps[0].loss  # it learns
+
+
+def test_the_schedule_sets_each_steps_learning_rate(tiny_dataset):
+    dataset = tiny_dataset(n=128)
+
+    def rates(schedule: str) -> list[float]:
+        model = create_model(ModelConfig(hidden_dims=(16,)), dataset.image_shape)
+        config = TrainConfig(epochs=5, batch_size=16, lr=1e-2, schedule=schedule, precision="fp32")
+        return [m.lr for m in train_steps(model, dataset, config)]
+
+    constant, cosine, cycle = rates("constant"), rates("cosine"), rates("onecycle")
+    assert len(constant) >= 20 and set(constant) == {1e-2}
+    assert cosine[0] == 1e-2 and cosine == sorted(cosine, reverse=True) and cosine[-1] < 1e-4
+    peak = cycle.index(max(cycle))
+    assert cycle[0] < 1e-3 and 0.2 < peak / len(cycle) < 0.4 and max(cycle) == pytest.approx(1e-2, rel=0.05)
+    assert cycle[-1] < 1e-4
