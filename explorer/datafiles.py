@@ -266,7 +266,7 @@ def _common_size(sizes: list[tuple[int, int]]) -> tuple[int, int]:
 # ---------------------------------------------------------------------------------------------------------------
 # Images to score against a model
 
-MAX_SCORED_IMAGES = 500  # per upload: ~1 s to score at k 100
+MAX_SCORED_IMAGES = 500  # per upload: a handful the page scores while its visitor waits
 
 
 def images_for_model(files: list[tuple[str, BinaryIO]], image_shape: tuple[int, int, int], *,

@@ -64,7 +64,7 @@ class TrainingJob:
         self.train_config = train_config
         # Shapes only, on the meta device: a config that cannot fit the data fails here, in the caller. The real
         # model is built on the job's thread: once a thread has run a parallel torch op, a 2-thread run on
-        # another thread measured 30% slower (14,500 against 21,000 samples/s on 2 cores).
+        # another thread is slower (bench/train_throughput.py).
         with torch.device("meta"):
             VAE(model_config, dataset.image_shape, dataset.num_classes)
         self.model: VAE | None = None  # set when the thread starts

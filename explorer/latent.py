@@ -18,7 +18,7 @@ from explorer.model import VAE, evaluating
 # means > 0.01 agrees on a trained model, but counted 10 of 16 dimensions "active" at beta 8 where each carried
 # 0.01-0.04 nats and the decoder drew the same blur for every image.)
 ACTIVE_NATS = 0.1
-DENSITY_CELLS = 120  # per side of a 2-D density's grid: finer than most bubbles (σ ~0.1), ~40 ms for 1,000 of them
+DENSITY_CELLS = 120  # per side of a 2-D density's grid: finer than most bubbles (σ ~0.1)
 
 
 class Latents(NamedTuple):

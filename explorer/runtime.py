@@ -28,8 +28,8 @@ def resolve_device(name: str = "auto") -> torch.device:
 def configure_threads(default: int = 1) -> int:
     """Set torch's intra-op threads for the whole process ($EXPLORER_TORCH_THREADS, else `default`).
 
-    The app runs several trainings and page renders at once: with 2 threads each, one busy core stalls
-    every parallel op (measured on 2 cores: 15,000 -> 3,000 samples/s), while 1 thread keeps ~9,400.
+    The app runs several trainings and page renders at once: with 2 threads each, one busy core stalls every
+    parallel op, while with 1 thread each they keep going (bench/train_throughput.py).
     """
     try:
         threads = max(1, int(os.environ.get("EXPLORER_TORCH_THREADS", default)))
@@ -41,8 +41,7 @@ def configure_threads(default: int = 1) -> int:
 
 def use_bf16(precision: str, device: torch.device) -> bool:
     """Whether training autocasts to bfloat16: asked for, or "auto" on a CPU with native bf16 (AVX512-BF16/AMX),
-    where oneDNN's bf16 matmuls make a step ~1.3x faster (measured here) while weights, loss and optimiser
-    state stay float32."""
+    where oneDNN's bf16 matmuls make a step faster while weights, loss and optimiser state stay float32."""
     if precision == "fp32":
         return False
     if precision == "bf16":

@@ -52,7 +52,7 @@ def wait(timeout: float = 120.0) -> None:
 def prefetch_plotly():
     """An empty slot at the top of the page, for the caller to empty when the page has drawn. On a visitor's
     first run it holds an empty 10-px Plotly chart: the browser loads its Plotly bundle only when a chart first
-    arrives, and that (~1 s on 2 cores) now overlaps the server's work instead of following it. The slot is
+    arrives, and that now overlaps the server's work instead of following it. The slot is
     made on every run, so the elements after it keep their places (were it missing from later runs, every
     element would shift by one and the browser would rebuild the map, WebGL context and all, on the first click).
     """

@@ -27,7 +27,7 @@ from explorer.ui import session
 from explorer.webdecoder import Blob, bundle, decoder_blob, rows_blob
 
 MAX_PAYLOAD_MB = 16  # a decoder larger than this is not sent to the browser: its images update on release
-MAX_DECODE_MACS = 20_000_000  # ... nor one whose decode takes more multiply-adds (~0.1 s in a browser's JS)
+MAX_DECODE_MACS = 20_000_000  # ... nor one whose decode takes more multiply-adds (it must keep up with a drag)
 DECODERS_BYTES = 64 * 2**20  # decoders made for browsers, kept at once
 DECODER_IDLE_S = 120.0  # ... each let go once unused this long
 MAX_IMAGES_MB = 8  # a split's images are sent (for images as points, and on hover) up to this size; beyond it,

@@ -47,7 +47,7 @@ DEFAULT_MAX_RUNS = 2  # concurrent training runs per server; $EXPLORER_MAX_RUNS 
 @st.cache_resource
 def start_up() -> int:
     """Once per server process: torch threads (process-wide, so decided here, before any page computes), and
-    the UMAP / t-SNE compilation warmed up in the background so no visitor waits ~30 s for numba's JIT."""
+    the UMAP / t-SNE compilation warmed up in the background so no visitor waits for numba's JIT."""
     # Plotly looks pandas up in sys.modules without the import lock; sklearn (PCA, UMAP) imports pandas. Were
     # that import running on another thread (the warm-up below, or another visitor's PCA) while a page builds
     # a figure, plotly would see a half-initialised pandas and fail. Importing it here, once, before any page

@@ -14,8 +14,8 @@ from explorer.ui import resources
 from explorer.ui.sidebar import Selection
 
 SCORE_NAMES = specs(MapConfig)["colour"][1].names  # the scores' names, as the colour widget shows them
-# Decodes one page may ask of a shared server: images times k. 1,000 test images at k 500 or all 5,000 at k 200
-# (about 25 s on one core); beyond, k is lowered with a notice and the CLI scores any k.
+# Decodes one page may ask of a shared server: images times k (1,000 test images at k 500, or all 5,000 at k 200);
+# beyond, k is lowered with a notice and the CLI scores any k.
 MAX_DECODES = 1_000_000
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer.budget import refusal
 from explorer.checkpoint import Checkpoint, known_checkpoints, load_checkpoint
-from explorer.data import BUILTIN_DATASETS, ImageDataset
+from explorer.data import BUILTIN_DATASETS, SPLITS, ImageDataset
 from explorer.groups import groups_text
 from explorer.kinds import KINDS
 from explorer.latent import Latents, slider_reach
@@ -173,7 +173,7 @@ def model_sidebar() -> Selection:
         if me.memory_notice:
             st.warning(plain(me.memory_notice))
             me.memory_notice = None
-        split = st.radio("Data split", url.SPLITS, key=session.SPLIT, horizontal=True, on_change=session.leave_map,
+        split = st.radio("Data split", SPLITS, key=session.SPLIT, horizontal=True, on_change=session.leave_map,
                          bind="query-params", persist_state="session")
     checkpoint = model_named(name)
     data, problem = dataset_for(checkpoint, trusted=name not in me.models)
@@ -209,6 +209,6 @@ def data_page(title: str) -> tuple[Selection, Latents] | None:
 
 def publish(selection: Selection, settings: dict[str, str]) -> None:
     """The page's view in the URL and the share box: the model, split, picks and the page's settings."""
-    split = {"split": selection.split} if selection.split != url.SPLITS[0] else {}
+    split = {"split": selection.split} if selection.split != SPLITS[0] else {}
     groups = list(session.groups(selection.dataset.fingerprint).values()) if selection.dataset is not None else []
     url.publish(selection.link_model(), session.visitor().picks, {**split, **settings}, groups_text(groups) or None)

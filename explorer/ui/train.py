@@ -11,7 +11,7 @@ from explorer.budget import refusal, run_refusal
 from explorer.checkpoint import checkpoint_bytes, load_checkpoint, save_new_model
 from explorer.config import PRESETS, ModelConfig, TrainConfig
 from explorer.cost import model_cost
-from explorer.data import BUILTIN_DATASETS, OFFLINE_DATASETS
+from explorer.data import BUILTIN_DATASETS, DEFAULT_DATASET, OFFLINE_DATASETS
 from explorer.datafiles import load_dataset_file
 from explorer.kinds import KINDS
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
@@ -70,7 +70,7 @@ def _data_choice() -> None:
     me = session.visitor()
     options = [*OFFLINE_DATASETS, *(n for n in BUILTIN_DATASETS if n not in OFFLINE_DATASETS), *me.datasets]
     if session.widget_value(session.TRAIN_DATA) not in options:
-        session.set_widget(session.TRAIN_DATA, "mnist5k")
+        session.set_widget(session.TRAIN_DATA, DEFAULT_DATASET)
     st.selectbox("Data", options, key=session.TRAIN_DATA, format_func=_data_label,
                  persist_state="session")
     st.file_uploader("Or upload your own (.npz of images, or .zip of label folders)", type=["npz", "zip"],

@@ -18,7 +18,7 @@ import streamlit as st
 
 from explorer.checkpoint import known_checkpoints
 from explorer.config import Z_LIMIT, MapConfig, PathConfig, ProjectionConfig, SamplingConfig, ScoreConfig
-from explorer.data import ImageDataset
+from explorer.data import SPLITS, ImageDataset
 from explorer.groups import MAX_GROUPS, parse_groups
 from explorer.projections import methods_for
 from explorer.settings import Spec, describe, from_link, is_valid, link_text, specs
@@ -27,7 +27,6 @@ from explorer.ui.markup import plain, quoted
 from explorer.ui.widgets import setting_key
 
 LINKED = (ProjectionConfig, PathConfig, SamplingConfig, MapConfig, ScoreConfig)
-SPLITS = ("test", "train", "all")
 PAGE_CHECKED = ("factor", "colour")  # parameters only their page can check (against its data), by name ...
 PAGE_PREFIXES = ("vec_", "arith_")  # ... and the Vectors page's, by their prefix
 OWN = ("model", "picks", "groups")  # the parameters this module writes itself
@@ -45,7 +44,7 @@ def _linked_fields(latent_dim: int, label_names: tuple[str, ...],
     fields = {spec.link: (field, spec) for c in LINKED for field, spec in specs(c).values() if spec.link}
     method_field, method_spec = fields["proj"]
     fields["proj"] = (method_field, dataclasses.replace(method_spec, choices=methods_for(latent_dim)))
-    fields["split"] = (dataclasses.field(default="test"), Spec("split", "", choices=SPLITS))
+    fields["split"] = (dataclasses.field(default=SPLITS[0]), Spec("split", "", choices=SPLITS))
     for d in range(latent_dim):
         fields[session.z_key(d)] = (dataclasses.field(default=0.0), Spec("z", "", low=-reach, high=reach))
     if label_names:
