@@ -61,11 +61,17 @@ def config_from(config_type, args: argparse.Namespace):
     return config_type(**{name: getattr(args, name) for name in specs(config_type) if hasattr(args, name)})
 
 
+def _add_split(parser: argparse.ArgumentParser) -> None:
+    from explorer.data import SPLITS
+
+    parser.add_argument("--split", choices=SPLITS, default=SPLITS[0])
+
+
 def _add_scoring(parser: argparse.ArgumentParser) -> None:
     """What eval and score share: the checkpoint, the data and split to score, the IWAE samples and their seed."""
     parser.add_argument("checkpoint")
     parser.add_argument("--data", help="built-in name or .npz/.zip path (default: the data it was trained on)")
-    parser.add_argument("--split", choices=("train", "test", "all"), default="test")
+    _add_split(parser)
     from explorer.config import ScoreConfig
 
     add_settings(parser, ScoreConfig)  # --k and --seed, as the app's Likelihood page declares them (eval: k 0 skips)
@@ -79,18 +85,13 @@ def _add_device(parser: argparse.ArgumentParser) -> None:
     add_settings(parser, TrainConfig, only=("device",))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from explorer.config import ModelConfig, ProjectionConfig, TrainConfig
-    from explorer.data import BUILTIN_DATASETS
-
-    installed = Path(sys.argv[0]).name == COMMAND  # run as the package's console command, not as -m explorer
-    parser = _Parser(prog=COMMAND if installed else "python -m explorer",
-                     description="Train, evaluate and encode VAEs.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def _add_train(commands) -> None:
+    from explorer.config import ModelConfig, TrainConfig
+    from explorer.data import BUILTIN_DATASETS, DEFAULT_DATASET
 
     train = commands.add_parser("train", help="train a VAE (or, with --kind ae, a plain autoencoder) and save it as "
                                 "a .safetensors checkpoint")
-    train.add_argument("--data", default="mnist5k",
+    train.add_argument("--data", default=DEFAULT_DATASET,
                        help=f"built-in name ({', '.join(BUILTIN_DATASETS)}) or a .npz/.zip path")
     add_settings(train, ModelConfig)
     add_settings(train, TrainConfig)
@@ -99,11 +100,34 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also write the test images' latent means and σ before training and at each epoch's end "
                             "(every epoch to 10, then every 5th) beside the checkpoint, where the app finds them")
 
+
+def _add_vector(commands) -> None:
+    vector = commands.add_parser("vector", help="build an attribute vector (mean with it - mean without) and score "
+                                                "what it does to decoded test images, strength by strength")
+    vector.add_argument("checkpoint")
+    vector.add_argument("--attribute", required=True,
+                        help="a named level of a known factor (glyphs: bold, italic, serif, mono), a known quantity "
+                             "(sprites: scale, rotation, x, y) or a pixel measure (ink, slant, width, height)")
+    vector.add_argument("--data", help="built-in name or .npz/.zip path (default: the data it was trained on)")
+    _add_split(vector)
+    vector.add_argument("--images", type=int, default=300, help="images the vector is added to (default 300)")
+    _add_device(vector)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from explorer.config import ProjectionConfig
+
+    installed = Path(sys.argv[0]).name == COMMAND  # run as the package's console command, not as -m explorer
+    parser = _Parser(prog=COMMAND if installed else "python -m explorer",
+                     description="Train, evaluate and encode VAEs.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    _add_train(commands)
     _add_scoring(commands.add_parser("eval", help="score a checkpoint on its test split"))
 
     embed = commands.add_parser("embed", help="project a checkpoint's latent means to 2-D and store the map beside it")
     embed.add_argument("checkpoint")
-    embed.add_argument("--split", choices=("train", "test", "all"), default="test")
+    _add_split(embed)
     embed.add_argument("--data", help="data set to encode (default: the one it was trained on)")
     add_settings(embed, ProjectionConfig)
     _add_device(embed)
@@ -114,23 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scoring(score)
     score.add_argument("--out", required=True, help="where to write the CSV")
 
-    vector = commands.add_parser("vector", help="build an attribute vector (mean with it - mean without) and score "
-                                                "what it does to decoded test images, strength by strength")
-    vector.add_argument("checkpoint")
-    vector.add_argument("--attribute", required=True,
-                        help="a named level of a known factor (glyphs: bold, italic, serif, mono), a known quantity "
-                             "(sprites: scale, rotation, x, y) or a pixel measure (ink, slant, width, height)")
-    vector.add_argument("--data", help="built-in name or .npz/.zip path (default: the data it was trained on)")
-    vector.add_argument("--split", choices=("train", "test", "all"), default="test")
-    vector.add_argument("--images", type=int, default=300, help="images the vector is added to (default 300)")
-    _add_device(vector)
+    _add_vector(commands)
 
     encode = commands.add_parser("encode", help="write the latent means and log-variances (an autoencoder's codes) "
                                  "of a data split")
     encode.add_argument("checkpoint")
     encode.add_argument("--out", required=True, help="latents.npz or latents.csv")
     encode.add_argument("--data", help="data set to encode (default: the one it was trained on)")
-    encode.add_argument("--split", choices=("train", "test", "all"), default="test")
+    _add_split(encode)
     _add_device(encode)
     return parser
 
@@ -152,9 +167,37 @@ def _train(args) -> int:
     return code
 
 
-def _train_in(args, group) -> int:
+def _shown(metrics, last, posterior: bool) -> dict[str, str]:
+    """The progress bar's numbers for a step (last: the latest epoch end's metrics)."""
+    shown = dict(epoch=metrics.epoch, recon=f"{metrics.recon:.1f}")
+    if posterior:  # an autoencoder has no KL term and no ELBO
+        return shown | dict(kl=f"{metrics.kl:.2f}", beta=f"{metrics.beta:.2f}",
+                            test_elbo=f"{last.test_elbo:.2f}" if last else "-")
+    return shown | dict(test_recon=f"{last.test_recon:.2f}" if last else "-")
+
+
+def _run_with_bar(model, dataset, train_config, group, maps, leader: bool):
+    """Train with a progress bar on stderr (the leader's); (every step's metrics, the last epoch end's)."""
     from tqdm import tqdm
 
+    from explorer.train import train_steps
+
+    steps, last = [], None
+    with tqdm(desc=f"training on {dataset.name}", unit="step", file=sys.stderr, dynamic_ncols=True,
+              disable=not leader) as bar:
+        for metrics in train_steps(model, dataset, train_config, group=group):
+            if bar.total is None:
+                bar.reset(total=metrics.total_steps)
+            steps.append(metrics)
+            if maps is not None and metrics.epoch_end:
+                maps.record(metrics.epoch)
+            last = metrics if metrics.epoch_end else last
+            bar.set_postfix(_shown(metrics, last, model.kind.posterior), refresh=False)
+            bar.update(1)
+    return steps, last
+
+
+def _train_in(args, group) -> int:
     from explorer.checkpoint import save_checkpoint
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import BUILTIN_DATASETS
@@ -164,7 +207,6 @@ def _train_in(args, group) -> int:
     from explorer.latent import encode_dataset, mean_kl_per_dim
     from explorer.model import create_model
     from explorer.runtime import resolve_device
-    from explorer.train import train_steps
 
     out = Path(args.out)
     with together(group):  # bad input on any process ends them all, with one message
@@ -177,40 +219,16 @@ def _train_in(args, group) -> int:
     leader = group is None or group.leader
     if group is not None and leader:
         print(group.describe(train_config.batch_size, device), flush=True)
-    history, steps, last = [], [], None
     maps = _MapRecorder(model, dataset, train_config.epochs) if args.history and leader else None
-    with tqdm(desc=f"training on {dataset.name}", unit="step", file=sys.stderr, dynamic_ncols=True,
-              disable=not leader) as bar:
-        for metrics in train_steps(model, dataset, train_config, group=group):
-            if bar.total is None:
-                bar.reset(total=metrics.total_steps)
-            history.append(metrics.to_dict())
-            steps.append(metrics)
-            if maps is not None and metrics.epoch_end:
-                maps.record(metrics.epoch)
-            last = metrics if metrics.epoch_end else last
-            shown = dict(epoch=metrics.epoch, recon=f"{metrics.recon:.1f}")
-            if model.kind.posterior:  # an autoencoder has no KL term and no ELBO
-                shown.update(kl=f"{metrics.kl:.2f}", beta=f"{metrics.beta:.2f}",
-                             test_elbo=f"{last.test_elbo:.2f}" if last else "-")
-            else:
-                shown.update(test_recon=f"{last.test_recon:.2f}" if last else "-")
-            bar.set_postfix(shown, refresh=False)
-            bar.update(1)
+    steps, last = _run_with_bar(model, dataset, train_config, group, maps, leader)
     if not leader:
         return 0  # the leader evaluates and writes the one checkpoint
-    save_checkpoint(
-        out,
-        model,
-        dataset=args.data if args.data in BUILTIN_DATASETS else str(Path(args.data)),
-        label_names=dataset.label_names,
-        train_config=train_config,
-        step_history=history,
-        world_size=group.world_size if group else 1,
-        data_fingerprint=dataset.fingerprint,
-    )
+    save_checkpoint(out, model, dataset=args.data if args.data in BUILTIN_DATASETS else str(Path(args.data)),
+                    label_names=dataset.label_names, train_config=train_config,
+                    step_history=[m.to_dict() for m in steps], world_size=group.world_size if group else 1,
+                    data_fingerprint=dataset.fingerprint)
     test = encode_dataset(model, dataset, "test")
-    print(f"{_summary(last, test)} | {metrics.samples_per_s:,.0f} samples/s | saved {out}")
+    print(f"{_summary(last, test)} | {steps[-1].samples_per_s:,.0f} samples/s | saved {out}")
     if maps is not None:
         print(f"wrote the test map at {len(maps.epochs)} epochs to {maps.save(out)}")
     found = [stall(steps)] + ([collapse(mean_kl_per_dim(test.mu, test.logvar))] if model.kind.posterior else [])

@@ -193,8 +193,8 @@ def _header(payload: bytes, name: str) -> dict[str, Any]:
     return header
 
 
-def _parse(payload: bytes, name: str, limit: Callable[[ModelCost], str | None] | None = None) -> Checkpoint:
-    header = _header(payload, name)
+def _ours(header: dict, name: str) -> dict:
+    """The metadata of a checkpoint this app wrote, at a format version it reads; CheckpointError otherwise."""
     meta = header.get("__metadata__") or {}
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise CheckpointError(
@@ -210,32 +210,40 @@ def _parse(payload: bytes, name: str, limit: Callable[[ModelCost], str | None] |
             f"{name} was written by a newer VAE Latent Explorer (format {version}; this one reads up to "
             f"{FORMAT_VERSION}); update the app to load it."
         )
-    metadata_bytes = _parsed_size(meta, name)
+    return meta
+
+
+def _described(meta: dict, name: str) -> dict[str, Any]:
+    """What the metadata says, parsed and checked, with a shape-only model of it on the meta device (checks the
+    description without allocating what it claims)."""
     try:
-        model_config = ModelConfig.from_dict(json.loads(meta["model_config"]))
         train_values = json.loads(meta.get("train_config") or "null")
-        train_config = TrainConfig.from_dict(train_values) if train_values else None
-        image_shape = tuple(int(s) for s in json.loads(meta["image_shape"]))
-        num_classes = int(meta.get("num_classes", "0"))
-        label_names = tuple(str(s) for s in json.loads(meta.get("label_names") or "[]"))
-        if len(label_names) > MAX_CLASSES:
-            raise ValueError(f"{len(label_names):,} label names, more than the {MAX_CLASSES:,} classes a model has")
-        history = json.loads(meta.get("history") or "{}")
-        world_size = int(meta.get("world_size", "1"))  # absent from files written before distributed training
-        if world_size < 1:
-            raise ValueError(f"world_size {world_size}")
-        # A shape-only model on the meta device: checks the description without allocating what it claims.
+        found = dict(
+            model_config=ModelConfig.from_dict(json.loads(meta["model_config"])),
+            train_config=TrainConfig.from_dict(train_values) if train_values else None,
+            image_shape=tuple(int(s) for s in json.loads(meta["image_shape"])),
+            num_classes=int(meta.get("num_classes", "0")),
+            label_names=tuple(str(s) for s in json.loads(meta.get("label_names") or "[]")),
+            history=json.loads(meta.get("history") or "{}"),
+            world_size=int(meta.get("world_size", "1")),  # absent from files written before distributed training
+        )
+        if len(found["label_names"]) > MAX_CLASSES:
+            raise ValueError(f"{len(found['label_names']):,} label names, more than the {MAX_CLASSES:,} classes a "
+                             "model has")
+        if found["world_size"] < 1:
+            raise ValueError(f"world_size {found['world_size']}")
         with torch.device("meta"):
-            skeleton = VAE(model_config, image_shape, num_classes)
+            found["skeleton"] = VAE(found["model_config"], found["image_shape"], found["num_classes"])
+        return found
     except RecursionError:
         raise CheckpointError(f"{name} has damaged metadata (nested too deeply); it cannot be loaded.") from None
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as error:
         raise CheckpointError(f"{name} has damaged or inconsistent metadata ({_short_reason(error)}); it cannot be "
                               "loaded.") from None
 
-    reason = limit(model_cost(model_config, image_shape, num_classes)) if limit else None
-    if reason:
-        raise CheckpointError(f"{name} cannot be used on this server: {reason}")
+
+def _weights(payload: bytes, header: dict, skeleton: VAE, name: str) -> VAE:
+    """The file's weights in the skeleton, once their names, shapes and dtypes match it and all are finite."""
     expected = {k: list(t.shape) for k, t in skeleton.state_dict().items()}
     found = {k: v.get("shape") for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
     wrong = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
@@ -254,21 +262,33 @@ def _parse(payload: bytes, name: str, limit: Callable[[ModelCost], str | None] |
     # The weights go straight into the skeleton: no random initialisation first, which would also draw from
     # the process-wide RNG that another thread may just have seeded to build its own model.
     skeleton.load_state_dict(tensors, assign=True)
-    model = skeleton.eval()
+    return skeleton.eval()
+
+
+def _parse(payload: bytes, name: str, limit: Callable[[ModelCost], str | None] | None = None) -> Checkpoint:
+    header = _header(payload, name)
+    meta = _ours(header, name)
+    metadata_bytes = _parsed_size(meta, name)
+    found = _described(meta, name)
+    reason = limit(model_cost(found["model_config"], found["image_shape"], found["num_classes"])) if limit else None
+    if reason:
+        raise CheckpointError(f"{name} cannot be used on this server: {reason}")
+    model = _weights(payload, header, found["skeleton"], name)
     _check_outputs(model, name)
+    history = found["history"]
     return Checkpoint(
         model=model,
-        model_config=model_config,
-        train_config=train_config,
+        model_config=found["model_config"],
+        train_config=found["train_config"],
         dataset=str(meta.get("dataset", "")),
-        image_shape=image_shape,
-        label_names=label_names,
+        image_shape=found["image_shape"],
+        label_names=found["label_names"],
         history=history if isinstance(history, dict) else {},
         created=str(meta.get("created", "")),
         fingerprint=hashlib.sha256(payload).hexdigest(),
         data_fingerprint=str(meta.get("data_fingerprint", ""))[:64],
         payload=payload,
-        world_size=world_size,
+        world_size=found["world_size"],
         metadata_bytes=metadata_bytes,
     )
 

@@ -35,6 +35,19 @@ def _dense(sizes: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _check_shape(config: ModelConfig, image_shape: tuple[int, int, int], num_classes: int) -> None:
+    channels, height, width = (int(s) for s in image_shape)
+    if channels not in (1, 3) or not all(MIN_SIDE <= s <= MAX_SIDE for s in (height, width)):
+        raise ValueError(
+            f"Images shaped {tuple(image_shape)} are not supported: use 1 or 3 channels and sides from "
+            f"{MIN_SIDE} to {MAX_SIDE} pixels."
+        )
+    if not 0 <= num_classes <= MAX_CLASSES:
+        raise ValueError(f"num_classes must be from 0 to {MAX_CLASSES}, not {num_classes}.")
+    if config.conditional and num_classes < 1:
+        raise ValueError("A conditional VAE needs labelled data; this data set has no labels.")
+
+
 class VAE(nn.Module):
     """q(z|x[,y]) = N(mu, diag(exp(logvar))), p(z) = N(0, I), p(x|z[,y]) Bernoulli or Gaussian per pixel.
 
@@ -43,45 +56,12 @@ class VAE(nn.Module):
 
     def __init__(self, config: ModelConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__()
-        channels, height, width = (int(s) for s in image_shape)
-        if channels not in (1, 3) or not all(MIN_SIDE <= s <= MAX_SIDE for s in (height, width)):
-            raise ValueError(
-                f"Images shaped {tuple(image_shape)} are not supported: use 1 or 3 channels and sides from "
-                f"{MIN_SIDE} to {MAX_SIDE} pixels."
-            )
-        if not 0 <= num_classes <= MAX_CLASSES:
-            raise ValueError(f"num_classes must be from 0 to {MAX_CLASSES}, not {num_classes}.")
-        if config.conditional and num_classes < 1:
-            raise ValueError("A conditional VAE needs labelled data; this data set has no labels.")
+        _check_shape(config, image_shape, num_classes)
         self.config = config
-        self.image_shape = (channels, height, width)
+        self.image_shape = tuple(int(s) for s in image_shape)
         self.num_classes = int(num_classes)
         n_cond = self.num_classes if config.conditional else 0
-
-        if config.arch == "conv":
-            # Each conv halves H and W (kernel 4, stride 2, padding 1); remember every size so the
-            # transposed convs can hit them exactly, odd sizes included.
-            self.conv_sizes = [(height, width)]
-            for _ in config.conv_channels:
-                h, w = self.conv_sizes[-1]
-                if min(h, w) < 2:
-                    raise ValueError(
-                        f"{height}x{width} images are too small for {len(config.conv_channels)} conv layers; "
-                        "use fewer conv_channels or the mlp architecture."
-                    )
-                self.conv_sizes.append(((h - 2) // 2 + 1, (w - 2) // 2 + 1))
-            chans = [channels, *config.conv_channels]
-            self.encoder_convs = nn.ModuleList(
-                nn.Conv2d(c_in, c_out, 4, stride=2, padding=1) for c_in, c_out in zip(chans[:-1], chans[1:])
-            )
-            self.decoder_convs = nn.ModuleList(
-                nn.ConvTranspose2d(c_out, c_in, 4, stride=2, padding=1)
-                for c_in, c_out in reversed(list(zip(chans[:-1], chans[1:])))
-            )
-            h, w = self.conv_sizes[-1]
-            self.feature_shape = (chans[-1], h, w)
-        else:
-            self.feature_shape = self.image_shape
+        self.feature_shape = self._convs() if config.arch == "conv" else self.image_shape
         n_features = math.prod(self.feature_shape)
 
         encoder_sizes = [n_features + n_cond, *config.hidden_dims]
@@ -95,6 +75,24 @@ class VAE(nn.Module):
             self.log_std = nn.Parameter(torch.tensor(math.log(config.gaussian_std)))
         else:
             self.register_buffer("log_std", torch.tensor(math.log(config.gaussian_std)))
+
+    def _convs(self) -> tuple[int, int, int]:
+        """The conv layers, each halving H and W (kernel 4, stride 2, padding 1); every size is kept so the
+        transposed convs hit them exactly, odd sizes included. Returns the features' shape after them."""
+        channels, height, width = self.image_shape
+        convs = self.config.conv_channels
+        self.conv_sizes = [(height, width)]
+        for _ in convs:
+            h, w = self.conv_sizes[-1]
+            if min(h, w) < 2:
+                raise ValueError(f"{height}x{width} images are too small for {len(convs)} conv layers; use fewer "
+                                 "conv_channels or the mlp architecture.")
+            self.conv_sizes.append(((h - 2) // 2 + 1, (w - 2) // 2 + 1))
+        pairs = list(zip([channels, *convs][:-1], convs))
+        self.encoder_convs = nn.ModuleList(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1) for c_in, c_out in pairs)
+        self.decoder_convs = nn.ModuleList(nn.ConvTranspose2d(c_out, c_in, 4, stride=2, padding=1)
+                                           for c_in, c_out in reversed(pairs))
+        return (convs[-1], *self.conv_sizes[-1])
 
     @property
     def latent_dim(self) -> int:

@@ -94,6 +94,20 @@ def _rgba(colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def _bubbles(points: np.ndarray, sigma: np.ndarray, drawn: np.ndarray, name: str, colour: str) -> go.Scatter:
+    """The +/-1 sigma ellipses of the `drawn` points, filled, as one trace of the label `name`."""
+    t = np.linspace(0, 2 * np.pi, ELLIPSE_POINTS)
+    xs = points[drawn, 0, None] + sigma[drawn, 0, None] * np.cos(t)  # (n, T)
+    ys = points[drawn, 1, None] + sigma[drawn, 1, None] * np.sin(t)
+    gap = np.full((len(xs), 1), np.nan)  # NaN ends one ellipse: each is filled on its own
+    # SVG, not WebGL: a few hundred filled outlines draw at once, and beneath the WebGL points.
+    return go.Scatter(
+        x=np.hstack([xs, gap]).ravel().astype(np.float32), y=np.hstack([ys, gap]).ravel().astype(np.float32),
+        mode="lines", fill="toself", fillcolor=_rgba(colour, 0.3), line=dict(color=_rgba(colour, 0.9), width=1.5),
+        legendgroup=name, showlegend=False, hoverinfo="skip", name=f"{name} ±1σ",
+    )
+
+
 def latent_map(
     points: np.ndarray,
     labels: np.ndarray | None,
@@ -122,18 +136,7 @@ def latent_map(
         _add_valued_points(fig, points, labels, label_names, index, values, value_name, faint)
     for name, colour, mask in label_groups(len(points), labels, label_names):
         if sigma is not None:
-            drawn = mask & ~np.isnan(sigma[:, 0])
-            t = np.linspace(0, 2 * np.pi, ELLIPSE_POINTS)
-            xs = points[drawn, 0, None] + sigma[drawn, 0, None] * np.cos(t)  # (n, T)
-            ys = points[drawn, 1, None] + sigma[drawn, 1, None] * np.sin(t)
-            gap = np.full((len(xs), 1), np.nan)  # NaN ends one ellipse: each is filled on its own
-            # SVG, not WebGL: a few hundred filled outlines draw in milliseconds, and beneath the WebGL points.
-            fig.add_trace(go.Scatter(
-                x=np.hstack([xs, gap]).ravel().astype(np.float32), y=np.hstack([ys, gap]).ravel().astype(np.float32),
-                mode="lines", fill="toself", fillcolor=_rgba(colour, 0.3),
-                line=dict(color=_rgba(colour, 0.9), width=1.5),
-                legendgroup=name, showlegend=False, hoverinfo="skip", name=f"{name} ±1σ",
-            ))
+            fig.add_trace(_bubbles(points, sigma, mask & ~np.isnan(sigma[:, 0]), name, colour))
         if values is not None:
             continue
         fig.add_trace(go.Scattergl(
