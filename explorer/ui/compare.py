@@ -76,8 +76,7 @@ def _choose_models() -> tuple[str, str]:
     chosen = []
     for col, key, tag, default in zip(cols, session.COMPARE_MODELS, "AB", DEFAULTS):
         default = default if default in names else names[0]
-        if session.widget_value(key, default) not in names:  # a model of this session, let go since
-            session.set_widget(key, default)
+        session.offer(key, names, default, drawn=default)  # a model of this session, let go since
         chosen.append(col.selectbox(f"Model {tag}", names, index=names.index(default), key=key,
                                     persist_state="session"))
     # In the link only a server's own models, and only when not the default: a visitor's uploads never go into a URL.

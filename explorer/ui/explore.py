@@ -40,8 +40,7 @@ def _projection_controls(latent_dim: int) -> ProjectionConfig:
     """The projection and its parameters; a method's parameters keep their values while another is shown."""
     methods = methods_for(latent_dim)
     key = setting_key(ProjectionConfig, "method")
-    if session.widget_value(key, methods[0]) not in methods:
-        session.set_widget(key, methods[0])
+    session.offer(key, methods, methods[0], drawn=methods[0])
     most = max(2, *(len(METHODS[m].parameters) for m in methods))  # the same columns whichever method is shown
     cols = st.columns([2, *[2] * most, 1])
     method = setting_widget(ProjectionConfig, "method", cols[0], choices=methods, default=methods[0])

@@ -52,8 +52,7 @@ def _label_choice(selection: Selection) -> int | None:
     names = selection.condition_names
     if not names:
         return None
-    if session.widget_value(session.LABEL, 0) not in range(len(names)):
-        session.set_widget(session.LABEL, 0)
+    session.offer(session.LABEL, range(len(names)), 0, drawn=0)
     return st.selectbox("Condition on label", range(len(names)), format_func=lambda i: names[i], key=session.LABEL,
                         help="A conditional VAE decodes every z as this label.", bind="query-params",
                         persist_state="session")

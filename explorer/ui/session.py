@@ -123,6 +123,20 @@ def set_widget(key: str, value: Any) -> None:
     st.session_state[key] = value
 
 
+_UNDRAWN = object()
+
+
+def offer(key: str, options, fallback: Any, drawn: Any = _UNDRAWN) -> bool:
+    """Keep a widget whose options change on one of them: when its value is no longer among `options`, it becomes
+    `fallback` (before the widget draws this run). `drawn`: what the widget shows until its value is first set
+    (its index's option), taken as its value until then. True when the value had to be replaced."""
+    value = widget_value(key) if drawn is _UNDRAWN else widget_value(key, drawn)
+    if value in options:
+        return False
+    set_widget(key, fallback)
+    return True
+
+
 def keep_widget(key: str) -> None:
     """Re-assign a widget's value so it survives a run that does not draw it."""
     if key in st.session_state:

@@ -158,8 +158,7 @@ def model_sidebar() -> Selection:
     if not names:
         st.error("No models found: train one with 'python -m explorer train' into checkpoints/.")
         st.stop()
-    if session.widget_value(session.MODEL) not in names:
-        session.set_widget(session.MODEL, DEFAULT_MODEL if DEFAULT_MODEL in names else names[0])
+    session.offer(session.MODEL, names, DEFAULT_MODEL if DEFAULT_MODEL in names else names[0])
     with st.sidebar:
         name = st.selectbox("Model", names, key=session.MODEL, on_change=session.leave_map)
         st.file_uploader(

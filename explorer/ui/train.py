@@ -69,8 +69,7 @@ def _data_label(name: str) -> str:
 def _data_choice() -> None:
     me = session.visitor()
     options = [*OFFLINE_DATASETS, *(n for n in BUILTIN_DATASETS if n not in OFFLINE_DATASETS), *me.datasets]
-    if session.widget_value(session.TRAIN_DATA) not in options:
-        session.set_widget(session.TRAIN_DATA, DEFAULT_DATASET)
+    session.offer(session.TRAIN_DATA, options, DEFAULT_DATASET)
     st.selectbox("Data", options, key=session.TRAIN_DATA, format_func=_data_label,
                  persist_state="session")
     st.file_uploader("Or upload your own (.npz of images, or .zip of label folders)", type=["npz", "zip"],

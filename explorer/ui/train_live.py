@@ -136,8 +136,7 @@ def _snapshot_view(job: TrainingJob) -> None:
     dim = snapshots[0].mu.shape[1]
     choices = [name for name, method in ((n, METHODS[n]) for n in ALIGN_METHODS)
                if (dim <= 2 or not method.latent_axes) and (method.quick or (job.finished and len(snapshots) > 1))]
-    if session.widget_value(SNAPSHOT_METHOD) not in choices:
-        session.set_widget(SNAPSHOT_METHOD, choices[0])
+    session.offer(SNAPSHOT_METHOD, choices, choices[0])
     cols = st.columns([2, 3])
     method = cols[0].radio("Map", choices, key=SNAPSHOT_METHOD, horizontal=True, format_func=_map_name)
     epochs = [s.epoch for s in snapshots]

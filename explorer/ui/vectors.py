@@ -71,9 +71,9 @@ def _choose(where, label: str, key: str, terms: dict[str, str], default: str, he
                        f"('{label}' shows {plain(terms[default])})")
     options = list(terms)
     gone = None
-    if session.widget_value(key, default) not in options:
-        gone = me.vectors_shown.get(key) if asked is None else None  # what the visitor last saw chosen here
-        session.set_widget(key, default)  # a pick cleared, a group deleted, another model's labels
+    shown = me.vectors_shown.get(key)  # what the visitor last saw chosen here
+    if session.offer(key, options, default, drawn=default):  # a pick cleared, a group deleted, other labels
+        gone = shown if asked is None else None
     choice = where.selectbox(label, options, index=options.index(default), format_func=terms.get, key=key, help=help,
                              bind="query-params", persist_state="session", on_change=on_change, args=args)
     if gone is not None and gone != terms[choice]:
