@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from explorer.budget import MB
 from explorer.checkpoint import Checkpoint
 from explorer.data import to_floats
 from explorer.config import FlagConfig, ScoreConfig
@@ -50,6 +51,10 @@ def _on_upload(key: str, checkpoint: Checkpoint, config: ScoreConfig) -> None:
             raise ValueError(f"That is {len(files)} files; score at most {MAX_SCORE_FILES} at once (an .npz of up to "
                              f"{MAX_SCORED_IMAGES} images counts as one), or all of them with "
                              "'python -m explorer score'.")
+        large = [f for f in files if f.size > MAX_SCORE_UPLOAD_MB * MB]  # the widget's cap holds in browsers only
+        if large:
+            raise ValueError(f"{large[0].name!r} is {large[0].size / MB:,.1f} MB; each file to score can be "
+                             f"at most {MAX_SCORE_UPLOAD_MB} MB.")
         names, images = images_for_model([(f.name, f) for f in files], checkpoint.image_shape)
         config = affordable(config, len(images))  # a link's k 5000 on 500 images is past the page's budget
         scores = score_array(checkpoint.model, images, k=config.k, seed=config.seed)

@@ -160,3 +160,12 @@ def test_a_linked_k_past_the_pages_budget_scores_uploads_at_a_lower_k_and_says_s
     no_exception(at)
     assert at.session_state["visitor"].scored_uploads.scores.k == 500
     assert any("Your 300 images were scored at k = 500: k = 5000" in i.value for i in at.info)
+
+
+def test_a_file_past_the_per_file_cap_is_refused_at_the_server(app):
+    at = app(PAGE)
+    big = png(np.zeros((28, 28), np.uint8)) + b"\0" * (5 * 2**20)  # a client can report any size; the bytes count
+    at = upload(at, ("huge.png", big))
+    no_exception(at)
+    assert [e.value for e in at.error] == ["'huge.png' is 5.0 MB; each file to score can be at most 4 MB."]
+    assert at.session_state["visitor"].scored_uploads is None
