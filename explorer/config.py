@@ -116,14 +116,14 @@ class _Training(_Config):
                             f"{ONE_CYCLE_WARM:.0%} of the steps, then down to near 0 (Smith 2018).", choices=SCHEDULES,
                             names={"constant": "constant", "cosine": "cosine", "onecycle": "one-cycle"})
     beta: float = setting(1.0, "β (KL weight)", "1 is the plain ELBO; larger packs the latent tighter, smaller "
-                          "reconstructs better; 0 is a plain autoencoder.", low=0.0, high=100.0,
+                          "reconstructs better; 0 is a plain autoencoder.", low=0.0, high=100.0, needs="weighs_kl",
                           ticks=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0))
     warmup_steps: int = setting(0, "KL warm-up steps", "β ramps up from 0 over these steps, against posterior "
                                 "collapse (the KL term winning: every bubble becomes the prior, z carries nothing).",
-                                low=0, high=1_000_000, step=100, widget="number")
+                                low=0, high=1_000_000, step=100, widget="number", needs="weighs_kl")
     free_bits: float = setting(0.0, "Free bits (nats per dimension)", "KL below this per latent dimension is not "
                                "penalised (Kingma et al. 2016), against posterior collapse.", low=0.0, high=10.0,
-                               step=0.05, widget="number")
+                               step=0.05, widget="number", needs="weighs_kl")
     seed: int = setting(0, "Seed", "Seeds weights, shuffling and sampling: same seed, same run.",
                         low=0, high=2**31 - 1, widget="number")
     device: str = setting("auto", "Device", "auto picks a CUDA GPU when there is one.", choices=DEVICES)

@@ -27,6 +27,7 @@ class Spec:
     link: str | None = None  # its URL parameter; None: not part of a shared link
     flag: str | None = None  # its CLI flag when not --field-name
     widget: str | None = None  # "number", "slider", "radio" or "select": overrides the choice by type
+    needs: str | None = None  # what a model kind must have for it to apply (a Kind attribute, e.g. "weighs_kl")
 
 
 def setting(default: Any, label: str, help: str, **spec: Any) -> Any:

@@ -28,7 +28,6 @@ TRAINED_PREFIX = "trained: "
 COLUMNS = ((ModelConfig, ("kind", "arch", "latent_dim")), (ModelConfig, ("likelihood", "conditional")),
            (TrainConfig, ("beta", "warmup_steps", "free_bits")),
            (TrainConfig, ("epochs", "batch_size", "lr", "optimizer", "schedule", "seed")))
-KL_SETTINGS = ("beta", "warmup_steps", "free_bits")  # they weigh the KL term: for the kinds whose loss does
 PREFIX = "train"
 
 
@@ -102,10 +101,12 @@ def _presets() -> None:
 
 def _settings() -> tuple[ModelConfig, TrainConfig] | None:
     values: dict = {ModelConfig: {}, TrainConfig: {}}
-    kind = None  # drawn first: it decides which settings apply
+    kind, greyed = None, []  # the kind is drawn first: it decides which settings apply
     for column, (config_type, names) in zip(st.columns(len(COLUMNS)), COLUMNS):
         for name in names:
-            unused = name in KL_SETTINGS and not kind.weighs_kl
+            spec = specs(config_type)[name][1]
+            unused = spec.needs is not None and not getattr(kind, spec.needs)
+            greyed += [spec.label] if unused else []
             values[config_type][name] = setting_widget(
                 config_type, name, column, prefix=PREFIX, disabled=unused,
                 note=f"Not used by the {kind.noun}: its loss is {kind.loss}." if unused else None)
@@ -113,9 +114,9 @@ def _settings() -> tuple[ModelConfig, TrainConfig] | None:
                 kind = KINDS[values[config_type][name]]
                 for own in kind.parameters:  # the kind's own settings, under it
                     values[TrainConfig][own] = setting_widget(TrainConfig, own, column, prefix=PREFIX)
-    if not kind.weighs_kl:
-        st.caption(f"β, the KL warm-up and free bits are greyed out: they weigh the KL term, and the {kind.noun}'s "
-                   f"loss is {kind.loss}.")
+    if greyed:
+        named = f"{', '.join(greyed[:-1])} and {greyed[-1]} are" if len(greyed) > 1 else f"{greyed[0]} is"
+        st.caption(f"{named} greyed out: the {kind.noun}'s loss is {kind.loss}, which does not use them.")
     try:
         return ModelConfig(**values[ModelConfig]), TrainConfig(**values[TrainConfig])
     except ValueError as error:
