@@ -52,7 +52,7 @@ class _Config:
 class ModelConfig(_Config):
     """What the VAE looks like; every shape beyond these comes from the data."""
 
-    kind: str = setting("vae", "Model kind", "; ".join(f"{k.name}: {k.help}" for k in KINDS.values()) + ".",
+    kind: str = setting("vae", "Model kind", "; ".join(f"{k.label} ({k.name}): {k.help}" for k in KINDS.values()) + ".",
                         choices=tuple(KINDS), names={k.name: k.label for k in KINDS.values()})
     arch: str = setting("mlp", "Architecture", "mlp: dense layers; conv: strided convolutions, then dense layers.",
                         choices=ARCHITECTURES, names={"mlp": "MLP", "conv": "Conv"})
@@ -108,11 +108,11 @@ class _Training(_Config):
     batch_size: int = setting(128, "Batch size", "Images per step.", low=1, high=8192, ticks=(32, 64, 128, 256, 512))
     lr: float = setting(1e-3, "Learning rate", "The optimiser's step size (the schedule's peak); 1 and 10 are there "
                         "to watch a run diverge.", low=1e-6, high=100.0, ticks=LEARNING_RATES)
-    optimizer: str = setting("adam", "Optimiser", f"adam: Adam; adamw: Adam with decoupled weight decay "
-                             f"({ADAMW_DECAY:g}); sgd: SGD with momentum {SGD_MOMENTUM:g}.", choices=OPTIMIZERS,
+    optimizer: str = setting("adam", "Optimiser", f"Adam; AdamW: Adam with decoupled weight decay ({ADAMW_DECAY:g}); "
+                             f"SGD with momentum {SGD_MOMENTUM:g}.", choices=OPTIMIZERS,
                              names={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD (momentum)"})
     schedule: str = setting("constant", "Learning-rate schedule", "constant: the learning rate throughout; cosine: "
-                            f"from it down to 0 along a half cosine; onecycle: up to it over the first "
+                            f"from it down to 0 along a half cosine; one-cycle: up to it over the first "
                             f"{ONE_CYCLE_WARM:.0%} of the steps, then down to near 0 (Smith 2018).", choices=SCHEDULES,
                             names={"constant": "constant", "cosine": "cosine", "onecycle": "one-cycle"})
     beta: float = setting(1.0, "β (KL weight)", "1 is the plain ELBO; larger packs the latent tighter, smaller "

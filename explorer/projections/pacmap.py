@@ -16,7 +16,7 @@ PARAMETERS = {
     "mn_ratio": setting(0.5, "Mid-near pairs", "PaCMAP: mid-near pairs per neighbour, which hold the global "
                         "shape.", low=0.0, high=5.0, step=0.1, link="mn"),
     "fp_ratio": setting(2.0, "Far pairs", "PaCMAP: far pairs per neighbour, which keep clusters apart.",
-                        low=0.0, high=10.0, step=0.5, link="fp"),
+                        low=0.5, high=10.0, step=0.5, link="fp"),  # PaCMAP needs at least one far pair
 }
 
 

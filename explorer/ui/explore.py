@@ -83,7 +83,13 @@ def _projection(selection: Selection, latents: Latents, config: ProjectionConfig
         if method.reports_progress:
             report = lambda f: bar.progress(f, text=f"Computing {method.label}: {f:.0%}")  # noqa: E731
         st.plotly_chart(_map_figure(selection, latents, preview), key="latent_map_preview")
-    result = resources.projection(*where, config, selection.server_path, progress=report)
+    try:
+        result = resources.projection(*where, config, selection.server_path, progress=report)
+    except ValueError as error:  # parameters the method cannot use on these points: say so, keep the quick map
+        placeholder.empty()
+        st.error(f"The {method.label} map could not be made with these settings ({plain(str(error))}); "
+                 f"showing {quick.label}.")
+        return preview
     placeholder.empty()
     return result
 

@@ -272,7 +272,8 @@ def _estimate() -> str:
 
 def render() -> None:
     sidebar.publish(sidebar.model_sidebar(), {})  # the share box: after a save, a link to the saved model
-    st.title("Train a VAE (or a plain autoencoder)")
+    kinds = [f"{'an' if k.noun[0] in 'aeiouAEIOU' else 'a'} {k.noun}" for k in KINDS.values()]
+    st.title(f"Train {', '.join(kinds[:-1])} or {kinds[-1]}")
     url.show_notices()
     holder = session.job_holder()
     job = holder.job

@@ -216,6 +216,16 @@ def _charts(job: TrainingJob, metrics) -> None:
             right.caption("The test reconstruction appears at the end of each epoch.")
         st.info(AE_NOTE)
         return
+    kind = KINDS[job.model_config.kind]
+    if not kind.weighs_kl:  # a bound that is not reconstruction + β·KL (the IWAE's): its loss, and its parts
+        cols = st.columns(3)
+        _draw(series_chart(step, _series(metrics, "loss"), f"loss = -({kind.loss}), nats", "#1f77b4"), cols[0])
+        _draw(series_chart(step, recon, "reconstruction, nats per image", "#ff7f0e"), cols[1])
+        _draw(series_chart(step, kl, "KL (reported, not weighed), nats", "#d62728"), cols[2])
+        st.caption(f"The {kind.noun} is trained on {kind.loss}, not on reconstruction + β·KL: no β weighs its KL "
+                   "term. Its reconstruction and KL are shown to read the run by.",
+                   help=define("reconstruction", "KL", "posterior", "prior"))
+        return
     cols = st.columns([2, 1, 1])
     _draw(loss_balance_chart(step, recon, kl, beta), cols[0])
     _draw(kl_share_chart(step, recon, kl, beta), cols[1])
@@ -232,7 +242,8 @@ def _kl_charts(job: TrainingJob, metrics) -> None:
     ends = [m for m in metrics if m.epoch_end]
     cols = st.columns([2, 1, 1.5])  # the ELBO's title needs the room
     _draw(kl_heatmap_chart(step, np.array([m.kl_per_dim for m in metrics])), cols[0])
-    _draw(series_chart(step, beta, "β (KL weight)", "#2ca02c"), cols[1])
+    if KINDS[job.model_config.kind].weighs_kl:
+        _draw(series_chart(step, beta, "β (KL weight)", "#2ca02c"), cols[1])
     if ends:
         _draw(elbo_chart(_series(ends, "epoch"), _series(ends, "test_elbo")), cols[2])
     else:
@@ -251,7 +262,8 @@ def _numbers(job: TrainingJob, metrics) -> None:
             cols[1].metric("Test reconstruction", f"{si(ends[-1].test_recon)} nats")
         return
     cols[1].metric("KL", f"{si(last.kl)} nats")
-    cols[2].metric("β", f"{last.beta:.2f}")
+    if KINDS[job.model_config.kind].weighs_kl:
+        cols[2].metric("β", f"{last.beta:.2f}")
     if snapshots:
         newest = snapshots[-1]
         cols[3].metric("Active dimensions", f"{newest.active_units} of {newest.mu.shape[1]}",

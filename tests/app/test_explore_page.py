@@ -349,3 +349,23 @@ def test_what_a_browser_asks_for_is_read_as_rows_or_not_at_all():
     assert asked_rows([1.5, True, -3, 2**40, "7", None, 9]) == [9]
     assert asked_rows({"rows": [1]}) == [] and asked_rows(7) == [] and asked_rows(None) == []
     assert len(asked_rows(list(range(100_000)))) == ROWS_WANTED
+
+
+def test_a_map_that_cannot_be_made_says_so_and_keeps_the_quick_one(app, monkeypatch):
+    from explorer.ui import resources
+
+    project = resources.project
+
+    def refuse(mu, method, *args, **kwargs):
+        if method == "pacmap":
+            raise ValueError("The number of further points can't be less than 1")
+        return project(mu, method, *args, **kwargs)
+
+    monkeypatch.setattr(resources, "project", refuse)
+    at = app()
+    at.selectbox(key="model_name").set_value("mnist5k-z16").run()  # its PCA map: computed before the refusal
+    at.selectbox(key="proj").set_value("pacmap").run()
+    no_exception(at)
+    assert [e.value for e in at.error] == ["The PaCMAP map could not be made with these settings (The number of "
+                                           "further points can't be less than 1); showing PCA."]
+    assert at.get("plotly_chart")  # the quick map stays

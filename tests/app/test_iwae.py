@@ -51,6 +51,9 @@ def test_the_train_page_offers_the_iwae_with_its_k_and_trains_it(app):
     at = wait_until_finished(at)
     no_exception(at)
     assert [s.value for s in at.success] == ["Training finished."]
+    titles = [str(c.proto.spec) for c in at.get_by_key("train_live").get("vega_lite_chart")]
+    assert any("importance-weighted bound" in t for t in titles) and not any("β" in t for t in titles), titles
+    assert "β" not in [m.label for m in at.metric]  # nothing weighs its KL
     at.button(key="train_use").click().run()
     assert at.session_state["model_name"].startswith("trained: digits iwae z2 ")
     at.switch_page("explorer/ui/pages/likelihood.py").run()

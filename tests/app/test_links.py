@@ -182,3 +182,10 @@ def test_a_link_opens_a_pacmap_map_with_its_parameters(models_dir, monkeypatch):
     assert at.selectbox(key="proj").value == "pacmap" and at.slider(key="pnn").value == 12
     assert at.slider(key="mn").value == 1.0 and "by PaCMAP" in at.caption[0].value
     assert "pnn=12" in share_link(at) and "proj=PaCMAP" in share_link(at)
+
+
+def test_a_link_asking_pacmap_for_no_far_pairs_is_told_and_shown_the_default(models_dir, monkeypatch):
+    at = open_link(models_dir, monkeypatch, model="mnist5k-z16", proj="PaCMAP", fp=0)
+    no_exception(at)
+    (warning,) = [w.value for w in at.warning]
+    assert "fp" in warning and at.slider(key="fp").value == 2.0
