@@ -223,10 +223,13 @@ def _train_in(args, group) -> int:
     steps, last = _run_with_bar(model, dataset, train_config, group, maps, leader)
     if not leader:
         return 0  # the leader evaluates and writes the one checkpoint
-    save_checkpoint(out, model, dataset=args.data if args.data in BUILTIN_DATASETS else str(Path(args.data)),
-                    label_names=dataset.label_names, train_config=train_config,
-                    step_history=[m.to_dict() for m in steps], world_size=group.world_size if group else 1,
-                    data_fingerprint=dataset.fingerprint)
+    try:
+        save_checkpoint(out, model, dataset=args.data if args.data in BUILTIN_DATASETS else str(Path(args.data)),
+                        label_names=dataset.label_names, train_config=train_config,
+                        step_history=[m.to_dict() for m in steps], world_size=group.world_size if group else 1,
+                        data_fingerprint=dataset.fingerprint)
+    except OSError as error:  # its message names the hidden temp file, not the file asked for
+        raise OSError(f"could not write {out}: {error.strerror or error}. Nothing was written.") from error
     test = encode_dataset(model, dataset, "test")
     print(f"{_summary(last, test)} | {steps[-1].samples_per_s:,.0f} samples/s | saved {out}")
     if maps is not None:

@@ -7,6 +7,7 @@ import contextlib
 import inspect
 import os
 import signal
+import time
 from dataclasses import dataclass
 from collections.abc import Iterator
 
@@ -121,8 +122,22 @@ def join(device_name: str) -> Group:
 
 
 def leave() -> None:
-    """Leave the process group (after a run that ended well)."""
+    """Leave the process group after a run that ended well, once every process is done (the leader writes)."""
+    _meet()
     dist.destroy_process_group()
+
+
+def _meet() -> None:
+    """Wait until every process has got here: the same collective after a run that ended well (leave) and after
+    a failure (part), so a leader that fails after training still meets the others."""
+    token = torch.zeros(1)  # a CPU tensor: over gloo, in every run
+    dist.all_reduce(token)
+    # gloo's worker thread lets go of the tensor just after the collective completes, and takes the GIL to do so:
+    # in an interpreter already shutting down that aborts the process ("terminate called without an active
+    # exception"). DDP keeps the group, and so its threads, alive past destroy_process_group: wait for it here.
+    deadline = time.monotonic() + 10
+    while token._use_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.001)
 
 
 def part() -> None:
@@ -131,7 +146,7 @@ def part() -> None:
     if not dist.is_initialized():
         return
     try:
-        dist.all_reduce(torch.zeros(1))  # a CPU tensor: over gloo, in every run
+        _meet()
     except RuntimeError:
         pass  # a process already gone: nobody left to wait for
     hush()

@@ -126,6 +126,18 @@ def test_a_divergence_ends_every_process_with_one_message_and_no_file(tmp_path, 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="writes into /proc, where no one can create a file")
+def test_a_leader_that_cannot_write_is_one_message_and_the_others_end_cleanly(tiny):
+    """After training the others wait for the leader to write; its failure is its one message, and they leave
+    without aborting (gloo's worker thread once outlived the interpreter: "terminate called ...")."""
+    result = run("train", *tiny, "--epochs", "1", "--out", "/proc/x.safetensors")
+    assert result.returncode != 0
+    assert errors(result) == ["error: could not write /proc/x.safetensors: No such file or directory. "
+                              "Nothing was written."]
+    assert "terminate called" not in result.stderr and "exitcode: -6" not in result.stderr
+    assert re.search(r"exitcode\s*: 1 ", result.stderr)  # the leader's, the one failure torchrun names
+
+
 def test_bad_input_is_one_message(tmp_path, tiny):
     result = run("train", *tiny, "--latent-dim", "0", "--out", str(tmp_path / "x.safetensors"))
     assert result.returncode != 0
