@@ -53,12 +53,12 @@ class ModelConfig(_Config):
     """What the VAE looks like; every shape beyond these comes from the data."""
 
     kind: str = setting("vae", "Model kind", "; ".join(f"{k.label} ({k.name}): {k.help}" for k in KINDS.values()) + ".",
-                        choices=tuple(KINDS), names={k.name: k.label for k in KINDS.values()})
+                        choices=tuple(KINDS), names={k.name: k.label for k in KINDS.values()}, panel="network")
     arch: str = setting("mlp", "Architecture", "mlp: dense layers; conv: strided convolutions, then dense layers.",
-                        choices=ARCHITECTURES, names={"mlp": "MLP", "conv": "Conv"})
+                        choices=ARCHITECTURES, names={"mlp": "MLP", "conv": "Conv"}, panel="network")
     latent_dim: int = setting(2, "Latent dimensions",
                               "Size of z. 2 gives a map with no projection; more reconstructs better.",
-                              low=1, high=MAX_LATENT_DIM, widget="number")
+                              low=1, high=MAX_LATENT_DIM, widget="number", panel="network")
     hidden_dims: tuple = setting((512, 256), "Hidden widths", "Dense layer widths in encoder order, e.g. 512,256.",
                                  low=1, high=MAX_WIDTH, flag="--hidden")
     conv_channels: tuple = setting((32, 64), "Conv channels",
@@ -66,13 +66,15 @@ class ModelConfig(_Config):
                                    low=1, high=MAX_CHANNELS)
     likelihood: str = setting("bernoulli", "Likelihood p(x|z)", "bernoulli: each pixel the probability of ink "
                               "(binary cross-entropy on logits), for near black-and-white images; gaussian: each pixel "
-                              "a mean with a fixed spread (a scaled squared error).", choices=LIKELIHOODS)
+                              "a mean with a fixed spread (a scaled squared error).", choices=LIKELIHOODS,
+                              panel="decoder")
     gaussian_std: float = setting(0.1, "Decoder σ", "Gaussian only: the decoder's std (its start when learned).",
                                   low=1e-4, high=10.0)
     learn_std: bool = setting(False, "Learn the decoder's σ", "Gaussian only: learn one shared std (the σ-VAE choice).")
     conditional: bool = setting(False, "Conditional (CVAE)",
                                 "A CVAE (conditional VAE): encoder and decoder also see the label as a one-hot vector "
-                                "(all zeros but a 1 at the label's place), so z holds the rest (the style).")
+                                "(all zeros but a 1 at the label's place), so z holds the rest (the style).",
+                                panel="decoder")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -104,28 +106,31 @@ class _Training(_Config):
     """How a run trains: optimiser, schedule, the ELBO's weights, and each model kind's own settings (declared in
     its module of explorer.kinds; only the chosen kind's matter)."""
 
-    epochs: int = setting(30, "Epochs", "Passes over the training split.", low=1, high=1000, widget="number")
-    batch_size: int = setting(128, "Batch size", "Images per step.", low=1, high=8192, ticks=(32, 64, 128, 256, 512))
+    epochs: int = setting(30, "Epochs", "Passes over the training split.", low=1, high=1000, widget="number",
+                          panel="optimisation")
+    batch_size: int = setting(128, "Batch size", "Images per step.", low=1, high=8192, ticks=(32, 64, 128, 256, 512),
+                              panel="optimisation")
     lr: float = setting(1e-3, "Learning rate", "The optimiser's step size (the schedule's peak); 1 and 10 are there "
-                        "to watch a run diverge.", low=1e-6, high=100.0, ticks=LEARNING_RATES)
+                        "to watch a run diverge.", low=1e-6, high=100.0, ticks=LEARNING_RATES, panel="optimisation")
     optimizer: str = setting("adam", "Optimiser", f"Adam; AdamW: Adam with decoupled weight decay ({ADAMW_DECAY:g}); "
                              f"SGD with momentum {SGD_MOMENTUM:g}.", choices=OPTIMIZERS,
-                             names={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD (momentum)"})
+                             names={"adam": "Adam", "adamw": "AdamW", "sgd": "SGD (momentum)"}, panel="optimisation")
     schedule: str = setting("constant", "Learning-rate schedule", "constant: the learning rate throughout; cosine: "
                             f"from it down to 0 along a half cosine; one-cycle: up to it over the first "
                             f"{ONE_CYCLE_WARM:.0%} of the steps, then down to near 0 (Smith 2018).", choices=SCHEDULES,
-                            names={"constant": "constant", "cosine": "cosine", "onecycle": "one-cycle"})
+                            names={"constant": "constant", "cosine": "cosine", "onecycle": "one-cycle"},
+                            panel="optimisation")
     beta: float = setting(1.0, "β (KL weight)", "1 is the plain ELBO; larger packs the latent tighter, smaller "
                           "reconstructs better; 0 is a plain autoencoder.", low=0.0, high=100.0, needs="weighs_kl",
-                          ticks=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0))
+                          ticks=(0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0), panel="objective")
     warmup_steps: int = setting(0, "KL warm-up steps", "β ramps up from 0 over these steps, against posterior "
                                 "collapse (the KL term winning: every bubble becomes the prior, z carries nothing).",
-                                low=0, high=1_000_000, step=100, widget="number", needs="weighs_kl")
+                                low=0, high=1_000_000, step=100, widget="number", needs="weighs_kl", panel="objective")
     free_bits: float = setting(0.0, "Free bits (nats per dimension)", "KL below this per latent dimension is not "
                                "penalised (Kingma et al. 2016), against posterior collapse.", low=0.0, high=10.0,
-                               step=0.05, widget="number", needs="weighs_kl")
+                               step=0.05, widget="number", needs="weighs_kl", panel="objective")
     seed: int = setting(0, "Seed", "Seeds weights, shuffling and sampling: same seed, same run.",
-                        low=0, high=2**31 - 1, widget="number")
+                        low=0, high=2**31 - 1, widget="number", panel="optimisation")
     device: str = setting("auto", "Device", "auto picks a CUDA GPU when there is one.", choices=DEVICES)
     precision: str = setting("auto", "Precision", "The forward pass in fp32, or bf16 autocast; auto: bf16 where "
                              "the hardware has it.", choices=PRECISIONS)

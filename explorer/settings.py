@@ -28,6 +28,7 @@ class Spec:
     flag: str | None = None  # its CLI flag when not --field-name
     widget: str | None = None  # "number", "slider", "radio" or "select": overrides the choice by type
     needs: str | None = None  # what a model kind must have for it to apply (a Kind attribute, e.g. "weighs_kl")
+    panel: str | None = None  # the Train page's column that draws it (explorer.ui.train.PANELS); None: not drawn there
 
 
 def setting(default: Any, label: str, help: str, **spec: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -19,6 +20,11 @@ from explorer.ui import session
 _done = threading.Event()
 _started = threading.Event()
 took_s: float | None = None
+
+
+@dataclass
+class BootState:
+    plotly_prefetched: bool = False  # this session's browser has been sent Plotly's code
 
 
 def _import_everything() -> None:
@@ -57,9 +63,9 @@ def prefetch_plotly():
     element would shift by one and the browser would rebuild the map, WebGL context and all, on the first click).
     """
     slot = st.empty()
-    me = session.visitor()
-    if not me.plotly_prefetched:
-        me.plotly_prefetched = True
+    state = session.page_state(BootState)
+    if not state.plotly_prefetched:
+        state.plotly_prefetched = True
         invisible = {"visible": False, "fixedrange": True}
         slot.plotly_chart({"data": [{"type": "scatter", "x": [], "y": []}],
                            "layout": {"height": 10, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},

@@ -5,6 +5,7 @@ data occupies decoded."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -125,24 +126,32 @@ def _default_picks(latents: Latents) -> list[int]:
     return [int(r) for r in latents.index[:2]]
 
 
+@dataclass
+class CompareState:
+    """What the Compare page keeps between runs."""
+
+    picks: list[int] | None = None  # its two data rows (None: its default pair)
+    selections: dict[str, tuple] = field(default_factory=dict)  # each map's last selection, by its key
+
+
 def _picks(latents: Latents) -> list[int]:
-    me = session.visitor()
+    state = session.page_state(CompareState)
     known = set(latents.index.tolist())
-    if me.compare_picks is None or not all(r in known for r in me.compare_picks):
-        me.compare_picks = _default_picks(latents)
-    return me.compare_picks
+    if state.picks is None or not all(r in known for r in state.picks):
+        state.picks = _default_picks(latents)
+    return state.picks
 
 
 def _take_click(key: str, event) -> None:
     """A single clicked point on either map replaces the older of the two picks (read before the maps are drawn,
     so both show the same picks)."""
     rows = [int(p["customdata"]) for p in (event["selection"]["points"] if event else []) if "customdata" in p]
-    me = session.visitor()
-    if tuple(rows) == me.compare_selections.get(key, ()):
+    state = session.page_state(CompareState)
+    if tuple(rows) == state.selections.get(key, ()):
         return  # the chart re-sends its selection on every rerun: act on changes only
-    me.compare_selections[key] = tuple(rows)
-    if len(rows) == 1 and rows[0] not in me.compare_picks:
-        me.compare_picks = [*me.compare_picks[-1:], rows[0]]
+    state.selections[key] = tuple(rows)
+    if len(rows) == 1 and rows[0] not in state.picks:
+        state.picks = [*state.picks[-1:], rows[0]]
 
 
 def _map_key(side: Side) -> str:
@@ -323,7 +332,7 @@ def render() -> None:
     for side in sides:
         key = _map_key(side)
         _take_click(key, session.widget_value(key))
-    picks = session.visitor().compare_picks  # a click on either map replaces the older pick
+    picks = session.page_state(CompareState).picks  # a click on either map replaces the older pick
     _prior_samples(sides)
     _numbers(sides, data)
     _maps(sides, data, picks)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -34,6 +35,23 @@ STRIP_GAP = 8  # pixels between images ("xsmall")
 ROOMY = 52  # pixels: images at least this wide take two-word captions ("A (image)"; its longest word fits)
 GIF_SIZE = 192  # pixels a side of the path's animation: readable where it is shown or shared
 FACTOR_KEY = "factor"  # the known factor that colours the map: its widget's key and the link's parameter
+MAP = "latent_map"  # the map's widget key (its first round's: see map_key)
+
+
+@dataclass
+class ExploreState:
+    """What the Explore page keeps between runs."""
+
+    last_selection: tuple = ()  # the map's last selection, to act on changes only
+    map_round: int = 0  # the map is drawn afresh (a new key) once a box or lasso is taken: see map_key
+    rows_in_view: list[int] = field(default_factory=list)  # the zoomed map's rows whose images the browser asked for
+
+
+def map_key() -> str:
+    """The map's widget key now. A box or lasso holds many points, and a chart re-sends its selection with every
+    later rerun (about 130 bytes a point), so once taken the map is drawn under a new key, without it."""
+    state = session.page_state(ExploreState)
+    return MAP if state.map_round == 0 else f"{MAP}-{state.map_round}"
 
 
 def _projection_controls(latent_dim: int) -> ProjectionConfig:
@@ -116,8 +134,7 @@ def _map_figure(selection: Selection, latents: Latents, projection: Projection, 
 
 def _check_link(colours: tuple[str, ...], factors) -> None:
     """Say when a link's colouring or factor is not one this model's data has (the bound widgets drop it silently)."""
-    unchecked = session.visitor().link_unchecked
-    colour, factor = unchecked.pop("colour", None), unchecked.pop(FACTOR_KEY, None)
+    colour, factor = url.asked("colour"), url.asked(FACTOR_KEY)
     _, spec = specs(MapConfig)["colour"]
     offered = {link_text(spec, c) for c in colours}
     if colour is not None and colour not in offered and colour in {link_text(spec, c) for c in COLOURINGS}:
@@ -198,18 +215,18 @@ def _take_selection(event) -> None:
     points = event["selection"]["points"] if event and event.get("selection") else []
     rows = [r for r in (_row_of(p) for p in points) if r is not None]
     signature = tuple(rows)
-    me = session.visitor()
-    if signature == me.last_selection:
+    state = session.page_state(ExploreState)
+    if signature == state.last_selection:
         return  # the chart re-sends its selection on every rerun: act on changes only
-    me.last_selection = signature
-    picks = me.picks
+    state.last_selection = signature
+    picks = session.visitor().picks
     if len(rows) == 1 and (not picks or picks[-1] != rows[0]):
         picks.append(rows[0])
         del picks[:-2]
     elif len(rows) > 1:
-        me.pending_group = tuple(sorted(set(rows)))
-        me.map_round += 1
-        me.last_selection = ()
+        session.visitor().pending_group = tuple(sorted(set(rows)))
+        state.map_round += 1
+        state.last_selection = ()
 
 
 def _position(latents: Latents, row: int) -> int:
@@ -324,12 +341,12 @@ def render() -> None:
     elif factor is not None:
         colour = (factor.take(latents.index), f"{factor.name} ({factor.unit})" if factor.unit else factor.name)
     projection = _projection(selection, latents, config)
-    _take_selection(session.widget_value(session.map_key()))  # before the map draws: a lasso redraws it afresh
+    _take_selection(session.widget_value(map_key()))  # before the map draws: a lasso redraws it afresh
 
     identity_2d = latent_dim == 2 and METHODS[config.method].latent_axes
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(_map_figure(selection, latents, projection, marks, colour), key=session.map_key(),
+        st.plotly_chart(_map_figure(selection, latents, projection, marks, colour), key=map_key(),
                         on_select="rerun", selection_mode=("points", "box", "lasso"))
         _map_captions(selection, latents, config.method, marks, factor, colour)
         hover_slot = st.container()  # what the cursor does there, said once the browser's part is mounted
@@ -373,7 +390,7 @@ def _browser_view(selection: Selection, latents: Latents, view: MapConfig, ident
     blobs = [live_decode.images_blob(selection.dataset, selection.split, latents.index)]
     if blobs[0] is None:  # too many to send: the browser asks for those in view once zoomed in
         browser["rows_wanted"] = True
-        shown = np.intersect1d(me.rows_in_view, latents.index)
+        shown = np.intersect1d(session.page_state(ExploreState).rows_in_view, latents.index)
         blobs[0] = live_decode.images_blob(selection.dataset, selection.split, shown) if len(shown) else None
     if decoder is not None and identity_2d:
         browser["basis"] = np.eye(2).tolist()
@@ -382,10 +399,10 @@ def _browser_view(selection: Selection, latents: Latents, view: MapConfig, ident
         browser["instant"] = {"a": me.picks[0], "steps": config.steps, "method": config.method,
                               "thumb": _thumb(config.steps)}
         blobs.append(live_decode.latents_blob(checkpoint, selection.split, latents))
-    wanted = live_decode.map_view(session.map_key(), browser, [decoder if ("basis" in browser or "instant" in browser)
+    wanted = live_decode.map_view(map_key(), browser, [decoder if ("basis" in browser or "instant" in browser)
                                                               else None, *blobs])
-    if wanted and sorted(wanted) != me.rows_in_view:
-        me.rows_in_view = sorted(wanted)
+    if wanted and sorted(wanted) != session.page_state(ExploreState).rows_in_view:
+        session.page_state(ExploreState).rows_in_view = sorted(wanted)
         st.rerun()  # with their images
     if identity_2d and decoder is not None:
         hover_slot.caption("Move the cursor over the map: the image decoded there follows it, between the clusters too"

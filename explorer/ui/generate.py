@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 
@@ -28,6 +30,13 @@ _AUTOENCODER_NOTE = (
     "autoencoder may have few codes or none, so what they decode says little about the data. The Compare page "
     "puts it beside a VAE trained the same way."
 )
+
+
+@dataclass
+class GenerateState:
+    """What the Generate page keeps between runs."""
+
+    sample_seed: int = 0  # Resample draws the next
 
 
 def _set_sliders(values: np.ndarray, reach: float) -> None:
@@ -124,10 +133,10 @@ def _prior_grid(selection: Selection, label: int | None) -> SamplingConfig:
     cols = st.columns([2, 1, 1])
     temperature = setting_widget(SamplingConfig, "temperature", cols[0])
     count = setting_widget(SamplingConfig, "samples", cols[1])
-    me = session.visitor()
+    state = session.page_state(GenerateState)
     if cols[2].button("Resample", key="resample"):
-        me.sample_seed += 1
-    z = prior_samples(count, model.latent_dim, temperature, seed=me.sample_seed)
+        state.sample_seed += 1
+    z = prior_samples(count, model.latent_dim, temperature, seed=state.sample_seed)
     images = to_uint8(decode_latents(model, z, label))
     mosaic = tile(np.stack([enlarge(im, 56) for im in images]), columns=int(np.sqrt(count)))
     st.image(mosaic, caption=f"{count} samples at temperature {temperature:.2f}", width=min(640, mosaic.shape[1]),

@@ -3,6 +3,8 @@ each with its size, mean image, label mix and CSV."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 
@@ -19,27 +21,34 @@ GROUP_NAME = "group_name"
 MEAN_IMAGE = 96  # pixels
 
 
+@dataclass
+class GroupNote:
+    """What became of the last group saved, said once: ("success" | "error", message)."""
+
+    note: tuple[str, str] | None = None
+
+
 def _save(data: str) -> None:
     """Callback: keep the pending selection as a named group (an unnamed one gets the next 'group N')."""
-    me = session.visitor()
+    me, said = session.visitor(), session.page_state(GroupNote)
     kept = session.groups(data)
     typed = (session.widget_value(GROUP_NAME) or "").strip()
     name = typed or next(f"group {i}" for i in range(len(kept) + 1, 2 * len(kept) + 2) if f"group {i}" not in kept)
     try:
         group = make_group(name, me.pending_group)
     except ValueError as error:
-        me.group_note = ("error", str(error))
+        said.note = ("error", str(error))
         return
     replaced = group.name in kept
     if not replaced and len(kept) >= MAX_GROUPS:
-        me.group_note = ("error", f"You keep {MAX_GROUPS} groups already: delete one on the Vectors page, or save "
-                                  "this one under the name of one to replace.")
+        said.note = ("error", f"You keep {MAX_GROUPS} groups already: delete one on the Vectors page, or save "
+                               "this one under the name of one to replace.")
         return
     kept[group.name] = group
     me.pending_group = ()
     session.set_widget(GROUP_NAME, "")
-    me.group_note = ("success", f"{'Replaced' if replaced else 'Saved'} the group {group.name!r}: "
-                                f"{len(group.rows)} images.")
+    said.note = ("success", f"{'Replaced' if replaced else 'Saved'} the group {group.name!r}: "
+                             f"{len(group.rows)} images.")
 
 
 def _discard() -> None:
@@ -59,8 +68,8 @@ def _summary(selection: Selection, rows, key: str) -> None:
 
 def pending(selection: Selection) -> None:
     """The last box or lasso on the map: its summary, a name, Save or Discard; then a note of what was saved."""
-    me = session.visitor()
-    note, me.group_note = me.group_note, None  # said once
+    me, said = session.visitor(), session.page_state(GroupNote)
+    note, said.note = said.note, None  # said once
     if note:
         (st.success if note[0] == "success" else st.error)(plain(note[1]))
         if note[0] == "success":

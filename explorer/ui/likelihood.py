@@ -42,9 +42,20 @@ class ScoredUpload:
     model: str  # the fingerprint of the model that scored them
 
 
+@dataclass
+class LikelihoodState:
+    """What the Likelihood page keeps between runs."""
+
+    scored: ScoredUpload | None = None  # the images last uploaded, with their scores
+    error: str | None = None  # what was wrong with that upload
+
+    def let_go(self) -> None:
+        self.scored = None
+
+
 def _on_upload(key: str, checkpoint: Checkpoint, config: ScoreConfig) -> None:
     """Callback: read and score the uploaded files; one message for whatever is wrong, and the files let go."""
-    me = session.visitor()
+    state = session.page_state(LikelihoodState)
     files = session.widget_value(key) or []
     try:
         if len(files) > MAX_SCORE_FILES:
@@ -58,9 +69,9 @@ def _on_upload(key: str, checkpoint: Checkpoint, config: ScoreConfig) -> None:
         names, images = images_for_model([(f.name, f) for f in files], checkpoint.image_shape)
         config = affordable(config, len(images))  # a link's k 5000 on 500 images is past the page's budget
         scores = score_array(checkpoint.model, images, k=config.k, seed=config.seed)
-        me.scored_uploads, me.scoring_error = ScoredUpload(tuple(names), images, scores, checkpoint.fingerprint), None
+        state.scored, state.error = ScoredUpload(tuple(names), images, scores, checkpoint.fingerprint), None
     except ValueError as error:
-        me.scoring_error = str(error)
+        state.error = str(error)
     finally:
         for upload in files:
             uploads.let_go(upload, SCORE_UPLOAD)
@@ -132,14 +143,14 @@ def _upload(selection: Selection, reference: ImageScores, config: ScoreConfig) -
              f"resized to {width}x{height}, the model's size; an .npz must hold images of exactly that shape. "
              "They stay in your session only.",
     )
-    me = session.visitor()
-    if me.scoring_error:
-        st.error(plain(me.scoring_error))
+    state = session.page_state(LikelihoodState)
+    if state.error:
+        st.error(plain(state.error))
     _blank_caveat(selection.checkpoint, reference, config)
     cols = st.columns(2)
     flags = FlagConfig(low=setting_widget(FlagConfig, "low", cols[0], prefix="flag"),
                        high=setting_widget(FlagConfig, "high", cols[1], prefix="flag"))
-    upload = _rescored(me.scored_uploads, selection.checkpoint, config)
+    upload = _rescored(state.scored, selection.checkpoint, config)
     if upload is None:
         st.caption("MNIST-like models expect a light digit on a dark background; a dark digit on white is, rightly, "
                    "unlike the data.")
@@ -177,11 +188,11 @@ def _rescored(upload: ScoredUpload | None, checkpoint: Checkpoint, config: Score
         st.info("Your images were scored by another model, and do not fit this one: upload them again to score them "
                 "with it.")
         return None
-    me = session.visitor()
-    me.scored_uploads = ScoredUpload(upload.names, upload.images,
-                                     score_array(checkpoint.model, upload.images, k=config.k, seed=config.seed),
-                                     checkpoint.fingerprint)
-    return me.scored_uploads
+    state = session.page_state(LikelihoodState)
+    state.scored = ScoredUpload(upload.names, upload.images,
+                                score_array(checkpoint.model, upload.images, k=config.k, seed=config.seed),
+                                checkpoint.fingerprint)
+    return state.scored
 
 
 def render() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 from collections.abc import Callable
@@ -34,6 +35,13 @@ MAX_IMAGES_MB = 8  # a split's images are sent (for images as points, and on hov
 ROWS_WANTED = 400  # the browser asks for the images of the points in view, at most this many
 _HERE = Path(__file__).parent
 _CSS = ".live-decode { image-rendering: pixelated; display: block; border-radius: 4px; }"
+
+
+@dataclass
+class Sent:
+    """What this session sent the browser, by blob key: sent again only as a reference."""
+
+    keys: set[str] = field(default_factory=set)
 
 
 def _limit_mb(variable: str, default: float) -> float:
@@ -104,7 +112,7 @@ def images_blob(dataset: ImageDataset, split: str, rows: np.ndarray) -> Lazy | N
 
 def _once(blobs: list[Blob | Lazy | None]) -> list[Blob]:
     """Each blob with its data the first time this session sends it, as a reference after."""
-    sent = session.visitor().browser_keys
+    sent = session.page_state(Sent).keys
     out = []
     for blob in (b for b in blobs if b is not None):
         if blob.key in sent:
@@ -123,7 +131,7 @@ def _mount(name: str, js: str, view: dict, blobs: list[Blob | Lazy | None], key:
     result = component(data=bundle(view, _once(blobs)), key=key, width="stretch" if not isolate else "content",
                        on_missing_change=lambda: None, on_rows_change=lambda: None)
     missing = getattr(result, "missing", None)
-    sent = session.visitor().browser_keys
+    sent = session.page_state(Sent).keys
     if isinstance(missing, list) and sent.intersection(map(str, missing)):  # the browser lost them: send again
         sent.difference_update(map(str, missing))
         st.rerun()

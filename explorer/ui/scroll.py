@@ -3,6 +3,8 @@ on, so a lesson's "Open ... on Explore", pressed at the bottom of the lesson, wo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from explorer.ui import session
@@ -24,15 +26,20 @@ _JS = """export default function (component) {
 """  # several lines: Streamlit takes a one-line string with a slash in it for a file's path
 
 
+@dataclass
+class Scroll:
+    to: str | None = None  # where the next page opens: '' its top, else a heading's anchor
+
+
 def request(anchor: str = "") -> None:
     """Ask the next page this visitor opens to start at its top, or at the heading with this anchor (Streamlit's
     'samples-from-the-prior' for st.subheader("Samples from the prior"))."""
-    session.visitor().scroll_to = anchor
+    session.page_state(Scroll).to = anchor
 
 
 def on_request() -> None:
     """At a page's start: scroll as asked (once)."""
-    me = session.visitor()
-    if me.scroll_to is not None:
-        anchor, me.scroll_to = me.scroll_to, None
+    scroll = session.page_state(Scroll)
+    if scroll.to is not None:
+        anchor, scroll.to = scroll.to, None
         st.components.v2.component("vae_scroll_to", js=_JS)(data=anchor, key="scroll_to", width="content")

@@ -1,6 +1,8 @@
 """The visitor's session: the only code that touches st.session_state.
 
-Everything a page keeps between runs is a field of `Visitor`, one typed object per session. Widgets keep their
+What the pages share (the models and data sets a visitor brought, their memory in the server's ledger, the map's
+picks and groups) is a field of `Visitor`, one typed object per session; what one page or concern keeps between runs
+is its own small dataclass, declared in its module and reached through `page_state`. Widgets keep their
 own values (declared with persist_state="session", and bound to the link where they are part of it); the few
 places that must read or preset a widget's value before it renders go through `widget_value` / `set_widget`.
 """
@@ -12,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
@@ -23,21 +25,13 @@ if TYPE_CHECKING:  # only names: streamlit_app.py imports this (through boot) be
     from explorer.checkpoint import Checkpoint
     from explorer.data import ImageDataset
     from explorer.groups import Group
-    from explorer.tasks import Task
-    from explorer.ui.likelihood import ScoredUpload
 
 _VISITOR = "visitor"
-# Widget keys that code reads or presets (every other widget's value comes back from the call that draws it).
+# Widget keys that more than one module reads or presets (a page's own are declared on it).
 MODEL = "model_name"
 SPLIT = "split"
-CHECKPOINT_UPLOAD = "upload_checkpoint"
-DATA_UPLOAD = "train_upload"
-TRAIN_DATA = "train_data"
-SAVE_NAME = "train_save_name"
-SNAPSHOT_EPOCH = "snapshot_epoch"
 LABEL = "label"
 LESSON = "lesson"  # the Lessons page's tabs (?lesson=c.+From+a+3+to+an+8)
-MAP = "latent_map"
 COMPARE_MODELS = ("compare_a", "compare_b")  # the Compare page's two model choices (also its link parameters)
 
 
@@ -48,52 +42,19 @@ def z_key(d: int) -> str:
 
 @dataclass
 class Visitor:
-    """What one visitor's pages remember between runs."""
+    """What one visitor's pages share between runs."""
 
     picks: list[int] = field(default_factory=list)  # dataset rows picked on the map, oldest first, at most two
-    last_selection: tuple = ()  # the map's last selection, to act on changes only
-    compare_picks: list[int] | None = None  # the Compare page's two data rows (None: its default pair)
-    compare_selections: dict[str, tuple] = field(default_factory=dict)  # each Compare map's last selection
-    map_round: int = 0  # the Explore map is drawn afresh (a new key) once a box or lasso is taken: see map_key
     pending_group: tuple[int, ...] = ()  # the rows of the last box or lasso, until saved as a group or dropped
     groups: dict[str, dict[str, Group]] = field(default_factory=dict)  # by data set fingerprint, then by name
-    group_note: tuple[str, str] | None = None  # ("success" | "error", message) about the last group saved
-    scored_uploads: ScoredUpload | None = None  # the images last uploaded to the Likelihood page, with their scores
-    scoring_error: str | None = None  # what was wrong with that upload
     models: dict[str, Checkpoint] = field(default_factory=dict)  # uploaded and trained models, by display name
     datasets: dict[str, ImageDataset] = field(default_factory=dict)  # uploaded data sets, by display name
-    upload_error: str | None = None  # the last checkpoint upload's problem
-    data_upload_error: str | None = None
-    data_upload_note: str | None = None  # what the last data upload was read as (and what was let go for it)
-    start_error: str | None = None
-    save_result: tuple[str, str] | None = None  # ("error" | "success", message)
-    job_data_name: str | None = None  # the data set the current run trains on, as the visitor chose it
-    train_configs: tuple | None = None  # (ModelConfig, TrainConfig) as last shown, for the Start callback
-    polling: bool = False  # the Train page's live view is polling
-    browsing_job: int | None = None  # the finished run whose epochs the slider shows (id of its job)
-    snapshot_maps: dict = field(default_factory=dict)  # aligned maps of the current run, by (job, method, count)
-    alignment: Task | None = None  # the aligned UMAP being computed, on its thread
-    alignment_key: tuple = ()  # what it is computed for
-    link_read: bool = False  # the link was read on this visit's first run
-    link_unchecked: dict[str, str] = field(default_factory=dict)  # its parameters a later page checks (Vectors')
-    scroll_to: str | None = None  # where the next page opens: '' its top, else a heading's anchor (explorer.ui.scroll)
-    vectors_data: str = ""  # the data (fingerprint) the Vectors page's choices were last shown for
-    vectors_shown: dict[str, str] = field(default_factory=dict)  # ... and each choice as it read then, by widget key
-    link_notices: list[str] = field(default_factory=list)
-    notice_slot: Any = None  # where this run's page shows them (explorer.ui.url.show_notices), None before it does
-    notice_draws: int = 0  # ... and how often this run drew them there
-    sample_seed: int = 0
-    lesson_scored: bool = False  # the Lessons page's unusual images were scored (they stay shown)
-    plotly_prefetched: bool = False
     key: str = field(default_factory=lambda: uuid.uuid4().hex)  # this visitor in the server's memory ledger
     holdings: list[tuple[tuple[str, str], int]] = field(default_factory=list)  # ((kind, name), bytes), oldest first
-    memory_notice: str | None = None  # what was let go to keep within the budgets, shown once
-    uploads_read: dict[str, int] = field(default_factory=dict)  # files read per upload widget (its key changes)
-    browser_keys: set[str] = field(default_factory=set)  # what this session sent the browser (explorer.ui.live_decode)
-    rows_in_view: list[int] = field(default_factory=list)  # the zoomed map's rows whose images the browser asked for
-    visits: int = 0  # connections of this session: a reconnect within the grace period keeps its uploads
     run_bytes: int = 0  # what the current training run holds, counted in the ledger beside `holdings`
-    saved_run: tuple[int, str] | None = None  # (id of its job, name): the run last saved, which is saved once
+    memory_notice: str | None = None  # what was let go to keep within the budgets, shown once
+    visits: int = 0  # connections of this session: a reconnect within the grace period keeps its uploads
+    states: dict[str, Any] = field(default_factory=dict)  # each page's own state (page_state), by its class
 
 
 def visitor() -> Visitor:
@@ -102,11 +63,21 @@ def visitor() -> Visitor:
     return st.session_state[_VISITOR]
 
 
-def map_key() -> str:
-    """The Explore map's widget key now. A box or lasso holds many points, and a chart re-sends its selection with
-    every later rerun (about 130 bytes a point), so once taken the map is drawn under a new key, without it."""
-    me = visitor()
-    return MAP if me.map_round == 0 else f"{MAP}-{me.map_round}"
+S = TypeVar("S")
+
+
+def state_key(kind: type) -> str:
+    """Where a page's state lives in `Visitor.states`."""
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def page_state(kind: type[S]) -> S:
+    """This session's instance of a page's (or one concern's) state, a dataclass its module declares, made on first
+    use. A state with a `let_go()` method drops there what it holds in memory once the visitor has left."""
+    states, name = visitor().states, state_key(kind)
+    if not isinstance(states.get(name), kind):  # (a module reloaded while developing declares its class afresh)
+        states[name] = kind()
+    return states[name]
 
 
 def groups(data: str) -> dict[str, Group]:
@@ -254,10 +225,11 @@ class _Presence:
         me = self.visitor
         if me.visits != self.visit:
             return  # the visitor came back: their session goes on
-        me.models, me.datasets, me.holdings, me.snapshot_maps, me.run_bytes = {}, {}, [], {}, 0
-        me.groups, me.scored_uploads, me.pending_group = {}, None, ()
-        if me.alignment is not None:
-            me.alignment.cancel()
+        me.models, me.datasets, me.holdings, me.run_bytes = {}, {}, [], 0
+        me.groups, me.pending_group = {}, ()
+        for state in me.states.values():
+            if callable(getattr(state, "let_go", None)):
+                state.let_go()
         ledger().release(me.key)
         me.memory_notice = "This session was idle after its page closed, so its uploads and trained models were let go."
         _tidy_after_leaving()

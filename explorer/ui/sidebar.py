@@ -19,6 +19,12 @@ DEFAULT_MODEL = "mnist5k-z2"
 UPLOAD_PREFIX = "uploaded: "
 SESSION_DATA_PREFIX = "upload: "  # names of a visitor's uploaded data sets (never file paths)
 MAX_CHECKPOINT_UPLOAD_MB = 64
+CHECKPOINT_UPLOAD = "upload_checkpoint"  # the upload widget's key (uploads.key adds a count)
+
+
+@dataclass
+class SidebarState:
+    upload_error: str | None = None  # the last checkpoint upload's problem
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,11 @@ def dataset_named(name: str) -> ImageDataset:
 
 def _on_upload(key: str) -> None:
     """Callback: load an uploaded checkpoint; on failure keep the current model and remember the message."""
-    session.visitor().upload_error = uploads.read(key, session.CHECKPOINT_UPLOAD, lambda upload: session.add_model(
-        UPLOAD_PREFIX + upload.name, load_checkpoint(upload.getvalue(), name=upload.name, limit=refusal)))
+    def use(upload) -> None:
+        session.add_model(UPLOAD_PREFIX + upload.name, load_checkpoint(upload.getvalue(), name=upload.name,
+                                                                       limit=refusal))
+
+    session.page_state(SidebarState).upload_error = uploads.read(key, CHECKPOINT_UPLOAD, use)
 
 
 def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:
@@ -139,8 +148,7 @@ def page_start() -> dict | None:
     resources.start_up()
     session.presence()
     layout.apply()
-    me = session.visitor()
-    me.notice_slot, me.notice_draws = None, 0  # the last run's place on the page is gone
+    url.new_run()
     scroll.on_request()
     session.keep_widget(session.MODEL)
     if note := uploads.refused_note():
@@ -163,12 +171,12 @@ def model_sidebar() -> Selection:
         name = st.selectbox("Model", names, key=session.MODEL, on_change=session.leave_map)
         st.file_uploader(
             "Or upload a checkpoint (.safetensors)", type=["safetensors"],
-            key=(key := uploads.key(session.CHECKPOINT_UPLOAD)), on_change=_on_upload, args=(key,),
+            key=(key := uploads.key(CHECKPOINT_UPLOAD)), on_change=_on_upload, args=(key,),
             max_upload_size=MAX_CHECKPOINT_UPLOAD_MB,
             help="A model trained with this app or its CLI. It stays in your session only.",
         )
-        if me.upload_error:
-            st.error(plain(me.upload_error) + " The current model stays in use.")
+        if (error := session.page_state(SidebarState).upload_error):
+            st.error(plain(error) + " The current model stays in use.")
         if me.memory_notice:
             st.warning(plain(me.memory_notice))
             me.memory_notice = None

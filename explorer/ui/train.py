@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -15,7 +16,7 @@ from explorer.data import BUILTIN_DATASETS, DEFAULT_DATASET, OFFLINE_DATASETS
 from explorer.datafiles import load_dataset_file
 from explorer.kinds import KINDS
 from explorer.job import DIVERGED, DONE, FAILED, STOPPED, TrainingJob
-from explorer.settings import specs
+from explorer.settings import Spec, specs
 from explorer.ui import resources, session, sidebar, uploads, url
 from explorer.ui.markup import plain
 from explorer.ui.lessons import data as lessons
@@ -24,11 +25,25 @@ from explorer.ui.widgets import setting_key, setting_widget
 
 MAX_DATA_UPLOAD_MB = 64  # all of MNIST as uint8 is 55 MB; an upload is in memory while it is read
 TRAINED_PREFIX = "trained: "
-# The Train page's settings, column by column (the rest are for the CLI).
-COLUMNS = ((ModelConfig, ("kind", "arch", "latent_dim")), (ModelConfig, ("likelihood", "conditional")),
-           (TrainConfig, ("beta", "warmup_steps", "free_bits")),
-           (TrainConfig, ("epochs", "batch_size", "lr", "optimizer", "schedule", "seed")))
+PANELS = ("network", "decoder", "objective", "optimisation")  # the settings' columns (Spec.panel), left to right
 PREFIX = "train"
+DATA_UPLOAD = "train_upload"
+TRAIN_DATA = "train_data"
+SAVE_NAME = "train_save_name"
+
+
+@dataclass
+class TrainState:
+    """What the Train page keeps between runs."""
+
+    data_upload_error: str | None = None
+    data_upload_note: str | None = None  # what the last data upload was read as (and what was let go for it)
+    start_error: str | None = None
+    save_result: tuple[str, str] | None = None  # ("error" | "success", message)
+    job_data_name: str | None = None  # the data set the current run trains on, as the visitor chose it
+    train_configs: tuple | None = None  # (ModelConfig, TrainConfig) as last shown, for the Start callback
+    polling: bool = False  # the live view is polling
+    saved_run: tuple[int, str] | None = None  # (id of its job, name): the run last saved, which is saved once
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -38,17 +53,17 @@ PREFIX = "train"
 def _on_data_upload(key: str) -> None:
     """Callback: validate an uploaded .npz / .zip with the library; a bad file changes nothing."""
 
-    me = session.visitor()
-    me.data_upload_note = None
+    state = session.page_state(TrainState)
+    state.data_upload_note = None
 
     def use(upload) -> None:
         name = sidebar.SESSION_DATA_PREFIX + upload.name
         dataset = load_dataset_file(upload, upload.name)  # read in place, never copied
         let_go = session.hold("datasets", name, dataset)
-        session.set_widget(session.TRAIN_DATA, name)
-        me.data_upload_note = " ".join(filter(None, (_described(upload.name, dataset), let_go)))
+        session.set_widget(TRAIN_DATA, name)
+        state.data_upload_note = " ".join(filter(None, (_described(upload.name, dataset), let_go)))
 
-    me.data_upload_error = uploads.read(key, session.DATA_UPLOAD, use)
+    state.data_upload_error = uploads.read(key, DATA_UPLOAD, use)
 
 
 def _described(filename: str, dataset) -> str:
@@ -66,18 +81,19 @@ def _data_label(name: str) -> str:
 
 
 def _data_choice() -> None:
-    me = session.visitor()
-    options = [*OFFLINE_DATASETS, *(n for n in BUILTIN_DATASETS if n not in OFFLINE_DATASETS), *me.datasets]
-    session.offer(session.TRAIN_DATA, options, DEFAULT_DATASET)
-    st.selectbox("Data", options, key=session.TRAIN_DATA, format_func=_data_label,
+    state = session.page_state(TrainState)
+    mine = session.visitor().datasets
+    options = [*OFFLINE_DATASETS, *(n for n in BUILTIN_DATASETS if n not in OFFLINE_DATASETS), *mine]
+    session.offer(TRAIN_DATA, options, DEFAULT_DATASET)
+    st.selectbox("Data", options, key=TRAIN_DATA, format_func=_data_label,
                  persist_state="session")
     st.file_uploader("Or upload your own (.npz of images, or .zip of label folders)", type=["npz", "zip"],
-                     key=(key := uploads.key(session.DATA_UPLOAD)), on_change=_on_data_upload, args=(key,),
+                     key=(key := uploads.key(DATA_UPLOAD)), on_change=_on_data_upload, args=(key,),
                      max_upload_size=MAX_DATA_UPLOAD_MB)
-    if me.data_upload_error:
-        st.error(plain(me.data_upload_error) + " Nothing was changed.")
-    elif me.data_upload_note:
-        st.success(plain(me.data_upload_note))
+    if state.data_upload_error:
+        st.error(plain(state.data_upload_error) + " Nothing was changed.")
+    elif state.data_upload_note:
+        st.success(plain(state.data_upload_note))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -99,12 +115,17 @@ def _presets() -> None:
                     "term (β 1); a β-VAE weighs it 4 times, for a tighter packed, blurrier latent space.")
 
 
+def drawn(panel: str) -> list[tuple[type, str, Spec]]:
+    """The settings a column draws, in the order they are declared."""
+    return [(config_type, name, spec) for config_type in (ModelConfig, TrainConfig)
+            for name, (_, spec) in specs(config_type).items() if spec.panel == panel]
+
+
 def _settings() -> tuple[ModelConfig, TrainConfig] | None:
     values: dict = {ModelConfig: {}, TrainConfig: {}}
     kind, greyed = None, []  # the kind is drawn first: it decides which settings apply
-    for column, (config_type, names) in zip(st.columns(len(COLUMNS)), COLUMNS):
-        for name in names:
-            spec = specs(config_type)[name][1]
+    for column, panel in zip(st.columns(len(PANELS)), PANELS):
+        for config_type, name, spec in drawn(panel):
             unused = spec.needs is not None and not getattr(kind, spec.needs)
             greyed += [spec.label] if unused else []
             values[config_type][name] = setting_widget(
@@ -126,9 +147,9 @@ def _settings() -> tuple[ModelConfig, TrainConfig] | None:
 
 def _start() -> None:
     """Callback (so the page renders the new run at once): start a run with the settings last shown."""
-    me = session.visitor()
-    name = session.widget_value(session.TRAIN_DATA)
-    model_config, train_config = me.train_configs
+    state = session.page_state(TrainState)
+    name = session.widget_value(TRAIN_DATA)
+    model_config, train_config = state.train_configs
     try:
         dataset = sidebar.dataset_named(name)
         cost = model_cost(model_config, dataset.image_shape, dataset.num_classes)
@@ -140,11 +161,11 @@ def _start() -> None:
         session.reserve_run(cost.run_bytes(train_config.batch_size, draws))
         job = TrainingJob(dataset, model_config, train_config, queue=resources.run_queue())
     except ValueError as error:
-        me.start_error = str(error)
+        state.start_error = str(error)
         return
-    me.start_error, me.save_result = None, None  # the last run's save said nothing about this one
+    state.start_error, state.save_result = None, None  # the last run's save said nothing about this one
     session.job_holder().replace(job.start())
-    me.job_data_name = name
+    state.job_data_name = name
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -153,7 +174,8 @@ def _start() -> None:
 
 def _recorded_with(job: TrainingJob) -> dict:
     """What a checkpoint of the run records besides its weights (see explorer.checkpoint.write_checkpoint)."""
-    return {"dataset": session.visitor().job_data_name or job.dataset.name, "label_names": job.dataset.label_names,
+    return {"dataset": session.page_state(TrainState).job_data_name or job.dataset.name,
+            "label_names": job.dataset.label_names,
             "train_config": job.train_config, "step_history": job.step_history(),
             "data_fingerprint": job.dataset.fingerprint}
 
@@ -175,31 +197,32 @@ def _use_trained() -> None:
     try:
         session.add_model(name, load_checkpoint(_trained_bytes(job), name=name))
     except ValueError as error:  # the memory budget
-        session.visitor().save_result = ("error", str(error))
+        session.page_state(TrainState).save_result = ("error", str(error))
 
 
 def _save_trained() -> None:
     """Callback: save the finished run's model on the server under a new name (never over another model)."""
     job = session.job_holder().job
-    me = session.visitor()
-    name = (session.widget_value(session.SAVE_NAME) or "").strip()
-    me.save_result = None
+    state = session.page_state(TrainState)
+    name = (session.widget_value(SAVE_NAME) or "").strip()
+    state.save_result = None
     if job is None or not job.finished:
         return
-    if me.saved_run is not None and me.saved_run[0] == id(job):
-        me.save_result = ("error", f"This run is saved already, as {me.saved_run[1]!r}; train again to save another.")
+    if state.saved_run is not None and state.saved_run[0] == id(job):
+        state.save_result = ("error", f"This run is saved already, as {state.saved_run[1]!r}; train again to save "
+                                      "another.")
         return
     try:
         save_new_model(name, job.model, **_recorded_with(job))
     except ValueError as error:
-        me.save_result = ("error", str(error))
+        state.save_result = ("error", str(error))
         return
     except OSError as error:
-        me.save_result = ("error", f"Could not save ({error.strerror or 'the disk refused'}); try again later.")
+        state.save_result = ("error", f"Could not save ({error.strerror or 'the disk refused'}); try again later.")
         return
-    me.saved_run = (id(job), name)
+    state.saved_run = (id(job), name)
     session.show(name)  # the saved model is the one in use, so the pages' links name it
-    me.save_result = ("success", f"Saved as {name!r} and now in use: it is in the model list for everyone, and "
+    state.save_result = ("success", f"Saved as {name!r} and now in use: it is in the model list for everyone, and "
                                  "\"Share this view\" gives a link that opens it in any browser.")
 
 
@@ -216,9 +239,9 @@ def _after_run(job: TrainingJob) -> None:
     in_use = session.widget_value(session.MODEL, "")
     if in_use.startswith(TRAINED_PREFIX):
         cols[0].caption(f"In use: {plain(in_use)}")
-    cols[1].text_input("Save on the server as", key=session.SAVE_NAME, placeholder="my-model")
+    cols[1].text_input("Save on the server as", key=SAVE_NAME, placeholder="my-model")
     cols[1].button("Save", key="train_save", on_click=_save_trained)
-    result = session.visitor().save_result
+    result = session.page_state(TrainState).save_result
     if result:
         (st.error if result[0] == "error" else st.success)(plain(result[1]))
     # Made when clicked, not on every run of the page: a large model's checkpoint is megabytes of work and memory.
@@ -245,17 +268,17 @@ def _live() -> None:
     if job is None:
         return
     live_view(job)
-    if session.visitor().polling != busy(job):
+    if session.page_state(TrainState).polling != busy(job):
         st.rerun()
 
 
 def _estimate() -> str:
     """How long the run would take at the speed this server trains these settings now (timed, not promised)."""
-    me = session.visitor()
-    name = session.widget_value(session.TRAIN_DATA)
-    if me.train_configs is None or name is None:
+    state = session.page_state(TrainState)
+    name = session.widget_value(TRAIN_DATA)
+    if state.train_configs is None or name is None:
         return ""
-    model_config, train_config = me.train_configs
+    model_config, train_config = state.train_configs
     try:
         dataset = sidebar.dataset_named(name)
         # The number of epochs does not change the speed: timed once for any, the estimate scales with them.
@@ -266,8 +289,9 @@ def _estimate() -> str:
     if not speed:
         return ""
     seconds = train_config.epochs * len(dataset.train_index) / speed
+    takes = f"about {seconds:,.0f} s" if seconds >= 1 else "under a second"
     return (f"At the speed this server trains these settings now ({speed:,.0f} images a second over a few "
-            f"timed steps), the run takes about {seconds:,.0f} s, and a little more for the test after each epoch.")
+            f"timed steps), the run takes {takes}, and a little more for the test after each epoch.")
 
 
 def render() -> None:
@@ -278,25 +302,25 @@ def render() -> None:
     holder = session.job_holder()
     job = holder.job
     running = job is not None and not job.finished
-    me = session.visitor()
+    state = session.page_state(TrainState)
     with st.expander("Settings", expanded=not running):
         _presets()
         _data_choice()
-        me.train_configs = _settings()
+        state.train_configs = _settings()
     estimate = _estimate() if not running else ""
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.button("Start", key="train_start", type="primary", disabled=running or me.train_configs is None,
+        st.button("Start", key="train_start", type="primary", disabled=running or state.train_configs is None,
                   on_click=_start)
         st.button("Stop", key="train_stop", disabled=not running, on_click=holder.stop)
         if estimate:
             st.caption(estimate)  # beside Start, where the decision is made
-    if me.start_error:
-        st.error(plain(me.start_error))
+    if state.start_error:
+        st.error(plain(state.start_error))
     if job is None:
         st.info("Choose the data and settings, then Start.")
         _recorded()
         return
-    me.polling = busy(job)
-    st.fragment(run_every=0.5 if me.polling else None)(_live)()
+    state.polling = busy(job)
+    st.fragment(run_every=0.5 if state.polling else None)(_live)()
     if job.finished:
         _after_run(job)

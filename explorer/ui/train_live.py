@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import streamlit as st
 
@@ -27,6 +29,7 @@ from explorer.ui import session
 from explorer.ui.markup import plain
 
 SNAPSHOT_METHOD = "snapshot_method"
+SNAPSHOT_EPOCH = "snapshot_epoch"
 COLLAPSE_FROM_EPOCH = 3
 
 
@@ -71,48 +74,63 @@ def _status_line(job: TrainingJob, metrics) -> None:
     st.progress(min(1.0, last.step / last.total_steps), text=text)
 
 
+@dataclass
+class LiveState:
+    """What the live view keeps between runs."""
+
+    snapshot_maps: dict = field(default_factory=dict)  # aligned maps of the current run, by (job, method, count)
+    alignment: Task | None = None  # the aligned UMAP being computed, on its thread
+    alignment_key: tuple = ()  # what it is computed for
+    browsing_job: int | None = None  # the finished run whose epochs the slider shows (id of its job)
+
+    def let_go(self) -> None:
+        if self.alignment is not None:
+            self.alignment.cancel()
+        self.snapshot_maps, self.alignment = {}, None
+
+
 def busy(job: TrainingJob) -> bool:
     """Whether the page must keep polling: the run goes on, or its maps are being aligned."""
-    task = session.visitor().alignment
+    task = session.page_state(LiveState).alignment
     return not job.finished or (task is not None and not task.finished)
 
 
 def _cancel_alignment(dim: int) -> None:
-    me = session.visitor()
-    if me.alignment is not None:
-        me.alignment.cancel()  # the thread stops after the epoch it is on
-        me.alignment = None
+    state = session.page_state(LiveState)
+    if state.alignment is not None:
+        state.alignment.cancel()  # the thread stops after the epoch it is on
+        state.alignment = None
     session.set_widget(SNAPSHOT_METHOD, _fallback(dim))
 
 
 def _aligned(job: TrainingJob, method: str, snapshots) -> list[np.ndarray] | None:
     """The maps on common axes, cached per run. A slow method (UMAP) aligns on a thread, with progress and Cancel:
     None until done."""
-    me = session.visitor()
+    state = session.page_state(LiveState)
     key = (id(job), method, len(snapshots))
-    if key in me.snapshot_maps:
-        return me.snapshot_maps[key]
+    if key in state.snapshot_maps:
+        return state.snapshot_maps[key]
     mus = [s.mu for s in snapshots]
     if not METHODS[method].quick:
-        if me.alignment is None or me.alignment_key != key:
-            if me.alignment is not None:
-                me.alignment.cancel()
-            me.alignment_key = key
-            me.alignment = Task(lambda progress, stop: align_snapshots(mus, method, progress=progress, stop=stop),
+        if state.alignment is None or state.alignment_key != key:
+            if state.alignment is not None:
+                state.alignment.cancel()
+            state.alignment_key = key
+            state.alignment = Task(lambda progress, stop: align_snapshots(mus, method, progress=progress, stop=stop),
                                 name=f"align-{method}")
-        task = me.alignment
+        task = state.alignment
         if not task.finished:
             st.progress(task.progress, text=f"Aligning {METHODS[method].label} maps across epochs: {task.progress:.0%}")
             st.button("Cancel", key="cancel_alignment", on_click=_cancel_alignment, args=(mus[0].shape[1],))
             return None
-        me.alignment = None
+        state.alignment = None
         if task.error is not None:
             st.error(f"The maps could not be aligned: {plain(task.error)}")
             return None
         maps = task.result
     else:
         maps = align_snapshots(mus, method)
-    me.snapshot_maps = {key: maps}
+    state.snapshot_maps = {key: maps}
     return maps
 
 
@@ -120,11 +138,11 @@ def _epoch(job: TrainingJob, epochs: list[int], where) -> int:
     """While a run goes, its newest epoch; once it ends, the visitor's pick on a slider that starts at the newest."""
     if not job.finished:
         return epochs[-1]
-    me = session.visitor()
-    if me.browsing_job != id(job) or session.widget_value(session.SNAPSHOT_EPOCH) not in epochs:
-        me.browsing_job = id(job)
-        session.set_widget(session.SNAPSHOT_EPOCH, epochs[-1])
-    return where.select_slider("Epoch", epochs, key=session.SNAPSHOT_EPOCH,
+    state = session.page_state(LiveState)
+    if state.browsing_job != id(job) or session.widget_value(SNAPSHOT_EPOCH) not in epochs:
+        state.browsing_job = id(job)
+        session.set_widget(SNAPSHOT_EPOCH, epochs[-1])
+    return where.select_slider("Epoch", epochs, key=SNAPSHOT_EPOCH,
                                format_func=lambda e: "0 (untrained)" if e == 0 else str(e))
 
 

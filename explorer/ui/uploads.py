@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, field
 from collections.abc import Callable
 
 from streamlit import runtime
@@ -25,6 +26,13 @@ STORE_BYTES = 256 * MB
 _refused: dict[str, tuple[str, int, str]] = {}  # session id -> (first file refused, how many, why): for its next run
 _guard = threading.Lock()
 _log = logging.getLogger(__name__)
+
+
+@dataclass
+class Read:
+    """Files read per upload widget (its key changes with each)."""
+
+    files: dict[str, int] = field(default_factory=dict)
 
 
 def _why_not(storage: dict, session_id: str, size: int) -> str | None:
@@ -78,14 +86,14 @@ def refused_note() -> str | None:
 
 def key(base: str) -> str:
     """The upload widget's key now: a new one after each file read."""
-    count = session.visitor().uploads_read.get(base, 0)
+    count = session.page_state(Read).files.get(base, 0)
     return base if count == 0 else f"{base}-{count}"
 
 
 def let_go(upload, base: str) -> None:
     """Drop a read upload's bytes from Streamlit's store, and draw its widget afresh next run."""
-    me = session.visitor()
-    me.uploads_read = {**me.uploads_read, base: me.uploads_read.get(base, 0) + 1}
+    read = session.page_state(Read)
+    read.files = {**read.files, base: read.files.get(base, 0) + 1}
     context = get_script_run_ctx()
     if upload is not None and context is not None and runtime.exists():
         runtime.get_instance().uploaded_file_mgr.remove_file(context.session_id, upload.file_id)

@@ -33,6 +33,32 @@ OWN = ("model", "picks", "groups")  # the parameters this module writes itself
 STREAMLIT_OWN = ("embed", "embed_options")  # Streamlit's own: never ours to drop
 
 
+@dataclasses.dataclass
+class LinkState:
+    """What this module keeps of the link a visit opened with, and of its notices."""
+
+    read: bool = False  # the link was read on this visit's first run
+    unchecked: dict[str, str] = dataclasses.field(default_factory=dict)  # its parameters a page checks later (asked)
+    notices: list[str] = dataclasses.field(default_factory=list)
+    notice_slot: Any = None  # where this run's page shows them (show_notices), None before it does
+    notice_draws: int = 0  # ... and how often this run drew them there
+
+
+def _state() -> LinkState:
+    return session.page_state(LinkState)
+
+
+def new_run() -> None:
+    """On every run, first: the last run's place for the notices on the page is gone."""
+    state = _state()
+    state.notice_slot, state.notice_draws = None, 0
+
+
+def asked(key: str) -> str | None:
+    """The link's value for a parameter only its page can check (PAGE_CHECKED, PAGE_PREFIXES), given once."""
+    return _state().unchecked.pop(key, None)
+
+
 def one(value: Any) -> str:
     """A link parameter's value (its last, when it is repeated)."""
     return value[-1] if isinstance(value, list) else str(value)
@@ -55,12 +81,12 @@ def _linked_fields(latent_dim: int, label_names: tuple[str, ...],
 
 def first_visit() -> dict[str, Any] | None:
     """The link's parameters on a visit's first run (None afterwards): a link is read once, then the page rules."""
-    me = session.visitor()
-    if me.link_read:
+    state = _state()
+    if state.read:
         return None
-    me.link_read = True
+    state.read = True
     params = st.query_params.to_dict()
-    me.link_unchecked = {key: one(value) for key, value in params.items() if _page_checked(key)}
+    state.unchecked = {key: one(value) for key, value in params.items() if _page_checked(key)}
     _unknown(params)
     return params
 
@@ -162,7 +188,7 @@ def _unknown(params: dict[str, Any]) -> None:
 def reject(keys: str | list[str], text: str) -> None:
     """Say that a link's value could not be used, and take it out of the address bar, so that sharing the view
     again does not pass it on."""
-    session.visitor().link_notices.append(text)
+    _state().notices.append(text)
     _draw_notices()  # joins the page's one warning, when it is already drawn
     for key in [keys] if isinstance(keys, str) else keys:
         if key in st.query_params:
@@ -171,21 +197,20 @@ def reject(keys: str | list[str], text: str) -> None:
 
 def show_notices() -> None:
     """The link's notices, in one warning here; a later check on the page (reject) joins the same warning."""
-    me = session.visitor()
-    me.notice_slot = st.empty()
+    _state().notice_slot = st.empty()
     _draw_notices()
 
 
 def _draw_notices() -> None:
-    me = session.visitor()
-    if not me.link_notices or me.notice_slot is None:
+    state = _state()
+    if not state.notices or state.notice_slot is None:
         return
-    me.notice_draws += 1
-    with me.notice_slot.container():  # drawn again, in place, when a notice joins: a key of its own for the button
+    state.notice_draws += 1
+    with state.notice_slot.container():  # drawn again, in place, when a notice joins: a key of its own for the button
         st.warning("This link had settings that could not be used, so their defaults are shown: "
-                   + "; ".join(me.link_notices) + ".")
-        st.button("OK", key="url_notices_ok" + (f"_{me.notice_draws}" if me.notice_draws > 1 else ""),
-                  on_click=lambda: me.link_notices.clear())
+                   + "; ".join(state.notices) + ".")
+        st.button("OK", key="url_notices_ok" + (f"_{state.notice_draws}" if state.notice_draws > 1 else ""),
+                  on_click=lambda: state.notices.clear())
 
 
 def settings_link(config, defaults: dict[str, Any] | None = None) -> dict[str, str]:

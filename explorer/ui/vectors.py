@@ -4,6 +4,8 @@ from -2 to +2, and A - B + C on picks, groups and labels. The choices are bound 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import streamlit as st
 
@@ -26,6 +28,14 @@ ARITHMETIC_KEYS = ("arith_a", "arith_b", "arith_c")
 EXAMPLE = ref_text("example", "")  # one real image lacking the attribute, chosen by the page
 EXAMPLE_TEXT = "one image without it"
 SUFFIXES = {"degrees": "°", "pixels": " px"}  # units short enough to follow each strip image's number
+
+
+@dataclass
+class VectorsState:
+    """What the Vectors page keeps between runs."""
+
+    data: str = ""  # the data (fingerprint) its choices were last shown for
+    shown: dict[str, str] = field(default_factory=dict)  # ... and each choice as it read then, by widget key
 
 
 def _terms(selection: Selection, latents: Latents) -> dict[str, str]:
@@ -64,21 +74,21 @@ def _positions(selection: Selection, latents: Latents, ref: str) -> np.ndarray:
 
 def _choose(where, label: str, key: str, terms: dict[str, str], default: str, help: str, on_change=None,
             args: tuple = ()) -> str:
-    me = session.visitor()
-    asked = me.link_unchecked.pop(key, None)  # the bound widget drops a link's value it has no option for: say so
+    state = session.page_state(VectorsState)
+    asked = url.asked(key)  # the bound widget drops a link's value it has no option for: say so
     if asked is not None and asked not in terms.values():
         url.reject(key, f"{key}={quoted(asked)} is not one of the attributes, groups, labels or picks here "
                        f"('{label}' shows {plain(terms[default])})")
     options = list(terms)
     gone = None
-    shown = me.vectors_shown.get(key)  # what the visitor last saw chosen here
+    shown = state.shown.get(key)  # what the visitor last saw chosen here
     if session.offer(key, options, default, drawn=default):  # a pick cleared, a group deleted, other labels
         gone = shown if asked is None else None
     choice = where.selectbox(label, options, index=options.index(default), format_func=terms.get, key=key, help=help,
                              bind="query-params", persist_state="session", on_change=on_change, args=args)
     if gone is not None and gone != terms[choice]:
         where.caption(f"{plain(gone)} is not a choice for this model's data, so {plain(terms[choice])} is shown.")
-    me.vectors_shown[key] = terms[choice]
+    state.shown[key] = terms[choice]
     return choice
 
 
@@ -301,11 +311,11 @@ def render() -> None:
     st.subheader("Groups")
     group_panel.kept(selection, latents)
     terms = _terms(selection, latents)
-    me = session.visitor()
-    if me.vectors_data != selection.dataset.fingerprint:  # other data: 'label:0' is still an option, as an A now
+    state = session.page_state(VectorsState)
+    if state.data != selection.dataset.fingerprint:  # other data: 'label:0' is still an option, as an A now
         for key in (*VECTOR_KEYS, *ARITHMETIC_KEYS):
             session.keep_widget(key)  # sent again, so the browser shows the new data's name for it, not the old one
-        me.vectors_data = selection.dataset.fingerprint
+        state.data = selection.dataset.fingerprint
     link: dict[str, str] = {}
     if len(terms) < 2:
         st.info("Vectors need two groups to compare: save groups on the Explore page (box or lasso on the map), "

@@ -15,6 +15,7 @@ from explorer.datafiles import load_dataset
 from explorer.model import create_model
 from explorer.train import train_steps
 from explorer.ui import session
+from explorer.ui.explore import MAP, ExploreState
 from tests.conftest import synthetic_images
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,12 +68,18 @@ def app(models_dir, monkeypatch):
     return start
 
 
+def state_of(at: AppTest, kind: type):
+    """A page's state (explorer.ui.session.page_state) in this AppTest session, as a fresh one if not made yet."""
+    states = at.session_state["visitor"].states if "visitor" in at.session_state else {}
+    return states.get(session.state_key(kind)) or kind()
+
+
 def select_points(at: AppTest, *rows: int) -> AppTest:
     """What a click (one row) or a box/lasso (several rows) on the map sends back."""
     points = [{"curve_number": 0, "point_index": i, "x": 0.0, "y": 0.0, "customdata": int(r)}
               for i, r in enumerate(rows)]
-    me = at.session_state["visitor"] if "visitor" in at.session_state else None
-    key = session.MAP if me is None or me.map_round == 0 else f"{session.MAP}-{me.map_round}"
+    done = state_of(at, ExploreState).map_round
+    key = MAP if done == 0 else f"{MAP}-{done}"
     at.session_state[key] = {
         "selection": {"points": points, "point_indices": list(range(len(rows))), "box": [], "lasso": []}
     }

@@ -14,7 +14,8 @@ from explorer.numbers import share
 from explorer.data import split_indices
 from explorer.datafiles import load_dataset
 from explorer.webdecoder import read_bundle, read_payload
-from tests.app.conftest import image_urls, live_payloads, no_exception, select_points
+from explorer.ui.explore import ExploreState
+from tests.app.conftest import image_urls, live_payloads, no_exception, select_points, state_of
 
 TEST_ROWS = load_dataset("mnist5k").test_index
 
@@ -125,7 +126,8 @@ def test_a_box_selection_becomes_a_named_group_and_the_map_lets_go_of_it(app):
     me = at.session_state["visitor"]
     assert me.picks == []
     assert "40 images selected" in at.get_by_key("pending_group").markdown[0].value
-    assert me.map_round == 1  # drawn afresh under a new key: the 40 points no longer travel with each rerun
+    # drawn afresh under a new key: the 40 points no longer travel with each rerun
+    assert state_of(at, ExploreState).map_round == 1
     assert [c.key for c in at.get("plotly_chart") if c.key.startswith("latent_map")] == ["latent_map-1"]
     assert browser_view(at, "latent_map-1")["marks"]["selected"] == sorted(TEST_ROWS[:40])  # drawn bright
     assert len(image_urls(at, "pending_group")) == 1  # the mean image
@@ -335,7 +337,7 @@ def test_images_too_large_to_send_whole_are_sent_for_the_rows_in_view(app, monke
     at = app()
     header, sent = read_bundle(live_payloads(at)["hover_latent_map"])
     assert header["view"]["rows_wanted"] is True and not [b for b in header["blobs"] if b["kind"] == "images"]
-    at.session_state["visitor"].rows_in_view = [int(r) for r in TEST_ROWS[:30]]  # what the browser asked for
+    state_of(at, ExploreState).rows_in_view = [int(r) for r in TEST_ROWS[:30]]  # what the browser asked for
     at.run()
     header, sent = read_bundle(live_payloads(at)["hover_latent_map"])
     (images,) = [b for b in header["blobs"] if b["kind"] == "images"]

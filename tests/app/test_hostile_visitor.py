@@ -141,6 +141,7 @@ def test_a_visitor_over_their_budget_lets_go_of_the_oldest_with_a_notice(app, mo
 
 def test_a_visitor_who_leaves_has_their_uploads_let_go(app):
     from explorer.ui import session
+    from explorer.ui.likelihood import LikelihoodState
 
     at = npz_upload(app("explorer/ui/pages/train.py"), "mine.npz", np.zeros((50, 8, 8), np.uint8))
     me = at.session_state["visitor"]
@@ -150,8 +151,10 @@ def test_a_visitor_who_leaves_has_their_uploads_let_go(app):
     stale.visitor, stale.visit = me, me.visits - 1
     stale._let_go()  # an earlier visit's timer: the visitor came back since, so nothing goes
     assert me.datasets
+    scored = me.states[session.state_key(LikelihoodState)] = LikelihoodState(scored="images and scores")
     came_back._let_go()
     assert me.datasets == {} and me.holdings == [] and "let go" in me.memory_notice
+    assert scored.scored is None  # each page's state lets go of what it holds
     assert session.ledger().admit(me.key, [], 0, 1) == []  # nothing of theirs counted any more
 
 

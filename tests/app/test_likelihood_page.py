@@ -10,7 +10,8 @@ import numpy as np
 from PIL import Image
 
 from explorer.datafiles import load_dataset
-from tests.app.conftest import image_urls, no_exception
+from explorer.ui.likelihood import LikelihoodState
+from tests.app.conftest import image_urls, no_exception, state_of
 
 PAGE = "explorer/ui/pages/likelihood.py"
 DATA = load_dataset("mnist5k")
@@ -81,7 +82,7 @@ def test_uploads_are_scored_with_percentiles_and_flags(app):
     assert len(at.dataframe[0].value) == 3  # the last good scores stay
     at.select_slider(key="k").set_value(10).run()  # another k: the kept images are scored again, not lost
     no_exception(at)
-    assert len(at.dataframe[0].value) == 3 and at.session_state["visitor"].scored_uploads.scores.k == 10
+    assert len(at.dataframe[0].value) == 3 and state_of(at, LikelihoodState).scored.scores.k == 10
     assert any(b.label == "Your images' scores (CSV)" for b in at.get("download_button"))
 
 
@@ -97,11 +98,11 @@ def test_another_model_scores_the_kept_images_again_when_they_fit(app):
     at = app(PAGE)
     at = upload(at, ("digit.png", png(DATA.images[DATA.test_index[0], 0])))
     assert len(at.dataframe) == 1
-    first = at.session_state["visitor"].scored_uploads.model
+    first = state_of(at, LikelihoodState).scored.model
     at.selectbox(key="model_name").set_value("mnist5k-z16").run()
     no_exception(at)
     no_exception(at)  # the same image shape: scored again by the new model
-    assert len(at.dataframe) == 1 and at.session_state["visitor"].scored_uploads.model != first
+    assert len(at.dataframe) == 1 and state_of(at, LikelihoodState).scored.model != first
     at.selectbox(key="model_name").set_value("rgb32-conv").run()
     assert not at.dataframe and any("do not fit this one" in i.value for i in at.info)
 
@@ -111,7 +112,7 @@ def test_too_many_files_at_once_are_refused_before_any_is_read(app):
     digit = png(DATA.images[DATA.test_index[0], 0])
     at = upload(at, *((f"{i}.png", digit) for i in range(101)))
     assert any("That is 101 files; score at most 100" in e.value for e in at.error)
-    assert at.session_state["visitor"].scored_uploads is None
+    assert state_of(at, LikelihoodState).scored is None
 
 
 def test_label_names_from_a_users_file_are_text_in_the_gallery(tmp_path, monkeypatch):
@@ -158,7 +159,7 @@ def test_a_linked_k_past_the_pages_budget_scores_uploads_at_a_lower_k_and_says_s
     np.savez(payload, images=DATA.images[DATA.test_index[:300]])
     at = upload(at, ("many.npz", payload.getvalue()))
     no_exception(at)
-    assert at.session_state["visitor"].scored_uploads.scores.k == 500
+    assert state_of(at, LikelihoodState).scored.scores.k == 500
     assert any("Your 300 images were scored at k = 500: k = 5000" in i.value for i in at.info)
 
 
@@ -168,4 +169,4 @@ def test_a_file_past_the_per_file_cap_is_refused_at_the_server(app):
     at = upload(at, ("huge.png", big))
     no_exception(at)
     assert [e.value for e in at.error] == ["'huge.png' is 5.0 MB; each file to score can be at most 4 MB."]
-    assert at.session_state["visitor"].scored_uploads is None
+    assert state_of(at, LikelihoodState).scored is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from explorer.imaging import enlarge
@@ -14,6 +16,11 @@ from explorer.ui.lessons import data
 from explorer.ui.lessons.common import answer, caption, open_page, question, words
 
 
+@dataclass
+class Scored:
+    scored: bool = False  # this lesson's unusual images were scored (they stay shown)
+
+
 def render() -> None:
     question("f", "How can the model flag an input unlike its training data?")
     words("A VAE gives every image a score: log p(x), how likely the model finds it (estimated with the IWAE bound, "
@@ -23,7 +30,7 @@ def render() -> None:
     if not st.button("Score these unusual images", key="lesson_f_score", type="primary") and not _scored():
         st.caption("noise · an inverted digit · a blank image · the letter A")
         return
-    session.visitor().lesson_scored = True
+    session.page_state(Scored).scored = True
     with st.spinner("Scoring the 1,000 test digits and the four images ..."):
         v = data.verdicts(data.model(data.VAE_16D).fingerprint)
     with st.container(key="lesson_f_images", horizontal=True):
@@ -48,4 +55,4 @@ def render() -> None:
 
 
 def _scored() -> bool:
-    return session.visitor().lesson_scored
+    return session.page_state(Scored).scored
