@@ -53,5 +53,9 @@ def signed(value: float, spec: str = "g") -> str:
 
 
 def article(word: str) -> str:
-    """'a' or 'an' before a word, by its first letter: 'an ellipse', 'a square', 'a 3'."""
+    """'a' or 'an' before a word, by its first sound: 'an ellipse', 'a square', 'a 3', 'an MLP' (an initialism is
+    read letter by letter)."""
+    first = word.split(" ", 1)[0]
+    if first.isalpha() and first.isupper():
+        return "an" if first[0] in "AEFHILMNORSX" else "a"
     return "an" if word[:1].lower() in "aeiou8" or word in ("11", "18") else "a"

@@ -255,7 +255,7 @@ def _after_run(job: TrainingJob) -> None:
 def _recorded() -> None:
     """The bundled 2-D model's recorded training, where the live view will be (when this server has it)."""
     if lessons.VAE_2D not in lessons.missing() and (history := lessons.history(lessons.VAE_2D)) is not None:
-        recorded_view(history, lessons.dataset().label_names, lessons.VAE_2D)
+        recorded_view(history, lessons.dataset().label_names, lessons.VAE_2D, lessons.model(lessons.VAE_2D))
 
 
 def _live() -> None:

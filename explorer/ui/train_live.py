@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.alignment import ALIGN_METHODS, align_snapshots, common_range
+from explorer.checkpoint import Checkpoint
 from explorer.config import TrainConfig
 from explorer.diagnostics import collapse, seconds_left, stall
 from explorer.imaging import enlarge, tile, to_uint8
@@ -20,13 +21,14 @@ from explorer.live_charts import (
     LiveChart, elbo_chart, epoch_chart, forces_chart, kl_heatmap_chart, kl_share_chart, loss_balance_chart,
     series_chart, snapshot_chart,
 )
-from explorer.numbers import duration, ordinal, si
+from explorer.numbers import article, duration, ordinal, si
 from explorer.kinds import KINDS
 from explorer.projections import METHODS
 from explorer.runqueue import Standing
 from explorer.tasks import Task
 from explorer.ui import session
 from explorer.ui.markup import plain
+from explorer.ui.sidebar import model_kind
 
 SNAPSHOT_METHOD = "snapshot_method"
 SNAPSHOT_EPOCH = "snapshot_epoch"
@@ -197,14 +199,23 @@ def forming_view(snapshots: list[Snapshot], i: int, maps: list[np.ndarray], labe
                           help=define("μ", "σ", "KL"))
 
 
-def recorded_view(history: History, label_names: tuple[str, ...], name: str) -> None:
+def _recipe(checkpoint: Checkpoint, epochs: list[int]) -> str:
+    """How a recorded model was trained, from its checkpoint, and when its map was recorded."""
+    config, run = checkpoint.model_config, checkpoint.train_config
+    how = (f" for {run.epochs} epochs (batch {run.batch_size}, learning rate {run.lr:g}, β {run.beta:g})"
+           if run is not None else "")
+    kind = model_kind(config)
+    return (f"{article(kind)} {kind} with a {config.latent_dim}-D latent, trained on {checkpoint.dataset}{how}; its "
+            f"test images' posteriors recorded {len(epochs)} times, from untrained to epoch {epochs[-1]}")
+
+
+def recorded_view(history: History, label_names: tuple[str, ...], name: str, checkpoint: Checkpoint) -> None:
     """Before any run: the same view over a bundled model's recorded training, so there is something to read."""
-    st.subheader("What a run shows: the bundled model's own training")
-    st.caption(f"{name}, trained with these settings but for 80 epochs, and recorded (every epoch to 10, then every "
-               "5th). Untrained, every test image's bubble is nearly the prior; then reconstruction spreads the means "
-               "and sorts them by digit while the KL term holds them inside the prior's circles. A run of yours draws "
-               "the same charts live.")
     epochs = [int(e) for e in history.epochs]
+    st.subheader("What a run shows: the bundled model's own training")
+    st.caption(f"{name}: {plain(_recipe(checkpoint, epochs))}. Untrained, every test image's bubble is nearly the "
+               "prior; then reconstruction spreads the means and sorts them by digit while the KL term holds them "
+               "inside the prior's circles. A run of yours draws the same charts live.")
     epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key="recorded_epoch",
                              format_func=lambda e: "0 (untrained)" if e == 0 else str(e))
     snapshots = [Snapshot(e, history.mu[i], history.labels, mean_kl_per_dim(history.mu[i], history.logvar[i]),

@@ -309,7 +309,7 @@ def _recorded_view():
     from explorer.ui.lessons import data
     from explorer.ui.train_live import recorded_view
 
-    recorded_view(data.history(data.VAE_2D), data.dataset().label_names, data.VAE_2D)
+    recorded_view(data.history(data.VAE_2D), data.dataset().label_names, data.VAE_2D, data.model(data.VAE_2D))
 
 
 def test_before_any_run_the_bundled_models_recorded_training_shows_its_map_and_the_kls_two_pulls():
@@ -319,6 +319,9 @@ def test_before_any_run_the_bundled_models_recorded_training_shows_its_map_and_t
     at = AppTest.from_function(_recorded_view, default_timeout=60).run()
     no_exception(at)
     assert at.subheader[0].value == "What a run shows: the bundled model's own training"
+    assert at.caption[0].value.replace("\\", "").startswith(  # the model's own recipe, from its checkpoint
+        "mnist5k-z2: an MLP VAE with a 2-D latent, trained on mnist5k for 80 epochs (batch 128, learning rate 0.001, "
+        "β 1); its test images' posteriors recorded 25 times, from untrained to epoch 80.")
     assert at.select_slider(key="recorded_epoch").value == 80
     _forces(at, "average |μ| per dimension: the KL pulls it to 0")
     spec, _ = _forces(at, "average σ per dimension: the KL pulls it to 1")
