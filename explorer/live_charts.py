@@ -165,6 +165,8 @@ def forces_chart(epochs: np.ndarray, per_dim: np.ndarray, title: str, reference:
     spec = {
         "title": title,
         "height": height,
+        # As wide as its column, the plot `height` tall with its title and axes added (fitted, ~40 px were left).
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "layer": [
             {"transform": [{"filter": "datum.dim != 'average'"}], "mark": {"type": "line", "color": "#c7c7c7"},
              "encoding": {"x": x, "y": y, "detail": {"field": "dim"}, "tooltip": tooltip}},
@@ -199,6 +201,7 @@ def snapshot_chart(points: np.ndarray, labels: np.ndarray | None, label_names: t
     spec = {
         "width": size,
         "height": size,
+        "autosize": {"type": "pad"},  # the plot `size` square, its axes and legend added
         "mark": {"type": "circle", "size": 16, "opacity": 0.75},
         "encoding": {
             "x": {"field": "x", "type": "quantitative", "title": axis_titles[0],
@@ -215,8 +218,10 @@ def snapshot_chart(points: np.ndarray, labels: np.ndarray | None, label_names: t
         t = np.linspace(0, 2 * np.pi, 73)
         rings = [{"x": float(r * np.cos(a)), "y": float(r * np.sin(a)), "ring": f"{r:g}σ", "i": i}
                  for r in PRIOR_RADII for i, a in enumerate(t)]
+        # Clipped: a circle beyond the axes' range (an early epoch's map is far inside 1σ) would otherwise count in
+        # the chart's size, shrinking the plot and cutting off its axis labels, titles and legend.
         circles = {"data": {"values": rings}, "mark": {"type": "line", "strokeDash": [4, 4], "color": "#5a5a5a",
-                                                       "strokeWidth": 1},
+                                                       "strokeWidth": 1, "clip": True},
                    "encoding": {"x": {"field": "x", "type": "quantitative"},
                                 "y": {"field": "y", "type": "quantitative"},
                                 "detail": {"field": "ring"}, "order": {"field": "i"}}}

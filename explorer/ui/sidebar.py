@@ -78,6 +78,15 @@ def _on_upload(key: str) -> None:
     session.page_state(SidebarState).upload_error = uploads.read(key, CHECKPOINT_UPLOAD, use)
 
 
+def _own_copy(checkpoint: Checkpoint) -> str | None:
+    """The visitor's upload that holds the very data the model records it was trained on (by content: a model
+    downloaded and uploaded again names the data as it was called then)."""
+    if not checkpoint.data_fingerprint:
+        return None
+    return next((name for name, data in session.visitor().datasets.items()
+                 if data.fingerprint == checkpoint.data_fingerprint), None)
+
+
 def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | None, str | None]:
     """The data a model was trained on, if it can be had here.
 
@@ -85,12 +94,12 @@ def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | N
     named: neither an uploaded checkpoint nor a saved model trained on a visitor's upload makes the server open a
     path.
     """
-    name = checkpoint.dataset
+    name = _own_copy(checkpoint) or checkpoint.dataset
     mine = name in session.visitor().datasets
     if not (mine or name in BUILTIN_DATASETS or (trusted and not name.startswith(SESSION_DATA_PREFIX))):
         return None, (
-            f"This model was trained on {name!r}, which is not available here, so there is no map to show. "
-            "The Generate page works without data."
+            f"This model was trained on {name!r}, which is not available here, so there are none of its images "
+            "to map or score. The Generate page works without data."
         )
     try:
         data = dataset_named(name)
@@ -100,7 +109,8 @@ def dataset_for(checkpoint: Checkpoint, trusted: bool) -> tuple[ImageDataset | N
         return None, f"{name!r} has {data.image_shape} images but the model expects {checkpoint.image_shape}."
     if checkpoint.model_config.conditional and data.num_classes != checkpoint.model.num_classes:
         return None, (f"This model is conditioned on {checkpoint.model.num_classes} classes but {name!r} has "
-                      f"{data.num_classes}, so there is no map to show. The Generate page works without data.")
+                      f"{data.num_classes}, so there are none of its images to map or score. The Generate page works "
+                      "without data.")
     return data, None
 
 

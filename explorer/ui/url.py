@@ -21,7 +21,7 @@ from explorer.config import Z_LIMIT, MapConfig, PathConfig, ProjectionConfig, Sa
 from explorer.data import SPLITS, ImageDataset
 from explorer.groups import MAX_GROUPS, parse_groups
 from explorer.projections import methods_for
-from explorer.settings import Spec, describe, from_link, is_valid, link_text, specs
+from explorer.settings import Spec, describe, from_link, is_valid, kind, link_text, specs
 from explorer.ui import session
 from explorer.ui.markup import plain, quoted
 from explorer.ui.widgets import setting_key
@@ -117,6 +117,18 @@ def restore_groups(params: dict[str, Any], dataset: ImageDataset) -> None:
         kept.pop(next(iter(kept)))
 
 
+def _whole_part(field: dataclasses.Field, spec: Spec, text: str) -> int | None:
+    """What a bound whole-number widget shows for a fractional link value (Streamlit keeps 12 of 12.7, where it
+    drops any other invalid value), if that is a valid value."""
+    if kind(field) is not int or spec.choices is not None:
+        return None
+    try:
+        whole = int(float(text))
+    except (ValueError, OverflowError):
+        return None
+    return whole if is_valid(field, spec, whole) else None
+
+
 def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None, label_names: tuple[str, ...],
                reach: float = Z_LIMIT) -> None:
     """Note every bound value the widgets will drop (they fall back to their defaults), and restore the picks.
@@ -129,7 +141,9 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
             valid = is_valid(field, spec, from_link(field, spec, text))
         except (ValueError, OverflowError):
             valid = False
-        if not valid:
+        if not valid and (whole := _whole_part(field, spec, text)) is not None:
+            reject(key, f"{key}={quoted(text, 20)} is not a whole number; {whole}, its whole part, is shown")
+        elif not valid:
             shown = (dataclasses.replace(spec, choices=tuple(spec.names[c] for c in spec.choices)) if spec.names
                      else spec)
             reject(key, f"{key}={quoted(text, 20)} is not {plain(describe(field, shown))}")
@@ -231,6 +245,8 @@ def publish(model: str | None, picks: list[int], settings: dict[str, str], group
     groups is explorer.groups.groups_text of the visitor's groups.
     """
     own = {"model": model, "picks": ",".join(str(r) for r in picks) or None, "groups": groups}
+    if model is None:  # the link opens another model: these rows would be other images of other data
+        own["picks"] = own["groups"] = None
     set_params(own)
     share({k: v for k, v in own.items() if v is not None} | settings, shareable=model is not None)
 
@@ -250,5 +266,5 @@ def share(link: dict[str, str], shareable: bool = True) -> None:
         base = (st.context.url or "").split("?")[0]
         st.code(f"{base}?{urlencode(link)}" if link else base, language=None, wrap_lines=True)
         st.caption("Copy the link with the button that shows at its right when the pointer is over it." + (
-            "" if shareable else " This model lives only in your session: the link opens the default model. "
-            "Save it on the Train page to share it."))
+            "" if shareable else " This model lives only in your session: the link opens the default model, "
+            "without your picks and groups. Save it on the Train page to share it."))

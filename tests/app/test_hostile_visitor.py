@@ -179,7 +179,21 @@ def test_a_saved_model_trained_on_an_upload_never_makes_the_server_open_that_nam
     monkeypatch.setenv("EXPLORER_MODELS_DIR", str(folder))
     at = visit(model="theirs")
     no_exception(at)
-    assert any("which is not available here, so there is no map to show" in t for t in texts(at))
+    assert any("which is not available here, so there are none of its images to map or score" in t for t in texts(at))
+
+
+def test_a_downloaded_model_uploaded_again_finds_its_data_by_content_whatever_it_calls_it(app):
+    """A checkpoint names its data as the run called it; the visitor's upload holding the very same images (by
+    fingerprint) is its data, under whatever name it has now."""
+    at = npz_upload(app("explorer/ui/pages/train.py"), "mine.npz", np.arange(50 * 64, dtype=np.uint8).reshape(50, 8, 8))
+    data = at.session_state["visitor"].datasets["upload: mine.npz"]
+    model = create_model(ModelConfig(latent_dim=2, hidden_dims=(8,)), (1, 8, 8), 0)
+    payload = checkpoint_bytes(model, dataset="mine", data_fingerprint=data.fingerprint)
+    at.file_uploader(key="upload_checkpoint").set_value(("back.safetensors", payload, "application/octet-stream"))
+    at.run().switch_page("explorer/ui/pages/explore.py").run()
+    no_exception(at)
+    assert at.selectbox(key="model_name").value == "uploaded: back.safetensors"
+    assert not any("not available here" in t for t in texts(at)) and at.get("plotly_chart")  # its map, on its data
 
 
 def test_a_model_too_heavy_for_the_server_is_refused_at_upload(app, monkeypatch):

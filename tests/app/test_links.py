@@ -184,6 +184,35 @@ def test_a_link_opens_a_pacmap_map_with_its_parameters(models_dir, monkeypatch):
     assert "pnn=12" in share_link(at) and "proj=PaCMAP" in share_link(at)
 
 
+def test_a_fractional_whole_number_in_a_link_is_said_as_the_number_shown(models_dir, monkeypatch):
+    at = open_link(models_dir, monkeypatch, model="mnist5k-z16", proj="PaCMAP", pnn="12.7")
+    no_exception(at)
+    (warning,) = [w.value for w in at.warning]
+    assert "pnn='12.7' is not a whole number; 12, its whole part, is shown" in warning
+    assert at.slider(key="pnn").value == 12  # as Streamlit's bound slider reads it
+
+
+def test_a_session_models_link_carries_no_picks_or_groups(app):
+    """It opens the default model, where the rows of this model's picks and groups are other images."""
+    from explorer.checkpoint import bundled_checkpoints, load_checkpoint
+    from explorer.groups import make_group
+
+    at = app()
+    checkpoint = load_checkpoint(bundled_checkpoints()["mnist5k-z2"])
+    at.session_state["visitor"].models["uploaded: mine.safetensors"] = checkpoint
+    at.run()
+    at.selectbox(key="model_name").set_value("uploaded: mine.safetensors").run()
+    select_points(at, TEST_ROWS[0])
+    kept = at.session_state["visitor"].groups.setdefault(load_dataset("mnist5k").fingerprint, {})
+    kept["mine"] = make_group("mine", TEST_ROWS[:5])
+    select_points(at, TEST_ROWS[1])
+    link = share_link(at)
+    assert at.session_state["visitor"].picks == [TEST_ROWS[0], TEST_ROWS[1]]
+    assert "model=" not in link and "picks=" not in link and "groups=" not in link
+    assert any("without your picks and groups" in c.value for c in at.sidebar.caption)
+    assert "picks" not in at.query_params and "groups" not in at.query_params
+
+
 def test_a_link_asking_pacmap_for_no_far_pairs_is_told_and_shown_the_default(models_dir, monkeypatch):
     at = open_link(models_dir, monkeypatch, model="mnist5k-z16", proj="PaCMAP", fp=0)
     no_exception(at)

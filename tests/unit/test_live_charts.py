@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.live_charts import (
-    HEATMAP_CELLS, elbo_chart, epoch_chart, kl_heatmap_chart, kl_share_chart, loss_balance_chart, series_chart,
-    snapshot_chart, thin,
+    HEATMAP_CELLS, elbo_chart, epoch_chart, forces_chart, kl_heatmap_chart, kl_share_chart, loss_balance_chart,
+    series_chart, snapshot_chart, thin,
 )
 from explorer.plots import label_colour
 
@@ -85,3 +85,14 @@ def test_the_forming_map_has_square_fixed_axes_and_the_explorers_label_colours()
     assert colour["domain"] == ["zero", "one", "two"] and colour["range"][2] == label_colour(2)
     unlabelled = snapshot_chart(points, None, (), (0, 4), (0, 1), ("PCA 1", "PCA 2"))
     assert set(unlabelled.data["label"]) == {"images"}
+
+
+def test_the_prior_circles_are_clipped_to_the_map_and_the_small_charts_keep_their_plot_size():
+    """A circle beyond the axes (an early map lies well inside 1σ) once counted in the chart's size: the plot shrank
+    and its axis labels, titles and legend were cut off; the forces chart's plot was left about 40 px tall."""
+    points = np.array([[0, 0], [0.05, 0.02]], np.float32)
+    chart = snapshot_chart(points, None, (), (-0.1, 0.1), (-0.1, 0.1), ("z0", "z1"), prior=True)
+    circles, _ = chart.spec["layer"]
+    assert circles["mark"]["clip"] is True and chart.spec["autosize"] == {"type": "pad"}
+    forces = forces_chart(np.arange(3), np.ones((3, 2)), "σ", 1.0, "#2ca02c", height=150)
+    assert forces.spec["autosize"]["type"] == "fit-x" and forces.spec["height"] == 150
