@@ -156,13 +156,20 @@ def check_view(params: dict[str, Any], latent_dim: int, rows: np.ndarray | None,
     if session.LABEL in params and not label_names:
         reject(session.LABEL, "label= only chooses what a conditional model draws, and this model is not one")
     if "picks" in params:
-        try:
-            picks = list(dict.fromkeys(int(p) for p in one(params["picks"]).split(",") if p != ""))[:2]  # A != B
-            if rows is None or not all(np.isin(picks, rows)):
-                raise ValueError
-            session.visitor().picks = picks
-        except (ValueError, OverflowError):
-            reject("picks", "the picked points are not in this model's data split")
+        _restore_picks(one(params["picks"]), rows)
+
+
+def _restore_picks(text: str, rows: np.ndarray | None) -> None:
+    """A link's picks (one or two image numbers), when they are images of this model's data split."""
+    try:
+        picks = list(dict.fromkeys(int(p) for p in text.split(",") if p != ""))[:2]  # A != B
+    except ValueError:
+        reject("picks", f"picks={quoted(text, 20)} is not one or two image numbers (picks=3,41)")
+        return
+    if rows is None or not all(-2**63 <= p < 2**63 for p in picks) or not np.isin(picks, rows).all():
+        reject("picks", "the picked points are not in this model's data split")
+        return
+    session.visitor().picks = picks
 
 
 def offered(config_type, name: str) -> tuple:

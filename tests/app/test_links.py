@@ -84,7 +84,8 @@ def test_projection_parameters_survive_a_switch_and_back(app):
         (dict(proj="UMAP", nn="abc"), "nn='abc' is not a whole number from 2 to 100"),
         (dict(md="nan"), "md='nan' is not a number"),
         (dict(steps="1000"), "steps='1000' is not a whole number from 3 to 24"),
-        (dict(picks="99999999,x"), "the picked points are not in this model's data split"),
+        (dict(picks="99999999,x"), "picks='99999999,x' is not one or two image numbers (picks=3,41)"),
+        (dict(picks="99999999999999999999999,1"), "the picked points are not in this model's data split"),
         (dict(picks="4,0"), "the picked points are not in this model's data split"),  # row 0 is a training image
         (dict(interp="cubic"), "interp='cubic' is not one of linear, spherical (slerp)"),
         (dict(model="mnist5k-z16", proj="Identity (z0, z1)"),
