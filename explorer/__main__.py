@@ -234,7 +234,9 @@ def _train_in(args, group) -> int:
     print(f"{_summary(last, test)} | {steps[-1].samples_per_s:,.0f} samples/s | saved {out}")
     if maps is not None:
         print(f"wrote the test map at {len(maps.epochs)} epochs to {maps.save(out)}")
-    found = [stall(steps)] + ([collapse(mean_kl_per_dim(test.mu, test.logvar))] if model.kind.posterior else [])
+    weighs_kl = model.kind.weighs_kl
+    found = [stall(steps, weighs_kl=weighs_kl)] + (
+        [collapse(mean_kl_per_dim(test.mu, test.logvar), weighs_kl)] if model.kind.posterior else [])
     for diagnosis in filter(None, found):
         print(f"{diagnosis.level}: {diagnosis.text}", file=sys.stderr)
     return 0

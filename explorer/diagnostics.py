@@ -29,12 +29,13 @@ def dimension_names(mask: np.ndarray, most: int = 8) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def collapse(kl_per_dim: np.ndarray) -> Diagnosis | None:
+def collapse(kl_per_dim: np.ndarray, weighs_kl: bool = True) -> Diagnosis | None:
     """Per-dimension posterior collapse, from each dimension's average KL over the test images (D,): which
     dimensions the model no longer uses.
 
     More than half collapsed is a warning (the model is close to ignoring z); a few is normal (the KL term
-    switches off what the data does not need) and only reported.
+    switches off what the data does not need) and only reported. weighs_kl: whether the model's loss weighs the KL
+    (a β to lower); an IWAE's does not, and more importance samples keep more dimensions (Burda et al. 2016).
     """
     active = active_units(kl_per_dim)
     dims, unused = len(active), int((~active).sum())
@@ -43,14 +44,16 @@ def collapse(kl_per_dim: np.ndarray) -> Diagnosis | None:
     text = (f"{unused} of {dims} latent dimensions have collapsed ({dimension_names(~active)}): each carries less "
             f"than {ACTIVE_NATS} nats about a test image (its KL from the prior), so the decoder reads almost nothing "
             "from them.")
+    remedy = "a smaller β" if weighs_kl else "more importance samples k"
     if unused * 2 > dims:
-        return Diagnosis("warning", f"Posterior collapse: {text} Try a smaller β, a KL warm-up, or free bits.")
-    return Diagnosis("info", f"{text} A few unused dimensions are normal; a smaller β keeps more of them.")
+        more = ", a KL warm-up, or free bits" if weighs_kl else ""
+        return Diagnosis("warning", f"Posterior collapse: {text} Try {remedy}{more}.")
+    return Diagnosis("info", f"{text} A few unused dimensions are normal; {remedy} keeps more of them.")
 
 
-def stall(metrics: list[StepMetrics], patience: int = STALL_EPOCHS) -> Diagnosis | None:
+def stall(metrics: list[StepMetrics], patience: int = STALL_EPOCHS, weighs_kl: bool = True) -> Diagnosis | None:
     """The per-epoch test ELBO (an autoencoder's: its test reconstruction) has not improved for `patience` epochs
-    (batch noise plays no part)."""
+    (batch noise plays no part). weighs_kl: whether a smaller β is a remedy to offer."""
     ends = [m for m in metrics if m.epoch_end]
     if len(ends) <= patience:
         return None
@@ -63,7 +66,7 @@ def stall(metrics: list[StepMetrics], patience: int = STALL_EPOCHS) -> Diagnosis
     what = f"test ELBO has not improved for {patience} epochs (best {best.test_elbo:.1f} nats" if vae else (
         f"test reconstruction has not improved for {patience} epochs (best {best.test_recon:.1f} nats")
     return Diagnosis("info", f"The {what} at epoch {best.epoch}): more epochs will not help; a larger model "
-                             f"{'or a smaller β ' if vae else ''}might.")
+                             f"{'or a smaller β ' if vae and weighs_kl else ''}might.")
 
 
 def seconds_left(metrics: list[StepMetrics]) -> float | None:

@@ -34,6 +34,7 @@ PAIRS = {  # key -> (button, the two models): the same data, network, epochs and
     "16-D": ("Autoencoder vs VAE, 16-D", ("mnist5k-ae-z16", "mnist5k-z16")),
     "2-D": ("Autoencoder vs VAE, 2-D", ("mnist5k-ae-z2", "mnist5k-z2")),
     "beta": ("β 1 vs β 8 on sprites", ("sprites-z10", "sprites-z10-beta8")),
+    "iwae": ("VAE vs IWAE, 16-D", ("mnist5k-z16", "mnist5k-iwae-z16")),
 }
 DEFAULTS = PAIRS["16-D"][1]
 SPLIT = "test"

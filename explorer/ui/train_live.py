@@ -302,14 +302,14 @@ def _numbers(job: TrainingJob, metrics) -> None:
 
 def _diagnoses(job: TrainingJob, metrics) -> None:
     """Below the charts, so one appearing never shifts them."""
-    snapshots = job.snapshots()
-    found = [stall(metrics)]
+    snapshots, weighs_kl = job.snapshots(), KINDS[job.model_config.kind].weighs_kl
+    found = [stall(metrics, weighs_kl=weighs_kl)]
     # Collapse is judged once the run is past its first epochs (or over): right after epoch 1 a dimension the
     # model has not yet taken up would be reported, then vanish.
     # An autoencoder has no KL per dimension to judge collapse by (kl_per_dim is None).
     if snapshots and snapshots[-1].kl_per_dim is not None and (
             snapshots[-1].epoch >= min(COLLAPSE_FROM_EPOCH, job.train_config.epochs)):
-        found.append(collapse(snapshots[-1].kl_per_dim))
+        found.append(collapse(snapshots[-1].kl_per_dim, weighs_kl))
     for diagnosis in filter(None, found):
         (st.warning if diagnosis.level == "warning" else st.info)(diagnosis.text)
 

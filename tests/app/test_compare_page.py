@@ -47,6 +47,17 @@ def test_it_opens_on_the_autoencoder_beside_the_vae_and_the_numbers_tell_them_ap
     assert any(h.value.startswith("The path from image 4 (a 0) to image 500 (a 1)") for h in at.subheader)
 
 
+def test_the_vae_beside_the_bundled_iwae_is_one_click(app):
+    """The IWAE (explorer/kinds/iwae.py) as it ships: the same network, data, epochs and seed as the 16-D VAE."""
+    at = app(PAGE)
+    at.button(key="compare_pair_iwae").click().run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.selectbox] == ["mnist5k-z16", "mnist5k-iwae-z16"]
+    table = _table(at)
+    assert table["model"] == ["mnist5k-z16 (MLP VAE, 16-D)", "mnist5k-iwae-z16 (MLP IWAE, 16-D)"]
+    assert [float(v) for v in table["KL from the prior, nats/image"]] == pytest.approx([18.1, 18.5], abs=0.2)
+
+
 def test_the_captions_state_the_numbers_of_their_figures(app):
     """Each caption's claim is computed from what its figure draws: the table's shares, the path's distances."""
     at = app(PAGE)

@@ -154,7 +154,8 @@ def _numbers(text: str) -> list[float]:
 
 
 @pytest.mark.parametrize("name, count", [("mnist5k-z2", 4), ("mnist5k-z16", 4), ("mnist5k-ae-z2", 1),
-                                         ("mnist5k-ae-z16", 1), ("glyphs-z16", 10), ("sprites-z10-beta8", 10)])
+                                         ("mnist5k-ae-z16", 1), ("mnist5k-iwae-z16", 4), ("glyphs-z16", 10),
+                                         ("sprites-z10-beta8", 10)])
 def test_eval_reproduces_the_numbers_in_the_checkpoints_readme(name, count, capsys, monkeypatch):
     readme = (ROOT / "checkpoints" / "README.md").read_text()
     block = re.search(rf"\$ python -m explorer eval checkpoints/{name}\.safetensors\n(.*?)```", readme, re.S).group(1)

@@ -35,6 +35,9 @@ def test_collapse_names_how_many_dimensions_and_which():
     light = collapse(kl(14))
     assert light.level == "info" and "2 of 16 latent dimensions have collapsed (z14 and z15)" in light.text
     assert int(active_units(kl(3)).sum()) == 3  # the one definition, as eval and the map captions count it
+    iwae = collapse(kl(3), weighs_kl=False)  # its loss weighs no KL: no β, warm-up or free bits to offer
+    assert iwae.text.endswith("Try more importance samples k.") and "β" not in iwae.text
+    assert "β" not in collapse(kl(14), weighs_kl=False).text
 
 
 def epochs(elbos, steps_per_epoch=10):
@@ -54,6 +57,8 @@ def test_a_stall_is_judged_on_the_test_elbo_not_batch_noise():
     assert stall(epochs([-160, -155, -154] + [-154.0] * 3)) is None  # not yet 5 epochs without a better one
     flat = stall(epochs([-160, -155, -154] + [-154.05] * 5))
     assert flat.level == "info" and "has not improved for 5 epochs (best -154.0 nats at epoch 3)" in flat.text
+    assert "smaller β" in flat.text
+    assert "β" not in stall(epochs([-160, -155, -154] + [-154.05] * 5), weighs_kl=False).text  # an IWAE's
 
 
 def test_a_finite_but_exploding_run_ends_like_a_nan_one():
