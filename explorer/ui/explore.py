@@ -219,12 +219,13 @@ def _take_selection(event) -> None:
     if signature == state.last_selection:
         return  # the chart re-sends its selection on every rerun: act on changes only
     state.last_selection = signature
-    picks = session.visitor().picks
+    me = session.visitor()
+    picks = me.picks
     if len(rows) == 1 and (not picks or picks[-1] != rows[0]):
         picks.append(rows[0])
         del picks[:-2]
     elif len(rows) > 1:
-        session.visitor().pending_group = tuple(sorted(set(rows)))
+        me.pending_group = tuple(sorted(set(rows)))
         state.map_round += 1
         state.last_selection = ()
 
@@ -379,7 +380,7 @@ def _browser_view(selection: Selection, latents: Latents, view: MapConfig, ident
     and the saved groups, without changing the figure (a new figure is a new chart, and its zoom is lost); the
     images as points and on hover; the image decoded under the cursor on a 2-D identity map; and, with one pick,
     the path decoded there the moment B is clicked."""
-    me = session.visitor()
+    me, state = session.visitor(), session.page_state(ExploreState)
     groups = [{"name": g.name, "rows": np.intersect1d(g.rows, latents.index).tolist()}
               for g in session.groups(selection.dataset.fingerprint).values()]
     marks = {"picks": list(me.picks), "path": None if path is None else path.points.round(4).tolist(),
@@ -390,7 +391,7 @@ def _browser_view(selection: Selection, latents: Latents, view: MapConfig, ident
     blobs = [live_decode.images_blob(selection.dataset, selection.split, latents.index)]
     if blobs[0] is None:  # too many to send: the browser asks for those in view once zoomed in
         browser["rows_wanted"] = True
-        shown = np.intersect1d(session.page_state(ExploreState).rows_in_view, latents.index)
+        shown = np.intersect1d(state.rows_in_view, latents.index)
         blobs[0] = live_decode.images_blob(selection.dataset, selection.split, shown) if len(shown) else None
     if decoder is not None and identity_2d:
         browser["basis"] = np.eye(2).tolist()
@@ -401,8 +402,8 @@ def _browser_view(selection: Selection, latents: Latents, view: MapConfig, ident
         blobs.append(live_decode.latents_blob(checkpoint, selection.split, latents))
     wanted = live_decode.map_view(map_key(), browser, [decoder if ("basis" in browser or "instant" in browser)
                                                               else None, *blobs])
-    if wanted and sorted(wanted) != session.page_state(ExploreState).rows_in_view:
-        session.page_state(ExploreState).rows_in_view = sorted(wanted)
+    if wanted and sorted(wanted) != state.rows_in_view:
+        state.rows_in_view = sorted(wanted)
         st.rerun()  # with their images
     if identity_2d and decoder is not None:
         hover_slot.caption("Move the cursor over the map: the image decoded there follows it, between the clusters too"
